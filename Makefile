@@ -1,0 +1,26 @@
+# Every target builds its own environment in .venv from a fresh clone.
+# The CPU build of torch is pinned first: a bare `torch` requirement would pull a multi-GB CUDA build.
+VENV := .venv
+PY := $(VENV)/bin/python
+TORCH := torch==2.13.0
+# One torch thread: on small machines two threads make training erratic and slower.
+RUN := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 SCIPY_ARRAY_API=1 MPLBACKEND=Agg
+
+.PHONY: test demo lint docs bench
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q $(TORCH)
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+test: $(VENV)/.installed
+	$(VENV)/bin/ruff check sklearn_sparse_mlp tests examples benchmarks
+	$(RUN) $(PY) -m pytest
+
+demo: $(VENV)/.installed
+	$(RUN) $(PY) examples/plot_seed_problem.py
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .

@@ -1,0 +1,17 @@
+"""Sparse-input multi-layer perceptrons: L1-regularised networks with exact zeros."""
+
+from ._classifier import SparseMLPClassifier
+from .callbacks import ProximalL1
+from .penalties import L1, GroupLasso, SparseGroupLasso, make_penalty
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GroupLasso",
+    "L1",
+    "ProximalL1",
+    "SparseGroupLasso",
+    "SparseMLPClassifier",
+    "make_penalty",
+    "__version__",
+]

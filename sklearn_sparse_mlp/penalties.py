@@ -1,0 +1,212 @@
+"""Penalties on the first-layer weight matrix, each with its value, prox and support.
+
+A penalty acts on ``W`` of shape ``(n_hidden, n_features)``, the weight of the first
+``torch.nn.Linear`` layer: column ``W[:, j]`` holds every weight that reads input feature ``j``.
+"""
+
+import numpy as np
+import torch
+
+from ._prox import group_soft_threshold, soft_threshold, sparse_group_soft_threshold
+
+__all__ = ["L1", "GroupLasso", "SparseGroupLasso", "make_penalty"]
+
+
+def _encode_groups(groups):
+    """Group labels (one per feature) -> (int codes in 0..n_groups-1, sqrt of group sizes)."""
+    if groups is None:
+        return None, None
+    labels = np.asarray(groups)
+    if labels.ndim != 1:
+        raise ValueError(f"groups must be one label per feature (1-D), got shape {labels.shape}.")
+    _, codes, sizes = np.unique(labels, return_inverse=True, return_counts=True)
+    return torch.as_tensor(codes, dtype=torch.long), torch.as_tensor(
+        np.sqrt(sizes), dtype=torch.float64
+    )
+
+
+def feature_support(W):
+    """Boolean mask of the input features whose column of ``W`` is not all exact zeros.
+
+    Parameters
+    ----------
+    W : torch.Tensor of shape (n_hidden, n_features)
+        First-layer weight.
+
+    Returns
+    -------
+    ndarray of bool of shape (n_features,)
+    """
+    return (W != 0).any(dim=0).detach().cpu().numpy()
+
+
+class _Penalty:
+    """What every penalty shares: a strength ``alpha`` and the support of a weight matrix."""
+
+    def __init__(self, alpha):
+        self.alpha = alpha
+
+    def support(self, W):
+        """Mask of the features whose column of ``W`` holds a non-zero weight.
+
+        Parameters
+        ----------
+        W : torch.Tensor of shape (n_hidden, n_features)
+            First-layer weight.
+
+        Returns
+        -------
+        ndarray of bool of shape (n_features,)
+        """
+        return feature_support(W)
+
+    def __repr__(self):
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({params})"
+
+
+class L1(_Penalty):
+    """Element-wise lasso ``alpha * sum_ij |W_ij|``.
+
+    Zeroes single weights; a feature drops out only when its whole column happens to be zero.
+
+    Parameters
+    ----------
+    alpha : float
+        Non-negative penalty strength.
+
+    Examples
+    --------
+    >>> import torch
+    >>> L1(alpha=0.5).prox(torch.tensor([[1.0, -0.2]]), step=1.0)
+    tensor([[0.5000, -0.0000]])
+    """
+
+    def value(self, W):
+        """Penalty value at ``W`` (a float)."""
+        return float(self.alpha * W.detach().abs().sum())
+
+    def prox(self, W, step):
+        """Proximal point of ``step * penalty`` at ``W``; ``step`` is a scalar or per coordinate."""
+        return soft_threshold(W, step * self.alpha)
+
+
+class GroupLasso(_Penalty):
+    """Group lasso over input features ``alpha * sum_g sqrt(|g|) * ||W[:, g]||_2``.
+
+    Each group of columns (by default each feature's own column) is zeroed as a block, so a
+    feature that does not matter gets an exact 0 in every weight that reads it. Groups of
+    several features (e.g. the one-hot columns of one categorical) are weighted by the square
+    root of their size, as usual for the group lasso.
+
+    Parameters
+    ----------
+    alpha : float
+        Non-negative penalty strength.
+    groups : array-like of shape (n_features,), default=None
+        One group label per feature; None makes each feature its own group.
+
+    Examples
+    --------
+    >>> import torch
+    >>> W = torch.tensor([[3.0, 0.1], [4.0, 0.1]])
+    >>> GroupLasso(alpha=1.0).prox(W, step=1.0)
+    tensor([[2.4000, 0.0000],
+            [3.2000, 0.0000]])
+    """
+
+    def __init__(self, alpha, groups=None):
+        super().__init__(alpha)
+        self.groups = groups
+        self._codes, self._weights = _encode_groups(groups)
+
+    def _group_norms(self, W):
+        norms = W.detach().to(torch.float64).pow(2).sum(dim=0)
+        if self._codes is not None:
+            norms = torch.zeros(len(self._weights), dtype=torch.float64).index_add_(
+                0, self._codes, norms.cpu()
+            )
+            return norms.sqrt() * self._weights
+        return norms.sqrt()
+
+    def value(self, W):
+        """Penalty value at ``W`` (a float)."""
+        return float(self.alpha * self._group_norms(W).sum())
+
+    def prox(self, W, step):
+        """Proximal point of ``step * penalty`` at ``W``; ``step`` is a scalar or per coordinate."""
+        codes, weights = self._on_device(W)
+        return group_soft_threshold(W, step, self.alpha, codes, weights)
+
+    def _on_device(self, W):
+        if self._codes is None:
+            return None, None
+        return self._codes.to(W.device), self._weights.to(W.device)
+
+
+class SparseGroupLasso(GroupLasso):
+    """Sparse-group lasso ``alpha * (l1_ratio * ||W||_1 + (1 - l1_ratio) * GL(W))``.
+
+    ``GL`` is the group lasso of :class:`GroupLasso`. ``l1_ratio=0`` is the group lasso,
+    ``l1_ratio=1`` the element-wise lasso.
+
+    Parameters
+    ----------
+    alpha : float
+        Non-negative penalty strength.
+    l1_ratio : float, default=0.5
+        Share of the element-wise term, in [0, 1].
+    groups : array-like of shape (n_features,), default=None
+        One group label per feature; None makes each feature its own group.
+
+    Examples
+    --------
+    >>> import torch
+    >>> W = torch.tensor([[3.0, 0.5], [4.0, -0.2]])
+    >>> SparseGroupLasso(alpha=1.0, l1_ratio=0.5).prox(W, step=1.0)[:, 1]
+    tensor([0., 0.])
+    """
+
+    def __init__(self, alpha, l1_ratio=0.5, groups=None):
+        super().__init__(alpha, groups)
+        self.l1_ratio = l1_ratio
+
+    def value(self, W):
+        """Penalty value at ``W`` (a float)."""
+        l1 = float(W.detach().abs().sum())
+        return float(self.alpha) * (
+            self.l1_ratio * l1 + (1 - self.l1_ratio) * float(self._group_norms(W).sum())
+        )
+
+    def prox(self, W, step):
+        """Proximal point of ``step * penalty`` at ``W``; ``step`` is a scalar or per coordinate."""
+        codes, weights = self._on_device(W)
+        return sparse_group_soft_threshold(W, step, self.alpha, self.l1_ratio, codes, weights)
+
+
+def make_penalty(alpha, l1_ratio=0.0, groups=None):
+    """The penalty object for an ``alpha``, ``l1_ratio`` pair, as the estimators use it.
+
+    Parameters
+    ----------
+    alpha : float
+        Non-negative penalty strength.
+    l1_ratio : float, default=0.0
+        0 gives :class:`GroupLasso`, 1 gives :class:`L1`, in between :class:`SparseGroupLasso`.
+    groups : array-like of shape (n_features,), default=None
+        One group label per feature; None makes each feature its own group.
+
+    Returns
+    -------
+    L1, GroupLasso or SparseGroupLasso
+
+    Examples
+    --------
+    >>> make_penalty(0.1, l1_ratio=1.0)
+    L1(alpha=0.1)
+    """
+    if l1_ratio == 1:
+        return L1(alpha)
+    if l1_ratio == 0:
+        return GroupLasso(alpha, groups)
+    return SparseGroupLasso(alpha, l1_ratio, groups)

@@ -1,0 +1,153 @@
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from sklearn_sparse_mlp._prox import (
+    group_soft_threshold,
+    soft_threshold,
+    sparse_group_soft_threshold,
+)
+
+finite = st.floats(-10, 10, allow_nan=False, width=64)
+
+
+def _group_objective(X, Z, step, lam, groups=None):
+    """1/2 sum (X - Z)^2 / step + lam * sum_g ||X_g||_2 (each column its own group if None)."""
+    fit = 0.5 * ((X - Z) ** 2 / step).sum()
+    cols = X.shape[1]
+    groups = np.arange(cols) if groups is None else np.asarray(groups)
+    pen = sum(np.linalg.norm(X[:, groups == g]) for g in np.unique(groups))
+    return fit + lam * pen
+
+
+def test_soft_threshold_closed_form():
+    W = torch.tensor([-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0])
+    expected = torch.tensor([-2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0])
+    assert torch.equal(soft_threshold(W, 1.0), expected)
+
+
+def test_soft_threshold_per_coordinate():
+    W = torch.tensor([[2.0, -2.0], [0.3, 5.0]])
+    t = torch.tensor([[1.0, 3.0], [0.1, float("inf")]])
+    assert torch.allclose(soft_threshold(W, t), torch.tensor([[1.0, 0.0], [0.2, 0.0]]))
+
+
+@given(arrays(np.float64, (4, 3), elements=finite), st.floats(0, 5))
+def test_soft_threshold_zero_iff_below_threshold(W, thr):
+    out = soft_threshold(torch.from_numpy(W), thr).numpy()
+    assert np.all((out == 0) == (np.abs(W) <= thr))
+    assert np.all(np.sign(out) * np.sign(W) >= 0)
+
+
+def test_group_soft_threshold_scalar_closed_form():
+    W = torch.tensor([[3.0, 0.1, 1.0], [4.0, 0.1, 0.0]], dtype=torch.float64)
+    out = group_soft_threshold(W, 0.5, 2.0)  # threshold 1 on each column norm
+    expected = torch.tensor([[2.4, 0.0, 0.0], [3.2, 0.0, 0.0]], dtype=torch.float64)
+    assert torch.allclose(out, expected)
+    assert (out[:, 1:] == 0).all()  # exact zeros, also at the threshold (norm 1 == 1)
+
+
+def test_group_prox_with_uniform_tensor_step_equals_scalar_step():
+    rng = np.random.RandomState(0)
+    W = torch.from_numpy(rng.randn(8, 6))
+    scalar = group_soft_threshold(W, 0.3, 1.5)
+    tensor = group_soft_threshold(W, torch.full_like(W, 0.3), 1.5)
+    assert torch.allclose(scalar, tensor, atol=1e-12)
+
+
+def test_group_prox_per_coordinate_step_is_optimal():
+    """The diagonal-step prox minimises its objective: no nearby point does better."""
+    rng = np.random.RandomState(1)
+    Z = rng.randn(5, 7)
+    Z[:, :2] *= 0.05  # two columns below the threshold
+    step = rng.uniform(0.05, 2.0, size=Z.shape)
+    lam = 0.8
+    X = group_soft_threshold(torch.from_numpy(Z), torch.from_numpy(step), lam).numpy()
+    best = _group_objective(X, Z, step, lam)
+    for _ in range(300):
+        other = X + 1e-3 * rng.randn(*X.shape)
+        assert _group_objective(other, Z, step, lam) >= best - 1e-12
+    # the zero test of the closed form: zero iff ||Z_j / step_j|| <= lam
+    zero_cols = np.linalg.norm(Z / step, axis=0) <= lam
+    assert np.array_equal(np.all(X == 0, axis=0), zero_cols)
+    assert zero_cols.any() and not zero_cols.all()
+
+
+def test_group_prox_per_coordinate_optimality_condition():
+    """KKT for a non-zero column: (Z - X) / step = lam * X / ||X||, to float64 precision."""
+    rng = np.random.RandomState(2)
+    Z = rng.randn(16, 4) * 3
+    step = rng.uniform(0.01, 1.0, size=Z.shape)
+    X = group_soft_threshold(torch.from_numpy(Z), torch.from_numpy(step), 0.5).numpy()
+    for j in range(Z.shape[1]):
+        if np.any(X[:, j]):
+            grad = (Z[:, j] - X[:, j]) / step[:, j]
+            np.testing.assert_allclose(grad, 0.5 * X[:, j] / np.linalg.norm(X[:, j]), atol=1e-10)
+
+
+def test_group_prox_infinite_step_zeroes_coordinate():
+    Z = torch.tensor([[1.0], [2.0]], dtype=torch.float64)
+    step = torch.tensor([[float("inf")], [1.0]], dtype=torch.float64)
+    out = group_soft_threshold(Z, step, 0.5)
+    assert out[0, 0] == 0
+    assert torch.isfinite(out).all()
+    assert out[1, 0] == pytest.approx(1.5)
+
+
+def test_group_prox_groups_drop_together_and_are_weighted():
+    # two columns in one group: norm over both, weight sqrt(2)
+    W = torch.tensor([[1.0, 1.0, 5.0], [1.0, 1.0, 0.0]], dtype=torch.float64)
+    out = group_soft_threshold(W, 1.0, 1.0, groups=[0, 0, 1],
+                               group_weights=torch.tensor([np.sqrt(2), 1.0]))
+    # group 0 norm 2, threshold sqrt(2): shrink 1 - sqrt(2)/2
+    assert torch.allclose(out[:, :2], W[:, :2] * (1 - np.sqrt(2) / 2))
+    out = group_soft_threshold(W, 1.0, 1.5, groups=[0, 0, 1],
+                               group_weights=torch.tensor([np.sqrt(2), 1.0]))
+    assert (out[:, :2] == 0).all() and (out[:, 2] != 0).any()
+
+
+@settings(max_examples=50, deadline=None)
+@given(arrays(np.float64, (3, 4), elements=finite), st.floats(0.01, 3), st.floats(0.1, 2))
+def test_group_prox_not_worse_than_input_or_zero(Z, lam, step):
+    X = group_soft_threshold(torch.from_numpy(Z), step, lam).numpy()
+    obj = _group_objective(X, Z, step, lam)
+    assert obj <= _group_objective(Z, Z, step, lam) + 1e-9
+    assert obj <= _group_objective(np.zeros_like(Z), Z, step, lam) + 1e-9
+
+
+def test_sparse_group_is_composition_and_limits():
+    rng = np.random.RandomState(3)
+    W = torch.from_numpy(rng.randn(6, 5))
+    step = torch.from_numpy(rng.uniform(0.1, 1, size=(6, 5)))
+    out = sparse_group_soft_threshold(W, step, 1.0, 0.3)
+    expected = group_soft_threshold(soft_threshold(W, step * 0.3), step, 0.7)
+    assert torch.allclose(out, expected)
+    assert torch.equal(sparse_group_soft_threshold(W, step, 1.0, 1.0), soft_threshold(W, step))
+    assert torch.allclose(sparse_group_soft_threshold(W, step, 1.0, 0.0),
+                          group_soft_threshold(W, step, 1.0))
+
+
+def test_sparse_group_prox_is_optimal():
+    rng = np.random.RandomState(4)
+    Z = rng.randn(4, 6)
+    step = rng.uniform(0.1, 1.0, size=Z.shape)
+    lam1, lam2 = 0.4, 0.6
+
+    def objective(X):
+        return _group_objective(X, Z, step, lam2) + lam1 * np.abs(X).sum()
+
+    X = sparse_group_soft_threshold(torch.from_numpy(Z), torch.from_numpy(step), 1.0, 0.4).numpy()
+    best = objective(X)
+    for _ in range(300):
+        assert objective(X + 1e-3 * rng.randn(*X.shape)) >= best - 1e-12
+
+
+def test_prox_does_not_modify_input_and_keeps_dtype():
+    W = torch.randn(3, 4)
+    before = W.clone()
+    out = sparse_group_soft_threshold(W, torch.full_like(W, 0.1), 1.0, 0.5)
+    assert torch.equal(W, before)
+    assert out.dtype == torch.float32
