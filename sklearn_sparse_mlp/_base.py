@@ -8,13 +8,13 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from joblib import effective_n_jobs
-from skorch.callbacks import Callback
-from skorch.helper import predefined_split
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import Callback
+from skorch.helper import predefined_split
 
 from ._data import BatchSlicer, TensorPairDataset
 from ._module import ACTIVATIONS, SparseInputMLP, forward_float64
@@ -317,6 +317,7 @@ class _BaseSparseMLP(BaseEstimator):
                 f"{type(self).__name__}: max_iter={self.max_iter} epochs reached before the "
                 "loss and the selected features converged; increase max_iter.",
                 ConvergenceWarning,
+                stacklevel=3,
             )
         return self
 

@@ -2,11 +2,11 @@
 
 import numpy as np
 import torch
-from skorch import NeuralNetClassifier
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
+from skorch import NeuralNetClassifier
 
 from ._base import _BaseSparseMLP
 

@@ -56,6 +56,15 @@ def _sum_per_group(values, group_ids, n_groups):
     return out.index_add_(0, group_ids, per_column)
 
 
+def _max_per_group(values, group_ids, n_groups):
+    """Max of ``values`` (n_hidden, n_features) over each group of columns -> (n_groups,)."""
+    per_column = values.amax(dim=0)
+    if group_ids is None:
+        return per_column
+    out = torch.zeros(n_groups, dtype=values.dtype, device=values.device)
+    return out.scatter_reduce_(0, group_ids, per_column, reduce="amax")
+
+
 def group_soft_threshold(W, step, alpha, groups=None, group_weights=None):
     """Block soft-thresholding of groups of columns: the prox of a group lasso.
 
@@ -110,7 +119,8 @@ def group_soft_threshold(W, step, alpha, groups=None, group_weights=None):
     if not torch.is_tensor(step) or step.numel() == 1:
         step = float(step)
         norms = torch.sqrt(_sum_per_group(W64 * W64, index, n_groups))
-        shrink = torch.clamp(1.0 - step * lam / torch.clamp(norms, min=torch.finfo(W64.dtype).tiny), min=0.0)
+        norms = torch.clamp(norms, min=torch.finfo(W64.dtype).tiny)
+        shrink = torch.clamp(1.0 - step * lam / norms, min=0.0)
         return (W64 * shrink[group_ids]).to(W.dtype)
 
     step64 = step.to(torch.float64)
@@ -118,12 +128,15 @@ def group_soft_threshold(W, step, alpha, groups=None, group_weights=None):
     # unconstrained by the data and goes to 0, as the prox demands.
     d = torch.where(torch.isinf(step64), torch.zeros_like(step64), 1.0 / step64)
     dz = d * W64
-    is_zero = torch.sqrt(_sum_per_group(dz * dz, index, n_groups)) <= lam
+    dz_norm = torch.sqrt(_sum_per_group(dz * dz, index, n_groups))
+    is_zero = dz_norm <= lam
 
-    # Root r of f(r) = sum_i (d_i z_i / (d_i r + lam))^2 - 1, convex and decreasing on r > 0,
-    # with f(0) > 0 for the non-zero groups: Newton from r = 0 increases monotonically to it.
-    r = torch.zeros(n_groups, dtype=torch.float64, device=W.device)
+    # Root r of f(r) = sum_i (d_i z_i / (d_i r + lam))^2 - 1, convex and decreasing on r > 0.
+    # Newton started below the root increases monotonically to it. Start: the root of the
+    # lower bound ||d z||^2 / (max(d) r + lam)^2 - 1, i.e. (||d z|| - lam) / max(d).
     active = ~is_zero
+    d_max = _max_per_group(d, index, n_groups)
+    r = torch.where(active, (dz_norm - lam) / torch.clamp(d_max, min=1e-300), 0.0)
     for _ in range(_NEWTON_MAX_ITER):
         denom = d * r[group_ids] + lam_col
         ratio = dz / denom

@@ -211,8 +211,11 @@ class StopOnNonFiniteLoss(Callback):
         self.advice = advice
 
     def on_batch_end(self, net, batch=None, training=False, loss=None, **kwargs):
-        if training and loss is not None and not math.isfinite(float(loss)):
+        if not training or loss is None:
+            return
+        value = loss.item() if torch.is_tensor(loss) else float(loss)
+        if not math.isfinite(value):
             raise NonFiniteLossError(
-                f"The training loss became {float(loss)} at epoch {len(net.history)}: the fit "
+                f"The training loss became {value} at epoch {len(net.history)}: the fit "
                 f"diverged. To fix it, {self.advice}."
             )

@@ -1,0 +1,255 @@
+import numpy as np
+import pytest
+import torch
+from sklearn.linear_model import Lasso
+from skorch import NeuralNetClassifier, NeuralNetRegressor
+from skorch.callbacks import LRScheduler
+
+from sklearn_sparse_mlp import ProximalL1
+from sklearn_sparse_mlp._optim import effective_step
+from sklearn_sparse_mlp.callbacks import NonFiniteLossError, StopOnNonFiniteLoss
+
+
+class Network(torch.nn.Module):
+    """The module of the classic question: two linear layers, lin1 is the one to sparsify."""
+
+    def __init__(self, nf=10, nh=16, nc=2):
+        super().__init__()
+        self.lin1 = torch.nn.Linear(nf, nh)
+        self.lin2 = torch.nn.Linear(nh, nc)
+
+    def forward(self, X):
+        return self.lin2(torch.relu(self.lin1(X)))
+
+
+class Linear(torch.nn.Module):
+    def __init__(self, nf):
+        super().__init__()
+        self.lin1 = torch.nn.Linear(nf, 1, bias=False)
+
+    def forward(self, X):
+        return self.lin1(X)
+
+
+def _lasso_data():
+    rng = np.random.RandomState(0)
+    X = rng.randn(100, 20)
+    w = np.zeros(20)
+    w[:5] = [3, -2, 1.5, 1, -0.5]
+    y = X @ w + 0.3 * rng.randn(100)
+    return X.astype(np.float32), y.astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    "optimizer, opt_kwargs, l1_ratio, epochs",
+    [
+        (torch.optim.SGD, dict(lr=0.05), 1.0, 1500),
+        (torch.optim.SGD, dict(lr=0.005, optimizer__momentum=0.9), 1.0, 1500),
+        (torch.optim.SGD, dict(lr=0.005, optimizer__momentum=0.9, optimizer__nesterov=True),
+         0.0, 1500),
+        (torch.optim.Adam, dict(lr=0.01), 1.0, 3000),
+        (torch.optim.Adam, dict(lr=0.01), 0.0, 3000),
+        (torch.optim.Adagrad, dict(lr=0.5), 0.0, 3000),
+    ],
+)
+def test_full_batch_linear_model_converges_to_sklearn_lasso(optimizer, opt_kwargs, l1_ratio,
+                                                            epochs):
+    """With the optimizer's true step, proximal training solves the lasso exactly.
+
+    MSELoss is mean((y - Xw)^2) = 2 * Lasso's data term, so alpha here is Lasso(alpha / 2).
+    With one output the group lasso over columns is the lasso too (l1_ratio=0 tests the
+    group prox, including its per-coordinate version for Adam and Adagrad).
+    """
+    X, y = _lasso_data()
+    alpha = 0.4
+    reference = Lasso(alpha=alpha / 2, fit_intercept=False, tol=1e-12, max_iter=100_000)
+    reference.fit(X.astype(np.float64), y)
+    net = NeuralNetRegressor(
+        Linear, module__nf=20, optimizer=optimizer, max_epochs=epochs, batch_size=-1,
+        train_split=None, verbose=0,
+        callbacks=[ProximalL1(alpha=alpha, l1_ratio=l1_ratio)], **opt_kwargs,
+    )
+    net.fit(X, y[:, None])
+    w = net.module_.lin1.weight.detach().numpy().ravel()
+    assert np.array_equal(w == 0, reference.coef_ == 0)
+    np.testing.assert_allclose(w, reference.coef_, atol=2e-3)
+
+
+def test_heavy_ball_with_plain_lr_would_be_wrong():
+    """The momentum correction matters: lr / (1 - beta), not lr."""
+    sgd = torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=0.01, momentum=0.9)
+    param = sgd.param_groups[0]["params"][0]
+    assert effective_step(sgd, param, 0.01) == pytest.approx(0.1)
+    sgd = torch.optim.SGD([param], lr=0.01, momentum=0.9, dampening=0.9)
+    assert effective_step(sgd, param, 0.01) == pytest.approx(0.01)
+
+
+def test_effective_step_adam_and_adagrad_match_their_update():
+    """The per-coordinate step times the gradient-like direction is the update applied."""
+    torch.manual_seed(0)
+    for cls, kwargs in [(torch.optim.Adam, dict(lr=0.1, betas=(0.0, 0.999))),
+                        (torch.optim.Adagrad, dict(lr=0.1, lr_decay=0.01))]:
+        p = torch.nn.Parameter(torch.randn(3, 4))
+        opt = cls([p], **kwargs)
+        for _ in range(3):
+            grad = torch.randn(3, 4)
+            before = p.detach().clone()
+            p.grad = grad
+            opt.step()
+            step = effective_step(opt, p, kwargs["lr"])
+            # beta1 = 0: Adam's update is lr / bias_correction1 (= 1) * g / denom
+            torch.testing.assert_close(before - p.detach(), step * grad)
+
+
+def test_effective_step_before_first_step_is_none():
+    p = torch.nn.Parameter(torch.zeros(2))
+    assert effective_step(torch.optim.Adam([p]), p, 0.1) is None
+
+
+def _classic_question_data(n=800):
+    rng = np.random.RandomState(0)
+    X = rng.randn(n, 10).astype(np.float32)
+    y = (X[:, 0] ** 2 + X[:, 1] ** 2 > 1.386).astype(np.int64)
+    return X, y
+
+
+def _plain_net(optimizer, lr, callback, weight_decay=0.0, max_epochs=100):
+    return NeuralNetClassifier(
+        Network, criterion=torch.nn.CrossEntropyLoss, optimizer=optimizer, lr=lr,
+        max_epochs=max_epochs, batch_size=100, train_split=None, verbose=0,
+        optimizer__weight_decay=weight_decay,
+        optimizer__param_groups=[("lin1.weight", {"weight_decay": 0.0})],
+        callbacks=[callback],
+    )
+
+
+def test_callback_in_plain_skorch_net_recovers_the_support():
+    """The classic question's Network in a plain NeuralNetClassifier with Adam."""
+    X, y = _classic_question_data()
+    callback = ProximalL1(alpha=0.1, warmup_epochs=20, ramp_epochs=20)
+    net = _plain_net(torch.optim.Adam, 0.01, callback, weight_decay=1e-2).fit(X, y)
+    W = net.module_.lin1.weight.detach()
+    assert (W[:, 2:] == 0).all()
+    assert (W[:, :2] != 0).any(dim=0).all()
+    assert net.history[-1, "n_features_selected"] == 2
+    assert (net.predict(X) == y).mean() > 0.93
+
+
+def test_callback_with_adagrad_gives_exact_zeros():
+    """Adagrad, as in the question: whole noise features get exact zeros (the penalty in the
+    loss gives none, see below); its decaying steps prune more slowly than Adam's."""
+    X, y = _classic_question_data()
+    callback = ProximalL1(alpha=0.2, warmup_epochs=20, ramp_epochs=20)
+    net = _plain_net(torch.optim.Adagrad, 0.1, callback).fit(X, y)
+    dropped = (net.module_.lin1.weight == 0).all(dim=0).numpy()
+    assert not dropped[:2].any()
+    assert dropped[2:].sum() >= 3
+    assert (net.predict(X) == y).mean() > 0.93
+
+
+def test_penalty_in_loss_gives_no_exact_zeros():
+    """The classic question's attempt: subgradient steps, however large lambda, no zeros."""
+    X, y = _classic_question_data()
+    torch.manual_seed(0)
+    model = Network()
+    opt = torch.optim.Adagrad(model.parameters(), lr=0.1)
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    for _ in range(50):
+        for i in range(0, len(X), 100):
+            loss = torch.nn.functional.cross_entropy(model(Xt[i:i + 100]), yt[i:i + 100])
+            loss = loss + 0.05 * model.lin1.weight.abs().sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    # zeros only where a ReLU unit died or not at all, never a whole noise feature
+    assert not (model.lin1.weight[:, 2:] == 0).all(dim=0).any()
+
+
+def test_only_training_batches_and_only_named_layer_are_touched():
+    X, y = _classic_question_data(200)
+    net = NeuralNetClassifier(
+        Network, criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.SGD, lr=0.1,
+        max_epochs=1, train_split=None, verbose=0, callbacks=[ProximalL1(alpha=1e6)],
+    ).initialize()
+    lin2_before = net.module_.lin2.weight.detach().clone()
+    callback = dict(net.callbacks_)["ProximalL1"]
+    callback.on_train_begin(net)
+    net.history.new_epoch()
+    callback.on_epoch_begin(net)
+    callback._lr = 0.1
+    callback.on_batch_end(net, training=False)
+    assert (net.module_.lin1.weight != 0).any()
+    callback.on_batch_end(net, training=True)
+    assert (net.module_.lin1.weight == 0).all()
+    assert torch.equal(net.module_.lin2.weight, lin2_before)
+
+
+def test_lr_scheduler_step_uses_lr_of_step_just_taken():
+    """A scheduler that changes lr at batch end must not change the prox of that step."""
+    X, y = _classic_question_data(100)
+    recorded = []
+
+    class Spy(ProximalL1):
+        def on_batch_end(self, net, training=False, **kwargs):
+            recorded.append((self._lr, net.optimizer_.param_groups[0]["lr"]))
+            super().on_batch_end(net, training=training, **kwargs)
+
+    net = NeuralNetClassifier(
+        Network, criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.SGD, lr=0.1,
+        max_epochs=1, batch_size=50, train_split=None, verbose=0,
+        callbacks=[
+            LRScheduler(policy="StepLR", step_size=1, gamma=0.5, step_every="batch"),
+            Spy(alpha=0.01),
+        ],
+    )
+    net.fit(X, y)
+    assert recorded[0] == (pytest.approx(0.1), pytest.approx(0.05))
+    assert recorded[1][0] == pytest.approx(0.05)
+
+
+def test_unsupported_optimizer_and_weight_decay_raise_clear_errors():
+    X, y = _classic_question_data(100)
+    kwargs = dict(criterion=torch.nn.CrossEntropyLoss, max_epochs=1, train_split=None, verbose=0)
+    net = NeuralNetClassifier(Network, optimizer=torch.optim.RMSprop,
+                              callbacks=[ProximalL1()], **kwargs)
+    with pytest.raises(ValueError, match="RMSprop.*Use one of torch.optim.SGD"):
+        net.fit(X, y)
+    net = NeuralNetClassifier(Network, optimizer=torch.optim.Adam, optimizer__weight_decay=0.1,
+                              callbacks=[ProximalL1()], **kwargs)
+    with pytest.raises(ValueError, match="weight_decay"):
+        net.fit(X, y)
+    net = NeuralNetClassifier(Network, optimizer=torch.optim.Adam,
+                              callbacks=[ProximalL1(layer="encoder")], **kwargs)
+    with pytest.raises(ValueError, match="no such submodule"):
+        net.fit(X, y)
+    net = NeuralNetClassifier(Network, optimizer=torch.optim.Adam,
+                              callbacks=[ProximalL1(alpha=-1.0)], **kwargs)
+    with pytest.raises(ValueError, match="alpha must be a float >= 0"):
+        net.fit(X, y)
+    net = NeuralNetClassifier(Network, optimizer=torch.optim.Adam,
+                              callbacks=[ProximalL1(groups=[0, 1])], **kwargs)
+    with pytest.raises(ValueError, match="groups has 2 labels"):
+        net.fit(X, y)
+
+
+def test_groups_drop_together():
+    X, y = _classic_question_data()
+    groups = [0, 1, 2, 2, 2, 3, 3, 4, 4, 4]
+    callback = ProximalL1(alpha=0.1, groups=groups, warmup_epochs=20, ramp_epochs=20)
+    net = _plain_net(torch.optim.Adam, 0.01, callback, weight_decay=1e-2).fit(X, y)
+    zero = (net.module_.lin1.weight == 0).all(dim=0).numpy()
+    groups = np.array(groups)
+    for g in np.unique(groups):
+        assert len(set(zero[groups == g])) == 1  # all in or all out
+    assert not zero[:2].any() and zero[2:].all()
+
+
+def test_nonfinite_loss_stops_with_advice():
+    X, y = _classic_question_data(100)
+    X[0, 0] = np.inf
+    net = NeuralNetClassifier(
+        Network, criterion=torch.nn.CrossEntropyLoss, max_epochs=2, train_split=None,
+        verbose=0, callbacks=[StopOnNonFiniteLoss(advice="scale X")],
+    )
+    with pytest.raises(NonFiniteLossError, match="became (nan|inf).*scale X"):
+        net.fit(X, y)
