@@ -280,11 +280,6 @@ class _BaseSparseMLP(BaseEstimator):
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         reuse = self.warm_start and hasattr(self, "net_")
-        if reuse and self.net_.module_.lin1.in_features != X.shape[1]:
-            raise ValueError(
-                "warm_start=True but X has a different number of features than in the "
-                "previous fit; use warm_start=False."
-            )
         X_t = self._to_tensor(X)
         y_t = torch.as_tensor(y)
         with torch_threads(_n_torch_threads(self.n_jobs)), torch.random.fork_rng(devices=[]):

@@ -1,0 +1,277 @@
+import pickle
+import re
+
+import numpy as np
+import pytest
+import torch
+from conftest import SEED_RULES, make_seed_problem
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.feature_selection import SelectFromModel
+from sklearn.model_selection import GridSearchCV, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sklearn_sparse_mlp import SparseMLPClassifier
+from sklearn_sparse_mlp.callbacks import NonFiniteLossError
+
+# The alpha of the seed problem: documented in the README and the example.
+SEED_ALPHA = 0.1
+
+
+@pytest.mark.parametrize("rule", sorted(SEED_RULES))
+def test_seed_problem_recovers_exactly_features_0_and_1(rule):
+    """For each rule, at alpha=0.1: support [0, 1], exact zeros, accuracy >= .93, 4 of 5."""
+    successes = 0
+    for random_state in range(5):
+        X, y, X_test, y_test = make_seed_problem(rule, random_state)
+        clf = SparseMLPClassifier(alpha=SEED_ALPHA, random_state=random_state).fit(X, y)
+        W = clf.net_.module_.lin1.weight.detach()
+        recovered = clf.get_support(indices=True).tolist() == [0, 1]
+        if recovered:
+            assert (W[:, 2:] == 0).all()  # every weight reading a noise feature is exactly 0
+        successes += recovered and clf.score(X_test, y_test) >= 0.93
+    assert successes >= 4
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y, X_test, y_test = make_seed_problem("circle", 0)
+    return SparseMLPClassifier(alpha=SEED_ALPHA, random_state=0).fit(X, y), X, y
+
+
+def test_fitted_attributes(fitted):
+    clf, X, y = fitted
+    assert clf.n_features_in_ == 10
+    assert list(clf.classes_) == [0, 1]
+    assert 60 < clf.n_iter_ <= clf.max_iter
+    assert len(clf.loss_curve_) == clf.n_iter_
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0]
+    support = clf.get_support()
+    assert support.dtype == bool and support.shape == (10,)
+    np.testing.assert_array_equal(clf.get_support(indices=True), np.flatnonzero(support))
+    assert np.all(clf.feature_importances_[~support] == 0.0)
+    assert np.all(clf.feature_importances_[support] >= 1e-5)
+    norms = clf.net_.module_.lin1.weight.detach().double().norm(dim=0).numpy()
+    np.testing.assert_allclose(clf.feature_importances_[support], norms[support])
+    history = clf.net_.history
+    assert history[-1, "n_features_selected"] == support.sum()
+    assert history[0, "alpha"] == 0.0 and history[-1, "alpha"] == SEED_ALPHA
+
+
+def test_select_from_model_default_threshold_keeps_get_support(fitted):
+    clf, X, y = fitted
+    selector = SelectFromModel(clf, prefit=True)
+    np.testing.assert_array_equal(selector.get_support(), clf.get_support())
+    assert selector.transform(X).shape[1] == clf.get_support().sum()
+    # a fitted selector refits a clone and agrees with it too
+    selector = SelectFromModel(SparseMLPClassifier(alpha=SEED_ALPHA, random_state=0)).fit(X, y)
+    np.testing.assert_array_equal(selector.get_support(), selector.estimator_.get_support())
+
+
+def test_select_from_model_keeps_tiny_but_nonzero_columns():
+    """Importances of kept features are floored at 1e-5, the threshold SelectFromModel uses."""
+    X, y, _, _ = make_seed_problem("circle", 0)
+    clf = SparseMLPClassifier(alpha=SEED_ALPHA, random_state=0).fit(X, y)
+    with torch.no_grad():
+        clf.net_.module_.lin1.weight[:, 2] = 0.0
+        clf.net_.module_.lin1.weight[0, 2] = 1e-9
+    clf._set_fitted_attributes()
+    assert clf.get_support()[2]
+    assert SelectFromModel(clf, prefit=True).get_support()[2]
+
+
+def test_pipeline_grid_search_cross_validate_clone_pickle():
+    X, y, X_test, y_test = make_seed_problem("circle", 1, n_train=400)
+    pipe = make_pipeline(StandardScaler(), SparseMLPClassifier(random_state=0))
+    search = GridSearchCV(pipe, {"sparsemlpclassifier__alpha": [0.0, 0.1]}, cv=2).fit(X, y)
+    assert search.best_params_["sparsemlpclassifier__alpha"] in (0.0, 0.1)
+    assert search.score(X_test, y_test) > 0.85
+    dense = search.cv_results_["param_sparsemlpclassifier__alpha"].tolist().index(0.0)
+    assert np.isfinite(search.cv_results_["mean_test_score"][dense])
+
+    scores = cross_validate(SparseMLPClassifier(random_state=0), X, y, cv=2)
+    assert np.all(scores["test_score"] > 0.85)
+
+    clf = SparseMLPClassifier(alpha=0.05, random_state=3)
+    cloned = clone(clf)
+    assert cloned.get_params() == clf.get_params()
+    clf.fit(X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X_test), clf.predict_proba(X_test))
+    np.testing.assert_array_equal(restored.get_support(), clf.get_support())
+
+
+def test_grid_search_workers_use_one_torch_thread():
+    """Inside fit, torch runs one thread by default, so parallel folds don't oversubscribe."""
+    seen = []
+
+    class Spy(SparseMLPClassifier):
+        def _make_net(self, net_kwargs):
+            seen.append(torch.get_num_threads())
+            return super()._make_net(net_kwargs)
+
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        Spy(max_iter=2, warmup_epochs=0, ramp_epochs=0).fit(X, y)
+        Spy(max_iter=2, warmup_epochs=0, ramp_epochs=0, n_jobs=2).fit(X, y)
+        assert torch.get_num_threads() == 2  # restored
+    finally:
+        torch.set_num_threads(previous)
+    assert seen == [1, 2]
+
+
+def test_grid_search_n_jobs_2_matches_n_jobs_1():
+    X, y, _, _ = make_seed_problem("circle", 2, n_train=200)
+    grid = {"alpha": [0.05, 0.2]}
+    est = SparseMLPClassifier(random_state=0, max_iter=80)
+    one = GridSearchCV(est, grid, cv=2, n_jobs=1).fit(X, y)
+    two = GridSearchCV(est, grid, cv=2, n_jobs=2).fit(X, y)
+    np.testing.assert_array_equal(one.cv_results_["mean_test_score"],
+                                  two.cv_results_["mean_test_score"])
+
+
+def test_multiclass_string_labels():
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 6)
+    labels = np.array(["cat", "dog", "emu"])
+    y = labels[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5).astype(int)]
+    clf = SparseMLPClassifier(alpha=0.05, random_state=0).fit(X, y)
+    assert list(clf.classes_) == ["cat", "dog", "emu"]
+    assert set(clf.predict(X)) <= set(labels)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (300, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), proba)
+    assert clf.score(X, y) > 0.9
+    assert set(clf.get_support(indices=True)) >= {0, 1}
+
+
+def test_random_state_is_bit_identical_and_leaves_global_rng_alone():
+    X, y, X_test, _ = make_seed_problem("xor", 0, n_train=200)
+    torch.manual_seed(123)
+    expected_next = torch.rand(3)
+    torch.manual_seed(123)
+    a = SparseMLPClassifier(random_state=7, max_iter=80).fit(X, y)
+    assert torch.equal(torch.rand(3), expected_next)  # caller's torch RNG untouched
+    b = SparseMLPClassifier(random_state=7, max_iter=80).fit(X, y)
+    assert torch.equal(a.net_.module_.lin1.weight, b.net_.module_.lin1.weight)
+    np.testing.assert_array_equal(a.predict_proba(X_test), b.predict_proba(X_test))
+    c = SparseMLPClassifier(random_state=8, max_iter=80).fit(X, y)
+    assert not torch.equal(a.net_.module_.lin1.weight, c.net_.module_.lin1.weight)
+
+
+def test_dataframe_feature_names():
+    pd = pytest.importorskip("pandas")
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=200)
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(10)])
+    clf = SparseMLPClassifier(random_state=0, max_iter=80).fit(frame, y)
+    assert list(clf.feature_names_in_) == list(frame.columns)
+    selector = SelectFromModel(clf, prefit=True).fit(frame, y)  # prefit: no refit
+    names = selector.get_feature_names_out()
+    assert list(names) == [f"f{i}" for i in clf.get_support(indices=True)]
+
+
+def test_groups_keep_or_drop_whole_groups():
+    X, y, _, _ = make_seed_problem("circle", 0)
+    # one-hot style: features 2..5 one block, 6..9 another
+    groups = [0, 1, 2, 2, 2, 2, 3, 3, 3, 3]
+    clf = SparseMLPClassifier(alpha=SEED_ALPHA, groups=groups, random_state=0).fit(X, y)
+    support = clf.get_support()
+    for g in set(groups):
+        members = support[np.array(groups) == g]
+        assert members.all() or not members.any()
+    assert support[:2].all() and not support[2:].any()
+
+
+def test_l1_ratio_one_zeroes_single_weights():
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=400)
+    clf = SparseMLPClassifier(alpha=0.02, l1_ratio=1.0, random_state=0).fit(X, y)
+    W = clf.net_.module_.lin1.weight.detach()
+    assert (W == 0).sum() > W.numel() // 2
+    # element-wise zeros inside kept columns: not only whole columns
+    kept = clf.get_support()
+    assert ((W[:, kept] == 0).sum(dim=0) > 0).any()
+
+
+def test_warm_start_continues_training_at_new_alpha():
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=400)
+    clf = SparseMLPClassifier(alpha=0.0, random_state=0, max_iter=80).fit(X, y)
+    first_iter = clf.n_iter_
+    assert clf.get_support().all()
+    clf.set_params(warm_start=True, alpha=0.3, max_iter=60).fit(X, y)
+    assert clf.n_iter_ > first_iter  # history continues
+    assert clf.get_support().sum() < 10
+    with pytest.raises(ValueError, match="X has 5 features"):
+        clf.fit(X[:, :5], y)
+
+
+def test_verbose_prints_epoch_table(capsys):
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    SparseMLPClassifier(verbose=1, max_iter=3, warmup_epochs=1, ramp_epochs=1).fit(X, y)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "n_features_selected" in out
+    assert len(re.findall(r"^\s+3\s", out, flags=re.MULTILINE)) == 1
+
+
+def test_early_stopping_holds_out_validation():
+    X, y, X_test, y_test = make_seed_problem("circle", 0)
+    clf = SparseMLPClassifier(alpha=SEED_ALPHA, early_stopping=True, random_state=0).fit(X, y)
+    assert "valid_loss" in clf.net_.history[-1]
+    assert clf.net_.history[-1, "train_batch_count"] == 4  # 720 of 800 samples, batch 200
+    assert clf.score(X_test, y_test) > 0.9
+
+
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (np.full((20, 3), np.nan), "NaN"),
+        (np.full((20, 3), np.inf), "infinity"),
+        (np.zeros((0, 3)), "0 sample"),
+        (np.zeros((20, 3)) + 1j, "Complex data not supported"),
+        (np.array([["a"] * 3] * 20, dtype=object), "could not convert"),
+        (np.zeros(20), "Expected 2D array"),
+    ],
+)
+def test_bad_input_raises_sklearn_errors(X, message):
+    y = np.arange(len(X)) % 2
+    with pytest.raises(ValueError, match=message):
+        SparseMLPClassifier().fit(X, y)
+
+
+def test_other_errors():
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=50)
+    with pytest.raises(ValueError, match="only one class"):
+        SparseMLPClassifier().fit(X, np.zeros(50))
+    with pytest.raises(InvalidParameterError, match="solver"):
+        SparseMLPClassifier(solver="lbfgs").fit(X, y)
+    with pytest.raises(InvalidParameterError, match="alpha"):
+        SparseMLPClassifier(alpha=-1.0).fit(X, y)
+    with pytest.raises(ValueError, match="groups has 3 labels but X has 10 features"):
+        SparseMLPClassifier(groups=[0, 1, 2]).fit(X, y)
+    with pytest.raises(NotFittedError):
+        SparseMLPClassifier().get_support()
+    with pytest.raises(NotFittedError):
+        SparseMLPClassifier().predict(X)
+    clf = SparseMLPClassifier(max_iter=2, warmup_epochs=0, ramp_epochs=0).fit(X, y)
+    with pytest.raises(ValueError, match="X has 4 features"):
+        clf.predict(X[:, :4])
+
+
+def test_diverging_fit_stops_with_advice():
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=200)
+    X = X * 1e30
+    clf = SparseMLPClassifier(solver="sgd", learning_rate_init=10.0, random_state=0)
+    with pytest.raises(NonFiniteLossError, match="lower learning_rate_init"):
+        clf.fit(X, y)
+
+
+def test_max_iter_too_small_warns():
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    with pytest.warns(ConvergenceWarning, match="increase max_iter"):
+        SparseMLPClassifier(max_iter=5).fit(X, y)

@@ -1,0 +1,26 @@
+"""scikit-learn's own estimator checks, with no expected failures."""
+
+import os
+
+import pytest
+from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
+
+from sklearn_sparse_mlp import SparseMLPClassifier
+
+ESTIMATORS = [SparseMLPClassifier()]
+
+
+def test_environment_runs_the_conditional_checks():
+    """check_classifier_data_not_an_array needs pandas; check_array_api_input needs this."""
+    pytest.importorskip("pandas")
+    assert os.environ.get("SCIPY_ARRAY_API") == "1", "run the tests through `make test`"
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_check_param_validation(estimator):
+    check_param_validation(type(estimator).__name__, estimator)
