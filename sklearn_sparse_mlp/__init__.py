@@ -1,6 +1,9 @@
 """Sparse-input multi-layer perceptrons: L1-regularised networks with exact zeros."""
 
 from ._classifier import SparseMLPClassifier
+from ._cv import SparseMLPClassifierCV, SparseMLPRegressorCV
+from ._path import SparseMLPPath, drop_one_alphas, sparse_mlp_path
+from ._regressor import SparseMLPRegressor
 from .callbacks import ProximalL1
 from .penalties import L1, GroupLasso, SparseGroupLasso, make_penalty
 
@@ -12,6 +15,12 @@ __all__ = [
     "ProximalL1",
     "SparseGroupLasso",
     "SparseMLPClassifier",
+    "SparseMLPClassifierCV",
+    "SparseMLPPath",
+    "SparseMLPRegressor",
+    "SparseMLPRegressorCV",
+    "drop_one_alphas",
+    "sparse_mlp_path",
     "make_penalty",
     "__version__",
 ]

@@ -200,6 +200,9 @@ class _BaseSparseMLP(BaseEstimator):
         return "l1"
 
     # -- hooks for the subclasses --------------------------------------------------------------
+    def _torch_threads(self):
+        return _n_torch_threads(self.n_jobs)
+
     def _make_net(self, net_kwargs):
         raise NotImplementedError
 
@@ -282,7 +285,7 @@ class _BaseSparseMLP(BaseEstimator):
         reuse = self.warm_start and hasattr(self, "net_")
         X_t = self._to_tensor(X)
         y_t = torch.as_tensor(y)
-        with torch_threads(_n_torch_threads(self.n_jobs)), torch.random.fork_rng(devices=[]):
+        with torch_threads(self._torch_threads()), torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             train_split = None
             if self.early_stopping:
@@ -363,7 +366,7 @@ class _BaseSparseMLP(BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         module = self.net_.module_
         device = next(module.parameters()).device
-        with torch_threads(_n_torch_threads(self.n_jobs)):
+        with torch_threads(self._torch_threads()):
             out = forward_float64(module, torch.as_tensor(np.asarray(X), device=device))
         return out.cpu().numpy()
 

@@ -177,6 +177,9 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
     def _make_net(self, net_kwargs):
         return NeuralNetClassifier(criterion=torch.nn.CrossEntropyLoss, **net_kwargs)
 
+    def _pointwise_loss(self, output, y):
+        return torch.nn.functional.cross_entropy(output, y, reduction="none")
+
     def predict_proba(self, X):
         """Probability estimates.
 

@@ -1,0 +1,331 @@
+"""Cross-validated alpha along the regularization path: SparseMLPClassifierCV, ...RegressorCV."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import _fit_context, is_classifier
+from sklearn.model_selection import check_cv
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._base import _SELECT_FROM_MODEL_L1_THRESHOLD, _BaseSparseMLP
+from ._classifier import SparseMLPClassifier
+from ._path import sparse_mlp_path
+from ._regressor import SparseMLPRegressor
+
+_CV_PARAMS = ("alphas", "cv", "scoring", "selection", "path_multiplier", "max_iter_per_alpha")
+
+
+def _fold_scores(estimator, X, y, train, test, grid, scoring, path_kwargs):
+    path = sparse_mlp_path(
+        estimator, X[train], y[train], alphas=grid, X_valid=X[test], y_valid=y[test],
+        scoring=scoring, **path_kwargs,
+    )
+    scores = np.full(len(grid), path.valid_scores[-1])
+    scores[: len(path.valid_scores)] = path.valid_scores  # past an empty model, it stays so
+    return scores
+
+
+def path_importances(leave_alphas, support, path_alphas):
+    """Importances that rank by the alpha at which features leave the path.
+
+    Kept features get their leave alpha (at least 1e-5), dropped features a value below
+    1e-5 that grows with their leave alpha: SelectFromModel's default threshold (1e-5) keeps
+    exactly ``support``, and ``max_features=k`` takes the k features that stay longest.
+    """
+    top = 2.0 * float(np.max(path_alphas))
+    leave = np.where(np.isfinite(leave_alphas), leave_alphas, top)
+    kept = np.maximum(leave, _SELECT_FROM_MODEL_L1_THRESHOLD)
+    dropped = _SELECT_FROM_MODEL_L1_THRESHOLD * 0.999 * leave / top
+    return np.where(support, kept, dropped)
+
+
+class _SparseMLPCVMixin:
+    """Cross-validation along the path; the estimator it extends provides everything else."""
+
+    def __init__(
+        self,
+        *,
+        alphas=40,
+        cv=5,
+        scoring=None,
+        selection="one_standard_error",
+        path_multiplier=1.25,
+        max_iter_per_alpha=50,
+        n_jobs=None,
+        l1_ratio=0.0,
+        groups=None,
+        hidden_layer_sizes=(64,),
+        activation="relu",
+        solver="adam",
+        learning_rate_init=1e-2,
+        batch_size="auto",
+        max_iter=300,
+        tol=1e-4,
+        n_iter_no_change=10,
+        warmup_epochs=30,
+        ramp_epochs=30,
+        momentum=0.9,
+        random_state=None,
+        verbose=0,
+        device="cpu",
+        weight_decay=1e-2,
+    ):
+        self.alphas = alphas
+        self.cv = cv
+        self.scoring = scoring
+        self.selection = selection
+        self.path_multiplier = path_multiplier
+        self.max_iter_per_alpha = max_iter_per_alpha
+        self.n_jobs = n_jobs
+        self.l1_ratio = l1_ratio
+        self.groups = groups
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.warmup_epochs = warmup_epochs
+        self.ramp_epochs = ramp_epochs
+        self.momentum = momentum
+        self.random_state = random_state
+        self.verbose = verbose
+        self.device = device
+        self.weight_decay = weight_decay
+
+    _parameter_constraints: dict = {
+        **{
+            k: v
+            for k, v in _BaseSparseMLP._parameter_constraints.items()
+            if k not in ("alpha", "early_stopping", "validation_fraction", "warm_start")
+        },
+        "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "cv": ["cv_object"],
+        "scoring": [str, callable, None],
+        "selection": [StrOptions({"best", "one_standard_error"})],
+        "path_multiplier": [Interval(Real, 1, None, closed="neither")],
+        "max_iter_per_alpha": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def _torch_threads(self):
+        # n_jobs parallelises the folds here; each fit and predict runs one torch thread.
+        return 1
+
+    def _base_estimator(self):
+        params = {k: v for k, v in self.get_params(deep=False).items() if k not in _CV_PARAMS}
+        params["n_jobs"] = None
+        return self._single_fit_class(**params)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Choose alpha by cross-validation along the path, then keep the full-data model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+
+        Returns
+        -------
+        self
+            The fitted estimator, predicting with the model at ``alpha_``.
+        """
+        X, y = validate_data(
+            self, X, y, dtype=[np.float64, np.float32], multi_output=not is_classifier(self),
+            y_numeric=not is_classifier(self),
+        )
+        base = self._base_estimator()
+        path_kwargs = dict(path_multiplier=self.path_multiplier,
+                           max_iter_per_alpha=self.max_iter_per_alpha)
+        # The full-data path fixes the grid (it ends where no feature is left) and provides the
+        # refit at the chosen alpha.
+        path = sparse_mlp_path(base, X, y, alphas=self.alphas, verbose=bool(self.verbose),
+                               **path_kwargs)
+        grid = path.alphas
+        folds = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y))
+        scores = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fold_scores)(base, X, y, train, test, grid, self.scoring, path_kwargs)
+            for train, test in folds
+        )
+        self.scores_path_ = np.array(scores)
+        mean = self.scores_path_.mean(axis=0)
+        best = int(np.argmax(mean))
+        chosen = best
+        if self.selection == "one_standard_error":
+            std_err = self.scores_path_[:, best].std() / np.sqrt(len(folds))
+            chosen = int(np.flatnonzero(mean >= mean[best] - std_err).max())
+        self.alphas_ = grid
+        self.alpha_ = float(grid[chosen])
+        self.n_features_path_ = path.n_features
+        self.path_ = path
+        self.best_estimator_ = path.estimator_at(chosen)
+        self._adopt(self.best_estimator_)
+        self.feature_leave_alphas_ = path.feature_leave_alphas
+        self.feature_importances_ = path_importances(
+            path.feature_leave_alphas, self.get_support(), grid
+        )
+        return self
+
+    def _adopt(self, fitted):
+        """Predict with ``fitted``: take its net and fitted attributes."""
+        for name in ("net_", "n_iter_", "loss_curve_", "classes_", "n_outputs_", "_y_is_1d"):
+            if hasattr(fitted, name):
+                setattr(self, name, getattr(fitted, name))
+
+    @property
+    def support_(self):
+        """Mask of the selected features at ``alpha_`` (same as :meth:`get_support`)."""
+        check_is_fitted(self, "net_")
+        return self.get_support()
+
+
+class SparseMLPClassifierCV(_SparseMLPCVMixin, SparseMLPClassifier):
+    """SparseMLPClassifier with alpha chosen by cross-validation along the regularization path.
+
+    On the full data, and then on each training fold, the network is fitted dense once and
+    walked along increasing alphas, each warm-started from the previous solution, until no
+    feature is left (:func:`sparse_mlp_path`). The folds score every alpha of the full-data
+    grid; the chosen alpha is the best one, or by default the largest one whose mean score is
+    within one standard error of the best (the sparsest model that is statistically as good:
+    the rule that keeps noise features out). The model of the full-data path at that alpha is
+    kept for prediction.
+
+    Parameters
+    ----------
+    alphas : int or array-like, default=40
+        An int ``n``: the grid ``alpha_start * path_multiplier ** k``, ``k < n``, with
+        ``alpha_start`` derived from the dense fit (the smallest alpha at which dropping a
+        feature starts to pay, see :func:`~sklearn_sparse_mlp.drop_one_alphas`), cut at the
+        first alpha that leaves no feature. An array: those alphas.
+    cv : int, cross-validation generator or iterable, default=5
+        As in :class:`~sklearn.linear_model.LassoCV`; stratified folds for classifiers.
+    scoring : str or callable, default=None
+        Scorer of the folds; None is accuracy.
+    selection : {"one_standard_error", "best"}, default="one_standard_error"
+        Rule that picks alpha from the mean fold scores.
+    path_multiplier : float, default=1.25
+        Ratio of consecutive alphas of the default grid.
+    max_iter_per_alpha : int, default=50
+        Maximum epochs at each alpha of the path after the dense fit.
+    n_jobs : int, default=None
+        Folds run in parallel through joblib; each fit uses one torch thread.
+    l1_ratio, groups, hidden_layer_sizes, activation, solver, learning_rate_init, \
+batch_size, max_iter, tol, n_iter_no_change, warmup_epochs, ramp_epochs, momentum, \
+random_state, verbose, device, weight_decay
+        As in :class:`SparseMLPClassifier`; ``max_iter``, ``warmup_epochs`` and
+        ``ramp_epochs`` apply to the dense fit that starts each path. ``verbose`` shows a
+        progress bar over the full-data path.
+
+    Attributes
+    ----------
+    alpha_ : float
+        The chosen alpha.
+    alphas_ : ndarray of shape (n_alphas,)
+        The grid of the path.
+    scores_path_ : ndarray of shape (n_folds, n_alphas)
+        Validation score of each fold at each alpha.
+    n_features_path_ : ndarray of shape (n_alphas,)
+        Number of selected features at each alpha of the full-data path.
+    path_ : SparseMLPPath
+        The full-data path.
+    best_estimator_ : SparseMLPClassifier
+        The full-data path's model at ``alpha_``; predictions come from it.
+    support_ : ndarray of bool of shape (n_features_in_,)
+        Selected features at ``alpha_``.
+    feature_leave_alphas_ : ndarray of shape (n_features_in_,)
+        First alpha of the full-data path at which each feature is dropped (``inf``: never).
+    feature_importances_ : ndarray of shape (n_features_in_,)
+        Ranks features by how long they stay on the path: for kept features their leave
+        alpha (>= 1e-5), for dropped features a value below 1e-5 that grows with their leave
+        alpha. ``SelectFromModel``'s default threshold keeps exactly ``support_``, and
+        ``max_features=k`` with ``threshold=-np.inf`` the k features that stay longest.
+    classes_, n_features_in_, feature_names_in_, net_, n_iter_, loss_curve_
+        As in :class:`SparseMLPClassifier`, for the model at ``alpha_``.
+
+    See Also
+    --------
+    SparseMLPClassifier : One fit at a given alpha.
+    sklearn.linear_model.LogisticRegressionCV : The linear analogue.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sparse_mlp import SparseMLPClassifierCV
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(400, 6)
+    >>> y = (X[:, 0] ** 2 + X[:, 1] ** 2 > 1.4).astype(int)
+    >>> clf = SparseMLPClassifierCV(cv=3, random_state=0).fit(X, y)
+    >>> clf.get_support(indices=True)
+    array([0, 1])
+    """
+
+    _single_fit_class = SparseMLPClassifier
+
+
+class SparseMLPRegressorCV(_SparseMLPCVMixin, SparseMLPRegressor):
+    """SparseMLPRegressor with alpha chosen by cross-validation along the regularization path.
+
+    See :class:`SparseMLPClassifierCV`: the same path, folds and selection rule, on the mean
+    squared error, scored by ``r2`` unless ``scoring`` says otherwise.
+
+    Parameters
+    ----------
+    alphas : int or array-like, default=40
+        Number of alphas of the data-derived grid, or the alphas themselves.
+    cv : int, cross-validation generator or iterable, default=5
+        Folds.
+    scoring : str or callable, default=None
+        Scorer of the folds; None is r2.
+    selection : {"one_standard_error", "best"}, default="one_standard_error"
+        Rule that picks alpha from the mean fold scores.
+    path_multiplier : float, default=1.25
+        Ratio of consecutive alphas of the default grid.
+    max_iter_per_alpha : int, default=50
+        Maximum epochs at each alpha of the path after the dense fit.
+    n_jobs : int, default=None
+        Folds run in parallel through joblib.
+    l1_ratio, groups, hidden_layer_sizes, activation, solver, learning_rate_init, \
+batch_size, max_iter, tol, n_iter_no_change, warmup_epochs, ramp_epochs, momentum, \
+random_state, verbose, device, weight_decay
+        As in :class:`SparseMLPRegressor`.
+
+    Attributes
+    ----------
+    alpha_ : float
+        The chosen alpha.
+    alphas_ : ndarray of shape (n_alphas,)
+        The grid of the path.
+    scores_path_ : ndarray of shape (n_folds, n_alphas)
+        Validation score of each fold at each alpha.
+    n_features_path_ : ndarray of shape (n_alphas,)
+        Number of selected features along the full-data path.
+    path_ : SparseMLPPath
+        The full-data path.
+    best_estimator_ : SparseMLPRegressor
+        The model at ``alpha_``.
+    support_ : ndarray of bool of shape (n_features_in_,)
+        Selected features at ``alpha_``.
+    feature_leave_alphas_ : ndarray of shape (n_features_in_,)
+        First alpha of the path at which each feature is dropped.
+    feature_importances_ : ndarray of shape (n_features_in_,)
+        Path ranking, as in :class:`SparseMLPClassifierCV`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sparse_mlp import SparseMLPRegressorCV
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(400, 6)
+    >>> y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2 + 0.1 * rng.randn(400)
+    >>> reg = SparseMLPRegressorCV(cv=3, random_state=0).fit(X, y)
+    >>> reg.get_support(indices=True)
+    array([0, 1])
+    """
+
+    _single_fit_class = SparseMLPRegressor

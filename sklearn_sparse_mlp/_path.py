@@ -1,0 +1,260 @@
+"""The regularization path: one dense fit, then warm-started fits at increasing alpha."""
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from sklearn.base import clone, is_classifier
+from sklearn.metrics import check_scoring
+from tqdm.auto import tqdm
+
+from .penalties import feature_support
+
+
+@dataclass
+class SparseMLPPath:
+    """What :func:`sparse_mlp_path` records at each alpha of the path.
+
+    Attributes
+    ----------
+    alphas : ndarray of shape (n_alphas,)
+        Penalty strengths visited, increasing.
+    supports : ndarray of bool of shape (n_alphas, n_features)
+        Selected features at each alpha.
+    n_features : ndarray of int of shape (n_alphas,)
+        Number of selected features at each alpha.
+    train_loss : ndarray of shape (n_alphas,)
+        Training data loss (without the penalty) at the end of each alpha's fit.
+    valid_scores : ndarray of shape (n_alphas,) or None
+        Score on the validation data at each alpha, when validation data was given.
+    lin1_weights : list of ndarray of shape (n_hidden, n_features)
+        The first-layer weight at each alpha.
+    module_states : list of dict
+        The whole network's ``state_dict`` at each alpha, to rebuild the model there.
+    feature_leave_alphas : ndarray of shape (n_features,)
+        First alpha of the path at which each feature is dropped; ``inf`` if it never is.
+    alpha_start : float
+        The data-derived first alpha of the default grid.
+    estimator : SparseMLPClassifier or SparseMLPRegressor
+        The estimator walked along the path, left at its last alpha.
+    """
+
+    alphas: np.ndarray
+    supports: np.ndarray
+    n_features: np.ndarray
+    train_loss: np.ndarray
+    valid_scores: np.ndarray | None
+    lin1_weights: list = field(repr=False)
+    module_states: list = field(repr=False)
+    feature_leave_alphas: np.ndarray
+    alpha_start: float
+    estimator: object = field(repr=False)
+
+    def estimator_at(self, index):
+        """A copy of the path's estimator with the network of ``alphas[index]``.
+
+        Parameters
+        ----------
+        index : int
+            Position on the path.
+
+        Returns
+        -------
+        estimator : SparseMLPClassifier or SparseMLPRegressor
+            Fitted, with ``alpha`` set to ``alphas[index]``.
+        """
+        estimator = copy.deepcopy(self.estimator)
+        estimator.net_.module_.load_state_dict(self.module_states[index])
+        estimator.set_params(alpha=float(self.alphas[index]), warm_start=False)
+        estimator._set_fitted_attributes()
+        return estimator
+
+
+def drop_one_alphas(estimator, X, y, max_samples=2000):
+    """For each feature, the alpha at which removing it pays for itself, from a fitted model.
+
+    Zeroing feature j's column of ``lin1.weight`` raises the training loss by ``delta_j`` and
+    lowers the group penalty by ``alpha * ||W[:, j]||``: the penalty starts to favour dropping
+    j at ``alpha_j = delta_j / ||W[:, j]||``. The smallest ``alpha_j`` is where a path from the
+    dense model starts to drop features, the analogue of a lasso's critical alpha.
+
+    Parameters
+    ----------
+    estimator : fitted SparseMLPClassifier or SparseMLPRegressor
+        Usually the dense fit (alpha=0).
+    X, y : arrays
+        Training data, ``y`` encoded as the estimator trains on it.
+    max_samples : int, default=2000
+        Rows used (the first ones); the estimate needs no more.
+
+    Returns
+    -------
+    ndarray of shape (n_features,)
+        ``alpha_j`` per feature (``inf`` for a feature whose column is already zero).
+    """
+    module = estimator.net_.module_
+    X_t = torch.as_tensor(np.asarray(X[:max_samples], dtype=np.float32))
+    y_t = torch.as_tensor(y[:max_samples])
+    W = module.lin1.weight.detach()
+    norms = W.norm(dim=0)
+    with torch.no_grad():
+        pre = module.lin1(X_t)
+        base = estimator._pointwise_loss(module.output(module.hidden(pre)), y_t).mean()
+        deltas = torch.empty(W.shape[1])
+        for j in range(W.shape[1]):
+            out = module.output(module.hidden(pre - X_t[:, j : j + 1] * W[:, j]))
+            deltas[j] = estimator._pointwise_loss(out, y_t).mean() - base
+    alphas = torch.where(norms > 0, deltas.clamp(min=0) / norms.clamp(min=1e-30), np.inf)
+    return alphas.numpy().astype(np.float64)
+
+
+def default_alpha_start(drop_alphas):
+    """First alpha of the default grid: where the first feature starts to be dropped.
+
+    A feature whose removal does not raise the loss at all (pure noise) gives 0; the start is
+    then floored at 1e-3 of the largest finite value so that the geometric grid is usable.
+    """
+    finite = drop_alphas[np.isfinite(drop_alphas)]
+    if finite.size == 0 or finite.max() <= 0:
+        return 1e-3
+    return float(max(finite.min(), 1e-3 * finite.max()))
+
+
+def sparse_mlp_path(
+    estimator,
+    X,
+    y,
+    *,
+    alphas=40,
+    path_multiplier=1.25,
+    max_iter_per_alpha=50,
+    X_valid=None,
+    y_valid=None,
+    scoring=None,
+    stop_when_empty=True,
+    verbose=False,
+):
+    """Walk the regularization path: dense fit, then warm-started fits at increasing alpha.
+
+    The estimator is first fitted dense (``alpha=0``, its own warm-up and convergence test).
+    Then, for each alpha in increasing order, training continues from the previous solution
+    (``warm_start=True``) for at most ``max_iter_per_alpha`` epochs, until the objective and
+    the support are stable. Features leave one by one; the path ends when none is left.
+
+    Parameters
+    ----------
+    estimator : SparseMLPClassifier or SparseMLPRegressor
+        Unfitted template; it is cloned, its ``alpha`` and ``warm_start`` are overridden.
+    X : array-like of shape (n_samples, n_features)
+        Training data.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Targets.
+    alphas : int or array-like, default=40
+        If an int ``n``: the grid ``alpha_start * path_multiplier ** k`` for ``k < n``, where
+        ``alpha_start`` is derived from the dense fit (see :func:`drop_one_alphas`): the
+        smallest alpha at which dropping a feature starts to pay, as a lasso's critical
+        alpha. If an array: these alphas, sorted increasingly.
+    path_multiplier : float, default=1.25
+        Ratio of consecutive alphas of the default grid.
+    max_iter_per_alpha : int, default=50
+        Maximum number of epochs at each alpha after the first.
+    X_valid, y_valid : array-like, default=None
+        Validation data scored at each alpha.
+    scoring : str or callable, default=None
+        Scorer for the validation data; None uses the estimator's ``score``.
+    stop_when_empty : bool, default=True
+        End the path at the first alpha that drops every feature.
+    verbose : bool, default=False
+        Show a progress bar over the path (tqdm).
+
+    Returns
+    -------
+    SparseMLPPath
+        Alphas, supports, losses, scores and weights along the path.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sparse_mlp import SparseMLPClassifier, sparse_mlp_path
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(300, 5)
+    >>> y = (X[:, 0] ** 2 + X[:, 1] ** 2 > 1.4).astype(int)
+    >>> path = sparse_mlp_path(SparseMLPClassifier(random_state=0), X, y)
+    >>> int(path.n_features[0]), int(path.n_features[-1])
+    (5, 0)
+    >>> bool(np.all(np.diff(path.n_features) <= 2))
+    True
+    """
+    estimator = clone(estimator).set_params(alpha=0.0, warm_start=False)
+    estimator.fit(X, y)
+    X_arr, y_enc = _training_arrays(estimator, X, y)
+    if isinstance(alphas, int | np.integer):
+        alpha_start = default_alpha_start(drop_one_alphas(estimator, X_arr, y_enc))
+        grid = alpha_start * path_multiplier ** np.arange(alphas)
+    else:
+        grid = np.sort(np.asarray(alphas, dtype=np.float64))
+        alpha_start = float(grid[0])
+    scorer = None if X_valid is None else check_scoring(estimator, scoring=scoring)
+
+    estimator.set_params(warm_start=True, max_iter=max_iter_per_alpha, warmup_epochs=0,
+                         ramp_epochs=0)
+    n_features = X_arr.shape[1]
+    record = {"alphas": [], "supports": [], "train_loss": [], "valid_scores": [],
+              "lin1_weights": [], "module_states": []}
+    progress = tqdm(grid, desc="alpha path", disable=not verbose, leave=False)
+    for alpha in progress:
+        estimator.set_params(alpha=float(alpha))
+        _fit_quietly(estimator, X, y)
+        module = estimator.net_.module_
+        support = feature_support(module.lin1.weight)
+        record["alphas"].append(float(alpha))
+        record["supports"].append(support)
+        record["train_loss"].append(float(estimator.net_.history[-1, "train_loss"]))
+        if scorer is not None:
+            record["valid_scores"].append(float(scorer(estimator, X_valid, y_valid)))
+        record["lin1_weights"].append(module.lin1.weight.detach().cpu().numpy().copy())
+        record["module_states"].append(copy.deepcopy(module.state_dict()))
+        progress.set_postfix(alpha=f"{alpha:.3g}", n_features=int(support.sum()))
+        if stop_when_empty and not support.any():
+            break
+
+    supports = np.array(record["supports"]).reshape(-1, n_features)
+    path_alphas = np.array(record["alphas"])
+    leave = np.full(n_features, np.inf)
+    for j in range(n_features):
+        dropped = np.flatnonzero(~supports[:, j])
+        if dropped.size:
+            leave[j] = path_alphas[dropped[0]]
+    return SparseMLPPath(
+        alphas=path_alphas,
+        supports=supports,
+        n_features=supports.sum(axis=1),
+        train_loss=np.array(record["train_loss"]),
+        valid_scores=np.array(record["valid_scores"]) if scorer is not None else None,
+        lin1_weights=record["lin1_weights"],
+        module_states=record["module_states"],
+        feature_leave_alphas=leave,
+        alpha_start=alpha_start,
+        estimator=estimator,
+    )
+
+
+def _training_arrays(estimator, X, y):
+    """X and y as the fitted estimator trains on them (labels encoded for classifiers)."""
+    X_arr = np.asarray(X, dtype=np.float64)
+    if is_classifier(estimator):
+        y_enc = np.searchsorted(estimator.classes_, np.asarray(y))
+        return X_arr, y_enc.astype(np.int64)
+    return X_arr, np.asarray(y, dtype=np.float32).reshape(len(y), -1)
+
+
+def _fit_quietly(estimator, X, y):
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    # Along a path a few epochs per alpha are expected not to converge fully.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(X, y)

@@ -1,0 +1,161 @@
+"""SparseMLPRegressor: an MLP regressor whose first layer selects input features."""
+
+import numpy as np
+import torch
+from skorch import NeuralNetRegressor
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.utils.validation import validate_data
+
+from ._base import _BaseSparseMLP
+
+
+class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
+    """Multi-layer perceptron regressor with a sparse first layer that drops input features.
+
+    The regressor twin of :class:`SparseMLPClassifier`: the same network, penalty, training
+    schedule and parameters, trained on the mean squared error through a skorch
+    ``NeuralNetRegressor``. ``y`` may have several outputs.
+
+    Parameters
+    ----------
+    alpha : float, default=0.1
+        Penalty strength, >= 0. Larger values drop more features; 0 trains a dense MLP. The
+        penalty is weighed against the mean squared error, so it depends on the scale of y:
+        standardise y (e.g. with ``TransformedTargetRegressor``) for a scale-free ``alpha``.
+    l1_ratio : float, default=0.0
+        0 is the group lasso over input features, 1 the element-wise lasso.
+    groups : array-like of shape (n_features,), default=None
+        One group label per input feature; the features of a group are kept or dropped together.
+    hidden_layer_sizes : array-like of shape (n_layers,) or int, default=(64,)
+        Width of each hidden layer.
+    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
+        Non-linearity after each hidden layer.
+    solver : {"adam", "sgd", "adagrad"}, default="adam"
+        Optimizer; the proximal step follows its per-coordinate step size.
+    learning_rate_init : float, default=1e-2
+        Learning rate.
+    batch_size : int or "auto", default="auto"
+        Minibatch size; "auto" is ``min(200, n_samples)``.
+    max_iter : int, default=300
+        Maximum number of epochs, warm-up and ramp included.
+    tol : float, default=1e-4
+        Tolerance of the convergence test.
+    n_iter_no_change : int, default=10
+        Epochs without improvement by ``tol`` and without change of the support that stop
+        training once the penalty is at full strength.
+    warmup_epochs : int, default=30
+        Epochs of dense training first.
+    ramp_epochs : int, default=30
+        Epochs over which the penalty is raised linearly from 0 to ``alpha``.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data and keep the best validation epoch.
+    validation_fraction : float, default=0.1
+        Share of the data held out with ``early_stopping``.
+    momentum : float, default=0.9
+        Momentum of ``solver="sgd"``.
+    warm_start : bool, default=False
+        Continue training the previous fit's network.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, shuffling and the validation split; the global torch RNG is
+        left untouched.
+    verbose : int, default=0
+        1 prints skorch's per-epoch table.
+    device : str, default="cpu"
+        torch device.
+    n_jobs : int, default=None
+        torch threads during fit and predict; None means 1, -1 all cores.
+    weight_decay : float, default=1e-2
+        L2 penalty on the weights of the layers after ``lin1``.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+    n_outputs_ : int
+        Number of outputs.
+    net_ : skorch.NeuralNetRegressor
+        The fitted skorch net.
+    n_iter_ : int
+        Number of epochs run.
+    loss_curve_ : list of float
+        Training objective per epoch: mean squared error plus the penalty in force.
+    feature_importances_ : ndarray of shape (n_features_in_,)
+        Norm of each feature's column of ``lin1.weight``: 0.0 for dropped features, at least
+        1e-5 for kept ones.
+
+    See Also
+    --------
+    SparseMLPClassifier : The classification twin.
+    sklearn.neural_network.MLPRegressor : Dense multi-layer perceptron regressor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sparse_mlp import SparseMLPRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(400, 6)
+    >>> y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2 + 0.1 * rng.randn(400)
+    >>> reg = SparseMLPRegressor(alpha=0.1, random_state=0).fit(X, y)
+    >>> reg.get_support(indices=True)
+    array([0, 1])
+    """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the network to X and y, selecting features on the way.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+
+        Returns
+        -------
+        self : SparseMLPRegressor
+            The fitted regressor.
+        """
+        reset = not (self.warm_start and hasattr(self, "net_"))
+        X, y = validate_data(
+            self, X, y, reset=reset, dtype=[np.float64, np.float32], multi_output=True,
+            y_numeric=True,
+        )
+        self._y_is_1d = y.ndim == 1
+        y2d = np.asarray(y, dtype=np.float32).reshape(len(y), -1)
+        if not reset and y2d.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"warm_start=True but y has {y2d.shape[1]} outputs, the previous fit had "
+                f"{self.n_outputs_}; use warm_start=False."
+            )
+        self.n_outputs_ = y2d.shape[1]
+        return self._fit(X, y2d, None, n_outputs=self.n_outputs_)
+
+    def _make_net(self, net_kwargs):
+        return NeuralNetRegressor(criterion=torch.nn.MSELoss, **net_kwargs)
+
+    def _pointwise_loss(self, output, y):
+        return ((output - y) ** 2).mean(dim=-1)
+
+    def predict(self, X):
+        """Predict using the network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted values.
+        """
+        out = self._forward(X)
+        return out.ravel() if self._y_is_1d else out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
