@@ -28,7 +28,6 @@ root_doc = "index"
 
 # -- autosummary / autodoc / numpydoc -----------------------------------------------------------
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": True}
 autodoc_typehints = "none"
 # Members are listed by the class template (_templates/autosummary/class.rst), not by numpydoc:
 # numpydoc's member tables would need a stub page per method.
