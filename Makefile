@@ -24,3 +24,7 @@ demo: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+
+docs: $(VENV)/.installed
+	$(VENV)/bin/pip install -q -e ".[docs]"
+	$(RUN) $(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html

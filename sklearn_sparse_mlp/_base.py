@@ -384,7 +384,7 @@ class _BaseSparseMLP(BaseEstimator):
         Returns
         -------
         support : ndarray
-            If ``indices`` is False, a boolean array of shape (n_features_in_,), True where
+            If ``indices`` is False, a boolean array of shape (``n_features_in_``,), True where
             the feature is selected. If True, an integer array of the selected features'
             indices into the input feature vector.
         """

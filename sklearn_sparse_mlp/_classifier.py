@@ -84,7 +84,7 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
         Class labels.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
     net_ : skorch.NeuralNetClassifier
         The fitted skorch net; ``net_.module_.lin1.weight`` is the sparse first layer and
@@ -93,7 +93,7 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
         Number of epochs run.
     loss_curve_ : list of float
         Training objective per epoch: mean cross-entropy plus the penalty in force.
-    feature_importances_ : ndarray of shape (n_features_in_,)
+    feature_importances_ : ndarray of shape (`n_features_in_`,)
         Euclidean norm of each feature's column of ``lin1.weight``; exactly 0.0 for dropped
         features, and at least 1e-5 for kept ones, so that ``SelectFromModel``'s default
         threshold keeps exactly :meth:`get_support`.
