@@ -236,11 +236,11 @@ random_state, verbose, device, weight_decay
         The full-data path.
     best_estimator_ : SparseMLPClassifier
         The full-data path's model at ``alpha_``; predictions come from it.
-    support_ : ndarray of bool of shape (n_features_in_,)
+    support_ : ndarray of bool of shape (`n_features_in_`,)
         Selected features at ``alpha_``.
-    feature_leave_alphas_ : ndarray of shape (n_features_in_,)
+    feature_leave_alphas_ : ndarray of shape (`n_features_in_`,)
         First alpha of the full-data path at which each feature is dropped (``inf``: never).
-    feature_importances_ : ndarray of shape (n_features_in_,)
+    feature_importances_ : ndarray of shape (`n_features_in_`,)
         Ranks features by how long they stay on the path: for kept features their leave
         alpha (>= 1e-5), for dropped features a value below 1e-5 that grows with their leave
         alpha. ``SelectFromModel``'s default threshold keeps exactly ``support_``, and
@@ -309,11 +309,11 @@ random_state, verbose, device, weight_decay
         The full-data path.
     best_estimator_ : SparseMLPRegressor
         The model at ``alpha_``.
-    support_ : ndarray of bool of shape (n_features_in_,)
+    support_ : ndarray of bool of shape (`n_features_in_`,)
         Selected features at ``alpha_``.
-    feature_leave_alphas_ : ndarray of shape (n_features_in_,)
+    feature_leave_alphas_ : ndarray of shape (`n_features_in_`,)
         First alpha of the path at which each feature is dropped.
-    feature_importances_ : ndarray of shape (n_features_in_,)
+    feature_importances_ : ndarray of shape (`n_features_in_`,)
         Path ranking, as in :class:`SparseMLPClassifierCV`.
 
     Examples

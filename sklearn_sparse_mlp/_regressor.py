@@ -71,7 +71,7 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
     ----------
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
     n_outputs_ : int
         Number of outputs.
@@ -81,7 +81,7 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
         Number of epochs run.
     loss_curve_ : list of float
         Training objective per epoch: mean squared error plus the penalty in force.
-    feature_importances_ : ndarray of shape (n_features_in_,)
+    feature_importances_ : ndarray of shape (`n_features_in_`,)
         Norm of each feature's column of ``lin1.weight``: 0.0 for dropped features, at least
         1e-5 for kept ones.
 
