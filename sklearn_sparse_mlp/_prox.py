@@ -37,7 +37,10 @@ def soft_threshold(W, threshold):
     >>> soft_threshold(torch.tensor([-2.0, 0.5, 3.0]), 1.0)
     tensor([-1.,  0.,  2.])
     """
-    return torch.sign(W) * torch.clamp(torch.abs(W) - threshold, min=0.0)
+    if not torch.is_tensor(threshold):
+        threshold = torch.tensor(threshold, dtype=W.dtype, device=W.device)
+    # W - clip(W) is exact and gives +0.0 (not -0.0) inside the threshold.
+    return W - torch.clamp(W, -threshold, threshold)
 
 
 def _group_ids(groups, n_features, device):
@@ -184,8 +187,8 @@ def sparse_group_soft_threshold(W, step, alpha, l1_ratio, groups=None, group_wei
     >>> import torch
     >>> W = torch.tensor([[3.0, 0.5], [4.0, -0.2]])
     >>> sparse_group_soft_threshold(W, 1.0, 1.0, l1_ratio=0.5)
-    tensor([[2.1000, 0.0000],
-            [3.2000, 0.0000]])
+    tensor([[2.2094, 0.0000],
+            [3.0931, 0.0000]])
     """
     X = W
     if l1_ratio > 0:

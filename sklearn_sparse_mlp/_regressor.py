@@ -97,7 +97,7 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
     >>> rng = np.random.RandomState(0)
     >>> X = rng.randn(400, 6)
     >>> y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2 + 0.1 * rng.randn(400)
-    >>> reg = SparseMLPRegressor(alpha=0.1, random_state=0).fit(X, y)
+    >>> reg = SparseMLPRegressor(alpha=0.3, random_state=0).fit(X, y)
     >>> reg.get_support(indices=True)
     array([0, 1])
     """

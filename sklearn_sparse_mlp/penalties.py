@@ -79,7 +79,7 @@ class L1(_Penalty):
     --------
     >>> import torch
     >>> L1(alpha=0.5).prox(torch.tensor([[1.0, -0.2]]), step=1.0)
-    tensor([[0.5000, -0.0000]])
+    tensor([[0.5000, 0.0000]])
     """
 
     def value(self, W):
