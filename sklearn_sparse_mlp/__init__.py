@@ -1,4 +1,7 @@
-"""Sparse-input multi-layer perceptrons: L1-regularised networks with exact zeros."""
+"""Sparse-input multi-layer perceptrons: L1-regularised networks with exact zeros.
+
+Plots live in :mod:`sklearn_sparse_mlp.plotting` (matplotlib is optional).
+"""
 
 from ._classifier import SparseMLPClassifier
 from ._cv import SparseMLPClassifierCV, SparseMLPRegressorCV

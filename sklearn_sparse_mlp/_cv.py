@@ -158,7 +158,9 @@ class _SparseMLPCVMixin:
         best = int(np.argmax(mean))
         chosen = best
         if self.selection == "one_standard_error":
-            std_err = self.scores_path_[:, best].std() / np.sqrt(len(folds))
+            # Standard error pooled over the grid: the best alpha's own spread over a handful
+            # of folds is too noisy an estimate (it can be ~0 by chance).
+            std_err = self.scores_path_.std(axis=0).mean() / np.sqrt(len(folds))
             chosen = int(np.flatnonzero(mean >= mean[best] - std_err).max())
         self.alphas_ = grid
         self.alpha_ = float(grid[chosen])

@@ -5,9 +5,21 @@ import os
 import pytest
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
-from sklearn_sparse_mlp import SparseMLPClassifier
+from sklearn_sparse_mlp import (
+    SparseMLPClassifier,
+    SparseMLPClassifierCV,
+    SparseMLPRegressor,
+    SparseMLPRegressorCV,
+)
 
-ESTIMATORS = [SparseMLPClassifier()]
+# The CV estimators with a short grid: each check fits several times.
+_SHORT_CV = dict(cv=2, alphas=4, path_multiplier=3.0, max_iter_per_alpha=20)
+ESTIMATORS = [
+    SparseMLPClassifier(),
+    SparseMLPRegressor(),
+    SparseMLPClassifierCV(**_SHORT_CV),
+    SparseMLPRegressorCV(**_SHORT_CV),
+]
 
 
 def test_environment_runs_the_conditional_checks():

@@ -1,0 +1,87 @@
+"""Plots of the regularization path and of the cross-validated choice of alpha.
+
+matplotlib is an optional dependency: ``pip install sklearn-sparse-mlp[plot]``.
+"""
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["plot_path", "plot_cv"]
+
+
+def _pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "Plotting needs matplotlib: pip install 'sklearn-sparse-mlp[plot]'."
+        ) from exc
+    return plt
+
+
+def plot_path(path, axes=None, feature_names=None):
+    """Plot a regularization path: selected features and each feature's column norm.
+
+    Parameters
+    ----------
+    path : SparseMLPPath
+        As returned by :func:`~sklearn_sparse_mlp.sparse_mlp_path`.
+    axes : sequence of two matplotlib Axes, default=None
+        Where to draw; None makes a new figure with two panels.
+    feature_names : sequence of str, default=None
+        Legend labels of the features (at most 10 are labelled).
+
+    Returns
+    -------
+    axes : ndarray of two matplotlib Axes
+    """
+    plt = _pyplot()
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(11, 4))
+    norms = np.array([np.linalg.norm(W, axis=0) for W in path.lin1_weights])
+    axes[0].step(path.alphas, path.n_features, where="post")
+    axes[0].set(xscale="log", xlabel="alpha", ylabel="selected features",
+                title="Features left along the path")
+    n_features = norms.shape[1]
+    names = feature_names if feature_names is not None else [f"x{j}" for j in range(n_features)]
+    for j in range(n_features):
+        axes[1].plot(path.alphas, norms[:, j], label=names[j] if n_features <= 10 else None)
+    axes[1].set(xscale="log", xlabel="alpha", ylabel="||lin1.weight[:, j]||",
+                title="Column norm of each feature")
+    if n_features <= 10:
+        axes[1].legend(fontsize="small")
+    return np.asarray(axes)
+
+
+def plot_cv(estimator, axes=None):
+    """Plot the cross-validated score and the number of features against alpha.
+
+    Parameters
+    ----------
+    estimator : fitted SparseMLPClassifierCV or SparseMLPRegressorCV
+        The estimator whose choice of alpha to show.
+    axes : sequence of two matplotlib Axes, default=None
+        Where to draw; None makes a new figure with two panels sharing the alpha axis.
+
+    Returns
+    -------
+    axes : ndarray of two matplotlib Axes
+    """
+    check_is_fitted(estimator, "scores_path_")
+    plt = _pyplot()
+    if axes is None:
+        _, axes = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
+    mean = estimator.scores_path_.mean(axis=0)
+    std = estimator.scores_path_.std(axis=0)
+    alphas = estimator.alphas_
+    axes[0].plot(alphas, mean, marker="o", ms=3, label="mean CV score")
+    axes[0].fill_between(alphas, mean - std, mean + std, alpha=0.2, label="+/- 1 std")
+    axes[1].step(alphas, estimator.n_features_path_, where="post")
+    for ax in axes:
+        ax.axvline(estimator.alpha_, color="k", ls="--",
+                   label=f"chosen alpha = {estimator.alpha_:.3g}")
+        ax.set_xscale("log")
+    axes[0].set(ylabel="score", title=f"{type(estimator).__name__} ({estimator.selection})")
+    axes[0].legend(fontsize="small")
+    axes[1].set(xlabel="alpha", ylabel="selected features")
+    return np.asarray(axes)

@@ -1,0 +1,70 @@
+import numpy as np
+import pytest
+from conftest import make_seed_problem
+from sklearn.feature_selection import SelectFromModel
+from test_regressor import make_regression_twin
+
+from sklearn_sparse_mlp import SparseMLPClassifierCV, SparseMLPRegressorCV
+from sklearn_sparse_mlp._cv import path_importances
+
+
+@pytest.fixture(scope="module")
+def fitted_cv():
+    X, y, X_test, y_test = make_seed_problem("circle", 0)
+    return SparseMLPClassifierCV(cv=3, random_state=0).fit(X, y), X, y, X_test, y_test
+
+
+def test_cv_classifier_recovers_support(fitted_cv):
+    clf, X, y, X_test, y_test = fitted_cv
+    assert clf.get_support(indices=True).tolist() == [0, 1]
+    assert clf.score(X_test, y_test) >= 0.93
+    assert (clf.net_.module_.lin1.weight[:, 2:] == 0).all()
+
+
+def test_cv_attributes(fitted_cv):
+    clf, X, y, _, _ = fitted_cv
+    n_alphas = len(clf.alphas_)
+    assert clf.scores_path_.shape == (3, n_alphas)
+    assert clf.n_features_path_.shape == (n_alphas,)
+    assert clf.alpha_ in clf.alphas_
+    np.testing.assert_array_equal(clf.support_, clf.get_support())
+    assert clf.best_estimator_.alpha == clf.alpha_
+    np.testing.assert_array_equal(clf.predict(X), clf.best_estimator_.predict(X))
+    # one standard error: never a smaller alpha than the best mean score
+    assert clf.alpha_ >= clf.alphas_[np.argmax(clf.scores_path_.mean(axis=0))]
+
+
+def test_cv_ranking_and_select_from_model(fitted_cv):
+    clf, X, y, _, _ = fitted_cv
+    imp = clf.feature_importances_
+    np.testing.assert_array_equal(SelectFromModel(clf, prefit=True).get_support(),
+                                  clf.get_support())
+    top3 = SelectFromModel(clf, prefit=True, max_features=3, threshold=-np.inf).get_support()
+    assert top3[[0, 1]].all() and top3.sum() == 3
+    # the third is the noise feature that left the path last
+    third = np.flatnonzero(top3 & ~clf.get_support())[0]
+    leave = clf.feature_leave_alphas_
+    assert leave[third] == leave[2:].max()
+    assert np.all(imp[clf.get_support()] >= 1e-5) and np.all(imp[~clf.get_support()] < 1e-5)
+
+
+def test_path_importances_order():
+    leave = np.array([0.1, np.inf, 0.01, 0.05])
+    support = np.array([True, True, False, False])
+    imp = path_importances(leave, support, np.array([0.01, 0.05, 0.1, 0.2]))
+    assert list(np.argsort(-imp)) == [1, 0, 3, 2]
+
+
+def test_best_selection_and_given_alphas():
+    X, y, _, _ = make_seed_problem("xor", 1, n_train=300)
+    clf = SparseMLPClassifierCV(alphas=[0.01, 0.05, 0.1], cv=2, selection="best",
+                                random_state=0).fit(X, y)
+    np.testing.assert_allclose(clf.alphas_, [0.01, 0.05, 0.1])
+    assert clf.alpha_ == clf.alphas_[np.argmax(clf.scores_path_.mean(axis=0))]
+
+
+def test_cv_regressor_recovers_support():
+    X, y, X_test, y_test = make_regression_twin(0)
+    reg = SparseMLPRegressorCV(cv=3, random_state=0).fit(X, y)
+    assert reg.get_support(indices=True).tolist() == [0, 1]
+    assert reg.score(X_test, y_test) > 0.75

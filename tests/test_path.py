@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+from conftest import make_seed_problem
+
+from sklearn_sparse_mlp import SparseMLPClassifier, drop_one_alphas, sparse_mlp_path
+from sklearn_sparse_mlp._path import default_alpha_start
+
+
+@pytest.fixture(scope="module")
+def circle_path():
+    X, y, X_test, y_test = make_seed_problem("circle", 0, n_train=400)
+    path = sparse_mlp_path(SparseMLPClassifier(random_state=0), X, y,
+                           X_valid=X_test, y_valid=y_test)
+    return path, X, y
+
+
+def test_path_goes_from_dense_to_empty(circle_path):
+    path, X, y = circle_path
+    assert path.n_features[0] == 10
+    assert path.n_features[-1] == 0
+    assert np.all(np.diff(path.alphas) > 0)
+    np.testing.assert_allclose(path.alphas[1:] / path.alphas[:-1], 1.25)
+    assert path.alphas[0] == pytest.approx(path.alpha_start)
+    assert len(path.lin1_weights) == len(path.module_states) == len(path.alphas)
+    assert path.valid_scores.shape == path.alphas.shape
+    # informative features stay longest; a noise feature never outlives them
+    assert path.feature_leave_alphas[[0, 1]].min() > path.feature_leave_alphas[2:].max()
+    # each recorded support is what the recorded weights say
+    for support, W in zip(path.supports, path.lin1_weights, strict=True):
+        np.testing.assert_array_equal(support, (W != 0).any(axis=0))
+
+
+def test_path_has_an_alpha_with_exactly_the_true_support(circle_path):
+    path, _, _ = circle_path
+    exact = [i for i, s in enumerate(path.supports) if np.flatnonzero(s).tolist() == [0, 1]]
+    assert exact
+    assert max(path.valid_scores[i] for i in exact) >= 0.93
+
+
+def test_estimator_at_rebuilds_the_model(circle_path):
+    path, X, y = circle_path
+    i = int(np.argmin(np.abs(path.n_features - 2)))
+    est = path.estimator_at(i)
+    assert est.alpha == pytest.approx(path.alphas[i])
+    np.testing.assert_array_equal(est.get_support(), path.supports[i])
+    np.testing.assert_array_equal(est.net_.module_.lin1.weight.detach().numpy(),
+                                  path.lin1_weights[i])
+    assert est.score(X, y) > 0.8
+
+
+def test_default_alpha_start_is_derived_from_the_data():
+    """Scaling y's informativeness changes the start: it is no hand-tuned constant."""
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=300)
+    clf = SparseMLPClassifier(alpha=0.0, random_state=0, max_iter=100).fit(X, y)
+    drop = drop_one_alphas(clf, X, y)
+    assert drop.shape == (10,)
+    assert drop[[0, 1]].min() > drop[2:].max()  # informative features cost most to drop
+    start = default_alpha_start(drop)
+    assert start == pytest.approx(max(drop.min(), 1e-3 * drop.max()))
+    assert default_alpha_start(np.array([np.inf, np.inf])) == 1e-3
+
+
+def test_given_alphas_are_used_sorted():
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=200)
+    path = sparse_mlp_path(SparseMLPClassifier(random_state=0, max_iter=80), X, y,
+                           alphas=[0.2, 0.01, 0.05], stop_when_empty=False)
+    np.testing.assert_allclose(path.alphas, [0.01, 0.05, 0.2])
+    assert path.valid_scores is None

@@ -1,0 +1,24 @@
+import matplotlib
+import numpy as np
+from conftest import make_seed_problem
+
+from sklearn_sparse_mlp import SparseMLPClassifier, SparseMLPClassifierCV, sparse_mlp_path
+from sklearn_sparse_mlp.plotting import plot_cv, plot_path
+
+matplotlib.use("Agg")
+
+
+def test_plot_path_and_plot_cv():
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=200)
+    path = sparse_mlp_path(SparseMLPClassifier(random_state=0, max_iter=80), X, y, alphas=8,
+                           path_multiplier=2.0, max_iter_per_alpha=20)
+    axes = plot_path(path)
+    assert len(axes) == 2
+    assert len(axes[1].get_lines()) == 10  # one line per feature
+    np.testing.assert_allclose(axes[0].get_lines()[0].get_xdata(), path.alphas)
+
+    clf = SparseMLPClassifierCV(alphas=[0.01, 0.1, 0.3], cv=2, max_iter=80,
+                                max_iter_per_alpha=20, random_state=0).fit(X, y)
+    axes = plot_cv(clf)
+    chosen = [line for line in axes[0].get_lines() if "chosen" in str(line.get_label())]
+    assert chosen and chosen[0].get_xdata()[0] == clf.alpha_

@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+from sklearn.feature_selection import SelectFromModel
+from sklearn.model_selection import cross_validate
+
+from sklearn_sparse_mlp import SparseMLPRegressor
+
+
+def make_regression_twin(random_state, n_features=10, n=1000):
+    """y a nonlinear function of x0 and x1 only, plus noise."""
+    rng = np.random.RandomState(random_state)
+    X = rng.randn(n, n_features)
+    y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2 + 0.1 * rng.randn(n)
+    return X[:800], y[:800], X[800:], y[800:]
+
+
+def test_regression_twin_recovers_features_0_and_1():
+    successes = 0
+    for random_state in range(5):
+        X, y, X_test, y_test = make_regression_twin(random_state)
+        reg = SparseMLPRegressor(alpha=0.3, random_state=random_state).fit(X, y)
+        recovered = reg.get_support(indices=True).tolist() == [0, 1]
+        if recovered:
+            assert (reg.net_.module_.lin1.weight[:, 2:] == 0).all()
+        successes += recovered and reg.score(X_test, y_test) > 0.75
+    assert successes >= 4
+
+
+def test_multi_output_and_shapes():
+    X, y, X_test, _ = make_regression_twin(0, n=400)
+    Y = np.column_stack([y, -2 * y])
+    reg = SparseMLPRegressor(alpha=0.05, random_state=0, max_iter=100).fit(X, Y)
+    assert reg.n_outputs_ == 2
+    assert reg.predict(X_test).shape == (len(X_test), 2)
+    reg1 = SparseMLPRegressor(alpha=0.05, random_state=0, max_iter=100).fit(X, y)
+    assert reg1.predict(X_test).shape == (len(X_test),)
+    assert reg1.score(X, y) > 0.5
+
+
+def test_select_from_model_and_cross_validate():
+    X, y, _, _ = make_regression_twin(1, n=400)
+    reg = SparseMLPRegressor(alpha=0.3, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(SelectFromModel(reg, prefit=True).get_support(),
+                                  reg.get_support())
+    scores = cross_validate(SparseMLPRegressor(alpha=0.1, random_state=0), X, y, cv=2)
+    assert np.all(scores["test_score"] > 0.5)
+
+
+def test_regressor_errors():
+    X, y, _, _ = make_regression_twin(0, n=100)
+    with pytest.raises(ValueError, match="NaN"):
+        SparseMLPRegressor().fit(X, np.full_like(y, np.nan))
+    reg = SparseMLPRegressor(max_iter=2, warmup_epochs=0, ramp_epochs=0, warm_start=True)
+    reg.fit(X, y)
+    with pytest.raises(ValueError, match="y has 2 outputs"):
+        reg.fit(X, np.column_stack([y, y]))
