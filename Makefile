@@ -15,8 +15,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e ".[test]"
 	touch $@
 
+# Lint, the docs build (it runs every example), then the tests: pytest's summary comes last.
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check sklearn_sparse_mlp tests examples benchmarks
+	$(MAKE) docs
 	$(RUN) $(PY) -m pytest
 
 demo: $(VENV)/.installed

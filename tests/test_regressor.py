@@ -6,12 +6,13 @@ from sklearn.model_selection import cross_validate
 from sklearn_sparse_mlp import SparseMLPRegressor
 
 
-def make_regression_twin(random_state, n_features=10, n=1000):
+def make_regression_twin(random_state, n_features=10, n_train=800, n_test=200):
     """y a nonlinear function of x0 and x1 only, plus noise."""
     rng = np.random.RandomState(random_state)
+    n = n_train + n_test
     X = rng.randn(n, n_features)
     y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2 + 0.1 * rng.randn(n)
-    return X[:800], y[:800], X[800:], y[800:]
+    return X[:n_train], y[:n_train], X[n_train:], y[n_train:]
 
 
 def test_regression_twin_recovers_features_0_and_1():
@@ -27,7 +28,8 @@ def test_regression_twin_recovers_features_0_and_1():
 
 
 def test_multi_output_and_shapes():
-    X, y, X_test, _ = make_regression_twin(0, n=400)
+    X, y, X_test, _ = make_regression_twin(0)
+    X, y = X[:400], y[:400]
     Y = np.column_stack([y, -2 * y])
     reg = SparseMLPRegressor(alpha=0.05, random_state=0, max_iter=100).fit(X, Y)
     assert reg.n_outputs_ == 2
@@ -38,7 +40,7 @@ def test_multi_output_and_shapes():
 
 
 def test_select_from_model_and_cross_validate():
-    X, y, _, _ = make_regression_twin(1, n=400)
+    X, y, _, _ = make_regression_twin(1, n_train=400)
     reg = SparseMLPRegressor(alpha=0.3, random_state=0).fit(X, y)
     np.testing.assert_array_equal(SelectFromModel(reg, prefit=True).get_support(),
                                   reg.get_support())
@@ -47,7 +49,7 @@ def test_select_from_model_and_cross_validate():
 
 
 def test_regressor_errors():
-    X, y, _, _ = make_regression_twin(0, n=100)
+    X, y, _, _ = make_regression_twin(0, n_train=100)
     with pytest.raises(ValueError, match="NaN"):
         SparseMLPRegressor().fit(X, np.full_like(y, np.nan))
     reg = SparseMLPRegressor(max_iter=2, warmup_epochs=0, ramp_epochs=0, warm_start=True)
