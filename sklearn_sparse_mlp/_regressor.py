@@ -2,9 +2,9 @@
 
 import numpy as np
 import torch
-from skorch import NeuralNetRegressor
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils.validation import validate_data
+from skorch import NeuralNetRegressor
 
 from ._base import _BaseSparseMLP
 
