@@ -38,6 +38,20 @@ class SparseMLPPath:
         The data-derived first alpha of the default grid.
     estimator : SparseMLPClassifier or SparseMLPRegressor
         The estimator walked along the path, left at its last alpha.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sparse_mlp import SparseMLPClassifier, sparse_mlp_path
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(200, 4)
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> path = sparse_mlp_path(SparseMLPClassifier(random_state=0, max_iter=80), X, y,
+    ...                        alphas=[0.01, 0.1, 1.0], stop_when_empty=False)
+    >>> path.alphas
+    array([0.01, 0.1 , 1.  ])
+    >>> path.estimator_at(0).alpha
+    0.01
     """
 
     alphas: np.ndarray
@@ -92,6 +106,17 @@ def drop_one_alphas(estimator, X, y, max_samples=2000):
     -------
     ndarray of shape (n_features,)
         ``alpha_j`` per feature (``inf`` for a feature whose column is already zero).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sparse_mlp import SparseMLPClassifier, drop_one_alphas
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(300, 4)
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> dense = SparseMLPClassifier(alpha=0.0, random_state=0, max_iter=80).fit(X, y)
+    >>> int(np.argmax(drop_one_alphas(dense, X, y)))
+    0
     """
     module = estimator.net_.module_
     X_t = torch.as_tensor(np.asarray(X[:max_samples], dtype=np.float32))

@@ -34,6 +34,20 @@ def plot_path(path, axes=None, feature_names=None):
     Returns
     -------
     axes : ndarray of two matplotlib Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sparse_mlp import SparseMLPClassifier, sparse_mlp_path
+    >>> from sklearn_sparse_mlp.plotting import plot_path
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(200, 3)
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> path = sparse_mlp_path(SparseMLPClassifier(random_state=0, max_iter=80), X, y,
+    ...                        alphas=[0.01, 0.1], stop_when_empty=False)
+    >>> axes = plot_path(path)
+    >>> len(axes[1].get_lines())
+    3
     """
     plt = _pyplot()
     if axes is None:
@@ -66,6 +80,20 @@ def plot_cv(estimator, axes=None):
     Returns
     -------
     axes : ndarray of two matplotlib Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sparse_mlp import SparseMLPClassifierCV
+    >>> from sklearn_sparse_mlp.plotting import plot_cv
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(200, 3)
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> clf = SparseMLPClassifierCV(alphas=[0.01, 0.1], cv=2, max_iter=80,
+    ...                             random_state=0).fit(X, y)
+    >>> axes = plot_cv(clf)
+    >>> axes[0].get_xscale()
+    'log'
     """
     check_is_fitted(estimator, "scores_path_")
     plt = _pyplot()
