@@ -109,6 +109,14 @@ def fmt_selected(selected, limit=30):
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def record(rows, row, seed):
+    """Append ``row`` (tagged with ``seed``) to ``rows`` and report progress."""
+    row["seed"] = seed
+    rows.append(row)
+    done = "" if row["seconds"] is None else f" in {row['seconds']:.1f} s"
+    print(f"  seed {seed}: {row['method']} done{done}", flush=True)
+
+
 def print_table(rows):
     print(f"{'seed':>4}  {'method':<24}  {'time (s)':>9}  {'selected (n: indices)':<30}  "
           f"{'== {0,1}':>8}  {'test acc':>8}  notes")
@@ -141,15 +149,9 @@ def main(argv=None):
     for seed in args.seeds:
         X, y, X_test, y_test = make_seed_problem(args.rule, seed, n_features=args.n_features)
         row, alphas = run_path_cv(X, y, X_test, y_test, seed, n_folds)
-        seed_rows = [row,
-                     run_grid_search(X, y, X_test, y_test, seed, n_folds, alphas[::step]),
-                     run_lassonet(X, y, X_test, y_test, seed, n_folds)]
-        for row in seed_rows:
-            row["seed"] = seed
-            print(f"  seed {seed}: {row['method']} done"
-                  + ("" if row["seconds"] is None else f" in {row['seconds']:.1f} s"),
-                  flush=True)
-        rows.extend(seed_rows)
+        record(rows, row, seed)
+        record(rows, run_grid_search(X, y, X_test, y_test, seed, n_folds, alphas[::step]), seed)
+        record(rows, run_lassonet(X, y, X_test, y_test, seed, n_folds), seed)
 
     print()
     print_table(rows)
