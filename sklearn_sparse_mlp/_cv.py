@@ -11,10 +11,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import _SELECT_FROM_MODEL_L1_THRESHOLD, _BaseSparseMLP
 from ._classifier import SparseMLPClassifier
-from ._path import sparse_mlp_path
+from ._path import relaxed_refit, sparse_mlp_path
 from ._regressor import SparseMLPRegressor
 
-_CV_PARAMS = ("alphas", "cv", "scoring", "selection", "path_multiplier", "max_iter_per_alpha")
+_CV_PARAMS = (
+    "alphas", "cv", "scoring", "selection", "path_multiplier", "max_iter_per_alpha",
+    "relax_epochs",
+)
 
 
 def _fold_scores(estimator, X, y, train, test, grid, scoring, path_kwargs):
@@ -53,6 +56,7 @@ class _SparseMLPCVMixin:
         selection="one_standard_error",
         path_multiplier=1.25,
         max_iter_per_alpha=50,
+        relax_epochs=20,
         n_jobs=None,
         l1_ratio=0.0,
         groups=None,
@@ -78,6 +82,7 @@ class _SparseMLPCVMixin:
         self.selection = selection
         self.path_multiplier = path_multiplier
         self.max_iter_per_alpha = max_iter_per_alpha
+        self.relax_epochs = relax_epochs
         self.n_jobs = n_jobs
         self.l1_ratio = l1_ratio
         self.groups = groups
@@ -109,6 +114,7 @@ class _SparseMLPCVMixin:
         "selection": [StrOptions({"best", "one_standard_error"})],
         "path_multiplier": [Interval(Real, 1, None, closed="neither")],
         "max_iter_per_alpha": [Interval(Integral, 1, None, closed="left")],
+        "relax_epochs": [Interval(Integral, 0, None, closed="left")],
     }
 
     def _torch_threads(self):
@@ -143,6 +149,7 @@ class _SparseMLPCVMixin:
         base = self._base_estimator()
         path_kwargs = dict(path_multiplier=self.path_multiplier,
                            max_iter_per_alpha=self.max_iter_per_alpha)
+        fold_kwargs = dict(path_kwargs, relax_epochs=self.relax_epochs)
         # The full-data path fixes the grid (it ends where no feature is left) and provides the
         # refit at the chosen alpha.
         path = sparse_mlp_path(base, X, y, alphas=self.alphas, verbose=bool(self.verbose),
@@ -150,7 +157,7 @@ class _SparseMLPCVMixin:
         grid = path.alphas
         folds = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y))
         scores = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fold_scores)(base, X, y, train, test, grid, self.scoring, path_kwargs)
+            delayed(_fold_scores)(base, X, y, train, test, grid, self.scoring, fold_kwargs)
             for train, test in folds
         )
         self.scores_path_ = np.array(scores)
@@ -167,6 +174,8 @@ class _SparseMLPCVMixin:
         self.n_features_path_ = path.n_features
         self.path_ = path
         self.best_estimator_ = path.estimator_at(chosen)
+        if self.relax_epochs:
+            self.best_estimator_ = relaxed_refit(self.best_estimator_, X, y, self.relax_epochs)
         self._adopt(self.best_estimator_)
         self.feature_leave_alphas_ = path.feature_leave_alphas
         self.feature_importances_ = path_importances(
@@ -195,8 +204,9 @@ class SparseMLPClassifierCV(_SparseMLPCVMixin, SparseMLPClassifier):
     feature is left (:func:`sparse_mlp_path`). The folds score every alpha of the full-data
     grid; the chosen alpha is the best one, or by default the largest one whose mean score is
     within one standard error of the best (the sparsest model that is statistically as good:
-    the rule that keeps noise features out). The model of the full-data path at that alpha is
-    kept for prediction.
+    the rule that keeps noise features out). Each alpha is scored through its relaxed refit
+    (the selected model retrained without the penalty), and the relaxed refit of the
+    full-data path's model at the chosen alpha is kept for prediction.
 
     Parameters
     ----------
@@ -215,6 +225,12 @@ class SparseMLPClassifierCV(_SparseMLPCVMixin, SparseMLPClassifier):
         Ratio of consecutive alphas of the default grid.
     max_iter_per_alpha : int, default=50
         Maximum epochs at each alpha of the path after the dense fit.
+    relax_epochs : int, default=20
+        Relaxed refit (relaxed lasso): at each alpha the folds score a copy retrained for at
+        most this many epochs without the penalty, on the selected features only, and the
+        final model is the relaxed refit at ``alpha_``. The penalty's shrinkage of the kept
+        features then no longer favours small alphas that keep noise features. 0 scores and
+        keeps the penalised models themselves.
     n_jobs : int, default=None
         Folds run in parallel through joblib; each fit uses one torch thread.
     l1_ratio, groups, hidden_layer_sizes, activation, solver, learning_rate_init, \
@@ -237,7 +253,8 @@ random_state, verbose, device, weight_decay
     path_ : SparseMLPPath
         The full-data path.
     best_estimator_ : SparseMLPClassifier
-        The full-data path's model at ``alpha_``; predictions come from it.
+        The full-data path's model at ``alpha_`` (relaxed, with ``relax_epochs``);
+        predictions come from it.
     support_ : ndarray of bool of shape (`n_features_in_`,)
         Selected features at ``alpha_``.
     feature_leave_alphas_ : ndarray of shape (`n_features_in_`,)
@@ -290,6 +307,8 @@ class SparseMLPRegressorCV(_SparseMLPCVMixin, SparseMLPRegressor):
         Ratio of consecutive alphas of the default grid.
     max_iter_per_alpha : int, default=50
         Maximum epochs at each alpha of the path after the dense fit.
+    relax_epochs : int, default=20
+        Epochs of the relaxed refit scored at each alpha and kept at ``alpha_`` (0: none).
     n_jobs : int, default=None
         Folds run in parallel through joblib.
     l1_ratio, groups, hidden_layer_sizes, activation, solver, learning_rate_init, \

@@ -9,6 +9,7 @@ from sklearn.base import clone, is_classifier
 from sklearn.metrics import check_scoring
 from tqdm.auto import tqdm
 
+from .callbacks import FixedSupport
 from .penalties import feature_support
 
 
@@ -32,6 +33,8 @@ class SparseMLPPath:
         The first-layer weight at each alpha.
     module_states : list of dict
         The whole network's ``state_dict`` at each alpha, to rebuild the model there.
+    relaxed_states : list of dict or None
+        With ``relax_epochs``: the ``state_dict`` of the relaxed refit at each alpha.
     feature_leave_alphas : ndarray of shape (n_features,)
         First alpha of the path at which each feature is dropped; ``inf`` if it never is.
     alpha_start : float
@@ -61,25 +64,32 @@ class SparseMLPPath:
     valid_scores: np.ndarray | None
     lin1_weights: list = field(repr=False)
     module_states: list = field(repr=False)
+    relaxed_states: list | None = field(repr=False)
     feature_leave_alphas: np.ndarray
     alpha_start: float
     estimator: object = field(repr=False)
 
-    def estimator_at(self, index):
+    def estimator_at(self, index, relaxed=False):
         """A copy of the path's estimator with the network of ``alphas[index]``.
 
         Parameters
         ----------
         index : int
             Position on the path.
+        relaxed : bool, default=False
+            Take the relaxed refit at that alpha (the path must have been run with
+            ``relax_epochs > 0``).
 
         Returns
         -------
         estimator : SparseMLPClassifier or SparseMLPRegressor
             Fitted, with ``alpha`` set to ``alphas[index]``.
         """
+        if relaxed and self.relaxed_states is None:
+            raise ValueError("This path has no relaxed refits: run it with relax_epochs > 0.")
+        states = self.relaxed_states if relaxed else self.module_states
         estimator = copy.deepcopy(self.estimator)
-        estimator.net_.module_.load_state_dict(self.module_states[index])
+        estimator.net_.module_.load_state_dict(states[index])
         estimator.set_params(alpha=float(self.alphas[index]), warm_start=False)
         estimator._set_fitted_attributes()
         return estimator
@@ -158,6 +168,7 @@ def sparse_mlp_path(
     y_valid=None,
     scoring=None,
     stop_when_empty=True,
+    relax_epochs=0,
     verbose=False,
 ):
     """Walk the regularization path: dense fit, then warm-started fits at increasing alpha.
@@ -190,6 +201,11 @@ def sparse_mlp_path(
         Scorer for the validation data; None uses the estimator's ``score``.
     stop_when_empty : bool, default=True
         End the path at the first alpha that drops every feature.
+    relax_epochs : int, default=0
+        If positive, at each alpha a copy of the model is also retrained for at most this many
+        epochs without the penalty, its dropped features held at exactly 0 (a relaxed refit,
+        see :func:`relaxed_refit`); validation scores are then those of the relaxed models,
+        which do not suffer the penalty's shrinkage of the kept features.
     verbose : bool, default=False
         Show a progress bar over the path (tqdm).
 
@@ -226,7 +242,7 @@ def sparse_mlp_path(
                          ramp_epochs=0)
     n_features = X_arr.shape[1]
     record = {"alphas": [], "supports": [], "train_loss": [], "valid_scores": [],
-              "lin1_weights": [], "module_states": []}
+              "lin1_weights": [], "module_states": [], "relaxed_states": []}
     progress = tqdm(grid, desc="alpha path", disable=not verbose, leave=False)
     for alpha in progress:
         estimator.set_params(alpha=float(alpha))
@@ -236,8 +252,12 @@ def sparse_mlp_path(
         record["alphas"].append(float(alpha))
         record["supports"].append(support)
         record["train_loss"].append(float(estimator.net_.history[-1, "train_loss"]))
+        scored = estimator
+        if relax_epochs:
+            scored = relaxed_refit(estimator, X, y, relax_epochs)
+            record["relaxed_states"].append(copy.deepcopy(scored.net_.module_.state_dict()))
         if scorer is not None:
-            record["valid_scores"].append(float(scorer(estimator, X_valid, y_valid)))
+            record["valid_scores"].append(float(scorer(scored, X_valid, y_valid)))
         record["lin1_weights"].append(module.lin1.weight.detach().cpu().numpy().copy())
         record["module_states"].append(copy.deepcopy(module.state_dict()))
         progress.set_postfix(alpha=f"{alpha:.3g}", n_features=int(support.sum()))
@@ -259,10 +279,46 @@ def sparse_mlp_path(
         valid_scores=np.array(record["valid_scores"]) if scorer is not None else None,
         lin1_weights=record["lin1_weights"],
         module_states=record["module_states"],
+        relaxed_states=record["relaxed_states"] if relax_epochs else None,
         feature_leave_alphas=leave,
         alpha_start=alpha_start,
         estimator=estimator,
     )
+
+
+def relaxed_refit(estimator, X, y, epochs):
+    """A copy of a fitted estimator retrained on its own support without the penalty.
+
+    The relaxed lasso (Meinshausen, 2007): the penalty both selects features and shrinks the
+    kept ones; retraining the selected model with the penalty off, and the dropped features'
+    columns held at exactly 0, keeps the selection and removes the shrinkage.
+
+    Parameters
+    ----------
+    estimator : fitted SparseMLPClassifier or SparseMLPRegressor
+        The model to relax; it is not modified.
+    X, y : array-like
+        Training data.
+    epochs : int
+        Maximum number of epochs of the refit (it stops earlier once converged).
+
+    Returns
+    -------
+    relaxed : SparseMLPClassifier or SparseMLPRegressor
+        The relaxed copy, with the same support and ``alpha``.
+    """
+    relaxed = copy.deepcopy(estimator)
+    net = relaxed.net_
+    alpha, max_iter, warm_start = relaxed.alpha, relaxed.max_iter, relaxed.warm_start
+    mask = FixedSupport(relaxed.get_support()).initialize()
+    net.callbacks_ = [*net.callbacks_, ("fixed_support", mask)]
+    relaxed.set_params(alpha=0.0, warm_start=True, max_iter=epochs)
+    try:
+        _fit_quietly(relaxed, X, y)
+    finally:
+        net.callbacks_ = net.callbacks_[:-1]
+        relaxed.set_params(alpha=alpha, max_iter=max_iter, warm_start=warm_start)
+    return relaxed
 
 
 def _training_arrays(estimator, X, y):

@@ -198,6 +198,39 @@ class ProximalL1(Callback):
         net.history.record("n_features_selected", int(feature_support(weight).sum()))
 
 
+class FixedSupport(Callback):
+    """Keep the columns of dropped features at exactly zero: train on a fixed support.
+
+    After each optimizer step on a training batch the columns of ``layer``'s weight outside
+    ``support`` are set back to 0. With the penalty off this is the relaxed refit of a
+    selected model (relaxed lasso: Meinshausen, 2007): the kept features are fitted without
+    the shrinkage the penalty put on them, the dropped ones stay out.
+
+    Parameters
+    ----------
+    support : array-like of bool of shape (n_features,)
+        True for the features to train, False for those held at 0.
+    layer : str, default="lin1"
+        Name of the submodule whose ``weight`` columns are masked.
+    """
+
+    def __init__(self, support, layer="lin1"):
+        self.support = support
+        self.layer = layer
+
+    def on_train_begin(self, net, **kwargs):
+        weight = net.module_.get_submodule(self.layer).weight
+        self._weight = weight
+        self._dropped = torch.as_tensor(~np.asarray(self.support, dtype=bool), device=weight.device)
+        with torch.no_grad():
+            weight[:, self._dropped] = 0.0
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            with torch.no_grad():
+                self._weight[:, self._dropped] = 0.0
+
+
 class NonFiniteLossError(ValueError):
     """The training loss became NaN or infinite."""
 

@@ -13,7 +13,7 @@ from sklearn_sparse_mlp import (
 )
 
 # The CV estimators with a short grid: each check fits several times.
-_SHORT_CV = dict(cv=2, alphas=4, path_multiplier=3.0, max_iter_per_alpha=20)
+_SHORT_CV = dict(cv=2, alphas=4, path_multiplier=3.0, max_iter_per_alpha=20, relax_epochs=5)
 ESTIMATORS = [
     SparseMLPClassifier(),
     SparseMLPRegressor(),
