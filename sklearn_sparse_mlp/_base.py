@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator
@@ -24,6 +25,9 @@ from .penalties import feature_support
 # SelectFromModel's default threshold for L1-penalised estimators; the importance of a selected
 # feature is floored at it, so that the default threshold keeps exactly get_support().
 _SELECT_FROM_MODEL_L1_THRESHOLD = 1e-5
+
+# Sparse input is multiplied batch by batch as torch sparse tensors; CSR slices rows cheaply.
+ACCEPT_SPARSE = ("csr", "csc")
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "adagrad": torch.optim.Adagrad}
 
@@ -227,6 +231,9 @@ class _BaseSparseMLP(BaseEstimator):
         return tuple(int(h) for h in hidden)
 
     def _to_tensor(self, X):
+        """Training copy of X: float32 torch tensor, or float32 CSR for sparse input."""
+        if sp.issparse(X):
+            return X.tocsr().astype(np.float32, copy=False)
         X = np.asarray(X, dtype=np.float32)
         if not X.flags.writeable or not X.flags.c_contiguous:
             X = np.ascontiguousarray(X).copy()
@@ -319,6 +326,25 @@ class _BaseSparseMLP(BaseEstimator):
             )
         return self
 
+    def _partial_fit(self, X, y, n_outputs):
+        """One pass over (X, y), prox included, continuing the current network if any."""
+        hidden = self._check_params(X.shape[1])
+        first = not hasattr(self, "net_")
+        rng = check_random_state(self.random_state)
+        # a different but reproducible stream for each call
+        seed = int(rng.randint(np.iinfo(np.int32).max)) + (0 if first else len(self.net_.history))
+        dataset = TensorPairDataset(self._to_tensor(X), torch.as_tensor(y))
+        batch_size = min(200, len(dataset)) if self.batch_size == "auto" else self.batch_size
+        with torch_threads(self._torch_threads()), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed % np.iinfo(np.int32).max)
+            if first:
+                kwargs = self._net_kwargs(hidden, X.shape[1], n_outputs, batch_size, None)
+                self.net_ = self._make_net(kwargs).initialize()
+            self.net_.set_params(batch_size=batch_size)
+            self.net_.partial_fit(dataset, None, epochs=1)
+        self._set_fitted_attributes()
+        return self
+
     def _net_kwargs(self, hidden, n_features, n_outputs, batch_size, train_split):
         """Keyword arguments of the skorch net, shared by the classifier and the regressor."""
         optimizer_kwargs = {"optimizer__momentum": self.momentum} if self.solver == "sgd" else {}
@@ -363,12 +389,17 @@ class _BaseSparseMLP(BaseEstimator):
     def _forward(self, X):
         """Network output on ``X`` as a float64 numpy array (validates X)."""
         check_is_fitted(self, "net_")
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        module = self.net_.module_
-        device = next(module.parameters()).device
+        X = validate_data(
+            self, X, reset=False, dtype=[np.float64, np.float32], accept_sparse=ACCEPT_SPARSE
+        )
         with torch_threads(self._torch_threads()):
-            out = forward_float64(module, torch.as_tensor(np.asarray(X), device=device))
+            out = forward_float64(self.net_.module_, X)
         return out.cpu().numpy()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
     def get_support(self, indices=False):
         """Get a mask, or integer index, of the features selected.

@@ -8,7 +8,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 from skorch import NeuralNetClassifier
 
-from ._base import _BaseSparseMLP
+from ._base import ACCEPT_SPARSE, _BaseSparseMLP
 
 
 class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
@@ -161,7 +161,9 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
             The fitted classifier.
         """
         reset = not (self.warm_start and hasattr(self, "net_"))
-        X, y = validate_data(self, X, y, reset=reset, dtype=[np.float64, np.float32])
+        X, y = validate_data(
+            self, X, y, reset=reset, dtype=[np.float64, np.float32], accept_sparse=ACCEPT_SPARSE
+        )
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
         if reset:
@@ -178,6 +180,57 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
             )
         y_encoded = encoder.transform(y).astype(np.int64)
         return self._fit(X, y_encoded, y_encoded, n_outputs=len(self.classes_))
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None):
+        """Train for one pass over the given data, prox step included.
+
+        For data that does not fit in memory: call it on successive chunks. Each call counts
+        as one epoch of the training schedule (``warmup_epochs`` dense calls, then the ramp).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,)
+            Its class labels.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the whole data. Required on the first call, as in
+            :meth:`sklearn.neural_network.MLPClassifier.partial_fit`.
+
+        Returns
+        -------
+        self : SparseMLPClassifier
+            The updated classifier.
+        """
+        first = not hasattr(self, "net_")
+        if first and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: the chunks may "
+                "not contain every class."
+            )
+        X, y = validate_data(
+            self, X, y, reset=first, dtype=[np.float64, np.float32], accept_sparse=ACCEPT_SPARSE
+        )
+        check_classification_targets(y)
+        if first:
+            self.classes_ = np.unique(np.asarray(classes))
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs at least 2 classes, got {self.classes_!r}."
+                )
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"classes={classes!r} differs from the classes of the first call "
+                f"{self.classes_!r}."
+            )
+        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        if unknown.size:
+            raise ValueError(
+                f"y contains labels {unknown!r} that are not in classes {self.classes_!r}."
+            )
+        y_encoded = np.searchsorted(self.classes_, y).astype(np.int64)
+        return self._partial_fit(X, y_encoded, n_outputs=len(self.classes_))
 
     def _make_net(self, net_kwargs):
         return NeuralNetClassifier(criterion=torch.nn.CrossEntropyLoss, **net_kwargs)

@@ -9,7 +9,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import _SELECT_FROM_MODEL_L1_THRESHOLD, _BaseSparseMLP
+from ._base import _SELECT_FROM_MODEL_L1_THRESHOLD, ACCEPT_SPARSE, _BaseSparseMLP
 from ._classifier import SparseMLPClassifier
 from ._path import relaxed_refit, sparse_mlp_path
 from ._regressor import SparseMLPRegressor
@@ -144,7 +144,7 @@ class _SparseMLPCVMixin:
         """
         X, y = validate_data(
             self, X, y, dtype=[np.float64, np.float32], multi_output=not is_classifier(self),
-            y_numeric=not is_classifier(self),
+            y_numeric=not is_classifier(self), accept_sparse=ACCEPT_SPARSE,
         )
         base = self._base_estimator()
         path_kwargs = dict(path_multiplier=self.path_multiplier,

@@ -6,7 +6,25 @@ loop. Slicing whole tensors removes that overhead; torch's ``TensorDataset`` wit
 ``BatchSampler`` still collates per sample, hence this small iterator.
 """
 
+import numpy as np
+import scipy.sparse as sp
 import torch
+
+
+def rows_to_tensor(X, dtype=torch.float32):
+    """A batch of rows as a torch tensor: a sparse COO tensor for scipy sparse input.
+
+    Sparse rows never become dense: the first layer multiplies them as a sparse product.
+    """
+    if not sp.issparse(X):
+        return X
+    coo = X.tocoo()
+    indices = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
+    values = torch.as_tensor(coo.data, dtype=dtype)
+    # rows of a CSR matrix come sorted and without duplicates, hence already coalesced
+    return torch.sparse_coo_tensor(
+        indices, values, coo.shape, is_coalesced=X.format == "csr" and X.has_canonical_format
+    )
 
 
 class TensorPairDataset(torch.utils.data.Dataset):
@@ -14,7 +32,7 @@ class TensorPairDataset(torch.utils.data.Dataset):
 
     Parameters
     ----------
-    X : torch.Tensor of shape (n_samples, n_features)
+    X : torch.Tensor or scipy CSR matrix of shape (n_samples, n_features)
     y : torch.Tensor of shape (n_samples, ...) or None
     """
 
@@ -27,7 +45,7 @@ class TensorPairDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, index):
         y = self.y[index] if self.y is not None else torch.zeros(0)
-        return self.X[index], y
+        return rows_to_tensor(self.X[index]), y
 
 
 class BatchSlicer:
@@ -57,11 +75,14 @@ class BatchSlicer:
     def __iter__(self):
         n = len(self.dataset)
         X, y = self.dataset.X, self.dataset.y
+        sparse = sp.issparse(X)
         if self.shuffle:
-            order = torch.randperm(n, device=X.device if not X.is_sparse else "cpu")
+            order = torch.randperm(n)
             for start in range(0, n, self.batch_size):
                 index = order[start : start + self.batch_size]
-                yield X[index], y[index]
+                rows = X[index.numpy()] if sparse else X[index]
+                yield rows_to_tensor(rows), y[index]
         else:
             for start in range(0, n, self.batch_size):
-                yield X[start : start + self.batch_size], y[start : start + self.batch_size]
+                stop = start + self.batch_size
+                yield rows_to_tensor(X[start:stop]), y[start:stop]

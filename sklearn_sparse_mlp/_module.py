@@ -1,7 +1,11 @@
 """The torch network: a sparse input layer ``lin1``, hidden layers, a linear output."""
 
+import numpy as np
+import scipy.sparse as sp
 import torch
 from torch import nn
+
+from ._data import rows_to_tensor
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "logistic": nn.Sigmoid, "identity": nn.Identity}
 
@@ -41,16 +45,32 @@ class SparseInputMLP(nn.Module):
         self.output = nn.Linear(sizes[-1], n_outputs)
 
     def forward(self, X):
-        return self.output(self.hidden(self.lin1(X)))
+        if X.is_sparse:
+            # sparse rows times the dense weight: the input is never densified
+            pre = torch.sparse.mm(X, self.lin1.weight.t()) + self.lin1.bias
+        else:
+            pre = self.lin1(X)
+        return self.output(self.hidden(pre))
 
 
-def forward_float64(module, X):
+def forward_float64(module, X, batch_size=10_000):
     """Forward pass in float64 from the module's own weights, without copying the module.
 
     Predictions then do not depend on the order or batching of the rows, which a float32
-    matrix product does in its last bit.
+    matrix product does in its last bit. ``X`` is a numpy array or a scipy sparse matrix;
+    sparse input goes through in row batches of ``batch_size``, never densified.
     """
+    device = next(module.parameters()).device
     params = {name: p.detach().to(torch.float64) for name, p in module.named_parameters()}
     buffers = {name: b.detach().to(torch.float64) for name, b in module.named_buffers()}
+    state = {**params, **buffers}
     with torch.no_grad():
-        return torch.func.functional_call(module, {**params, **buffers}, (X.to(torch.float64),))
+        if not sp.issparse(X):
+            X_t = torch.as_tensor(np.asarray(X, dtype=np.float64), device=device)
+            return torch.func.functional_call(module, state, (X_t,))
+        X = X.tocsr()
+        outputs = []
+        for start in range(0, X.shape[0], batch_size):
+            rows = rows_to_tensor(X[start : start + batch_size], torch.float64).to(device)
+            outputs.append(torch.func.functional_call(module, state, (rows,)))
+        return torch.cat(outputs)

@@ -4,11 +4,13 @@ import copy
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import clone, is_classifier
 from sklearn.metrics import check_scoring
 from tqdm.auto import tqdm
 
+from ._data import rows_to_tensor
 from .callbacks import FixedSupport
 from .penalties import feature_support
 
@@ -129,17 +131,27 @@ def drop_one_alphas(estimator, X, y, max_samples=2000):
     0
     """
     module = estimator.net_.module_
-    X_t = torch.as_tensor(np.asarray(X[:max_samples], dtype=np.float32))
+    # Column j only changes the rows where x_j != 0: a CSC view gives them for dense and
+    # sparse X alike, and a sparse X is never densified.
+    X_sub = sp.csc_matrix(X[:max_samples], dtype=np.float32)
     y_t = torch.as_tensor(y[:max_samples])
-    W = module.lin1.weight.detach()
+    W = module.lin1.weight.detach().cpu()
     norms = W.norm(dim=0)
+    deltas = torch.zeros(W.shape[1])
     with torch.no_grad():
-        pre = module.lin1(X_t)
-        base = estimator._pointwise_loss(module.output(module.hidden(pre)), y_t).mean()
-        deltas = torch.empty(W.shape[1])
-        for j in range(W.shape[1]):
-            out = module.output(module.hidden(pre - X_t[:, j : j + 1] * W[:, j]))
-            deltas[j] = estimator._pointwise_loss(out, y_t).mean() - base
+        cpu_module = copy.deepcopy(module).cpu()
+        pre = torch.sparse.mm(rows_to_tensor(X_sub.tocsr()), W.t()) + cpu_module.lin1.bias
+        base = estimator._pointwise_loss(cpu_module.output(cpu_module.hidden(pre)), y_t)
+        for j in np.flatnonzero(norms.numpy() > 0):
+            start, stop = X_sub.indptr[j], X_sub.indptr[j + 1]
+            if start == stop:
+                continue
+            rows = torch.from_numpy(X_sub.indices[start:stop].astype(np.int64))
+            values = torch.from_numpy(X_sub.data[start:stop])
+            changed = pre[rows] - values[:, None] * W[:, j]
+            loss = estimator._pointwise_loss(cpu_module.output(cpu_module.hidden(changed)),
+                                             y_t[rows])
+            deltas[j] = (loss - base[rows]).sum() / X_sub.shape[0]
     alphas = torch.where(norms > 0, deltas.clamp(min=0) / norms.clamp(min=1e-30), np.inf)
     return alphas.numpy().astype(np.float64)
 
@@ -323,7 +335,7 @@ def relaxed_refit(estimator, X, y, epochs):
 
 def _training_arrays(estimator, X, y):
     """X and y as the fitted estimator trains on them (labels encoded for classifiers)."""
-    X_arr = np.asarray(X, dtype=np.float64)
+    X_arr = X if sp.issparse(X) else np.asarray(X, dtype=np.float64)
     if is_classifier(estimator):
         y_enc = np.searchsorted(estimator.classes_, np.asarray(y))
         return X_arr, y_enc.astype(np.int64)

@@ -6,7 +6,7 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils.validation import validate_data
 from skorch import NeuralNetRegressor
 
-from ._base import _BaseSparseMLP
+from ._base import ACCEPT_SPARSE, _BaseSparseMLP
 
 
 class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
@@ -121,7 +121,7 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
         reset = not (self.warm_start and hasattr(self, "net_"))
         X, y = validate_data(
             self, X, y, reset=reset, dtype=[np.float64, np.float32], multi_output=True,
-            y_numeric=True,
+            y_numeric=True, accept_sparse=ACCEPT_SPARSE,
         )
         self._y_is_1d = y.ndim == 1
         y2d = np.asarray(y, dtype=np.float32).reshape(len(y), -1)
@@ -132,6 +132,39 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
             )
         self.n_outputs_ = y2d.shape[1]
         return self._fit(X, y2d, None, n_outputs=self.n_outputs_)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y):
+        """Train for one pass over the given data, prox step included.
+
+        Each call counts as one epoch of the training schedule.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Its targets.
+
+        Returns
+        -------
+        self : SparseMLPRegressor
+            The updated regressor.
+        """
+        first = not hasattr(self, "net_")
+        X, y = validate_data(
+            self, X, y, reset=first, dtype=[np.float64, np.float32], multi_output=True,
+            y_numeric=True, accept_sparse=ACCEPT_SPARSE,
+        )
+        y2d = np.asarray(y, dtype=np.float32).reshape(len(y), -1)
+        if first:
+            self.n_outputs_ = y2d.shape[1]
+            self._y_is_1d = y.ndim == 1
+        elif y2d.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y2d.shape[1]} outputs, the previous calls had {self.n_outputs_}."
+            )
+        return self._partial_fit(X, y2d, n_outputs=self.n_outputs_)
 
     def _make_net(self, net_kwargs):
         return NeuralNetRegressor(criterion=torch.nn.MSELoss, **net_kwargs)

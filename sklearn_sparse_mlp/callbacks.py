@@ -150,6 +150,14 @@ class ProximalL1(Callback):
             "the proximal step has nothing to follow."
         )
 
+    def __getstate__(self):
+        # References into the net are looked up again at the start of each fit; pickled here
+        # they would duplicate the weights and the optimizer state in every pickle.
+        state = self.__dict__.copy()
+        for name in ("_weight_param", "_optimizer", "_param_group"):
+            state.pop(name, None)
+        return state
+
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         # Looked up once per fit: the batch hooks run thousands of times per fit.
         self._weight_param = self._weight(net)
@@ -217,6 +225,11 @@ class FixedSupport(Callback):
     def __init__(self, support, layer="lin1"):
         self.support = support
         self.layer = layer
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_weight", None)  # looked up again at the start of each fit
+        return state
 
     def on_train_begin(self, net, **kwargs):
         weight = net.module_.get_submodule(self.layer).weight

@@ -1,0 +1,142 @@
+"""Sparse input, partial_fit, Dask, GPU: the estimators at scale (small instances here;
+full-size runs are in benchmarks/)."""
+
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from conftest import make_seed_problem
+from sklearn.model_selection import GridSearchCV
+from test_regressor import make_regression_twin
+
+from sklearn_sparse_mlp import SparseMLPClassifier, SparseMLPRegressor, sparse_mlp_path
+from sklearn_sparse_mlp._data import BatchSlicer, TensorPairDataset
+
+
+def _sparse_problem(random_state=0, n=1200, n_features=300, density=0.02):
+    """Sparse non-negative counts; labels from 3 denser columns only."""
+    rng = np.random.RandomState(random_state)
+    X = sp.random(n, n_features, density=density, format="csr", random_state=rng,
+                  data_rvs=lambda k: rng.poisson(2, k) + 1.0)
+    informative = sp.random(n, 3, density=0.5, format="csr", random_state=rng,
+                            data_rvs=lambda k: rng.poisson(2, k) + 1.0)
+    X = sp.hstack([informative, X], format="csr")
+    dense = informative.toarray()
+    y = (dense[:, 0] - dense[:, 1] + 0.5 * dense[:, 2] > 0.5).astype(int)
+    return X, y
+
+
+@pytest.mark.parametrize("container", [sp.csr_array, sp.csr_matrix, sp.csc_matrix])
+def test_sparse_input_matches_dense(container):
+    X, y, X_test, _ = make_seed_problem("circle", 0, n_train=300)
+    dense = SparseMLPClassifier(random_state=0, max_iter=80).fit(X, y)
+    sparse = SparseMLPClassifier(random_state=0, max_iter=80).fit(container(X), y)
+    np.testing.assert_array_equal(dense.get_support(), sparse.get_support())
+    np.testing.assert_allclose(sparse.predict_proba(container(X_test)),
+                               sparse.predict_proba(X_test), atol=1e-12)
+    # sparse and dense training differ only by float32 rounding of the products
+    np.testing.assert_allclose(sparse.predict_proba(X_test), dense.predict_proba(X_test),
+                               atol=1e-3)
+
+
+def test_sparse_batches_are_never_densified():
+    X, y = _sparse_problem()
+    dataset = TensorPairDataset(X.astype(np.float32), torch.as_tensor(y))
+    batches = list(BatchSlicer(dataset, batch_size=500, shuffle=True))
+    assert all(batch.is_sparse for batch, _ in batches)
+    assert sum(batch.shape[0] for batch, _ in batches) == X.shape[0]
+    assert sum(batch._nnz() for batch, _ in batches) == X.nnz
+
+
+def test_sparse_selection_recovers_informative_columns():
+    X, y = _sparse_problem()
+    clf = SparseMLPClassifier(alpha=0.05, random_state=0).fit(X[:1000], y[:1000])
+    support = clf.get_support(indices=True)
+    assert {0, 1} <= set(support)
+    assert len(support) <= 10
+    assert clf.score(X[1000:], y[1000:]) > 0.85
+    # the path and the regressor take sparse input too
+    path = sparse_mlp_path(SparseMLPClassifier(random_state=0, max_iter=80), X[:400], y[:400],
+                           alphas=[0.02, 0.2], stop_when_empty=False, max_iter_per_alpha=10)
+    assert path.supports.shape == (2, X.shape[1])
+    reg = SparseMLPRegressor(random_state=0, max_iter=20).fit(X[:400], y[:400].astype(float))
+    assert reg.predict(X[400:500]).shape == (100,)
+
+
+def test_partial_fit_on_chunks_matches_fit():
+    X, y, X_test, y_test = make_seed_problem("circle", 0)
+    full = SparseMLPClassifier(random_state=0).fit(X, y)
+    streamed = SparseMLPClassifier(random_state=0)
+    for _ in range(full.n_iter_):
+        for chunk in np.array_split(np.arange(len(X)), 4):
+            streamed.partial_fit(X[chunk], y[chunk], classes=[0, 1])
+    np.testing.assert_array_equal(streamed.get_support(), full.get_support())
+    assert abs(streamed.score(X_test, y_test) - full.score(X_test, y_test)) < 0.03
+    assert streamed.n_iter_ == 4 * full.n_iter_  # each call is one pass over its chunk
+
+
+def test_partial_fit_errors_and_regressor():
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        SparseMLPClassifier().partial_fit(X, y)
+    clf = SparseMLPClassifier().partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="not in classes"):
+        clf.partial_fit(X, y + 5)
+    with pytest.raises(ValueError, match="X has 3 features"):
+        clf.partial_fit(X[:, :3], y)
+    X, y, _, _ = make_regression_twin(0, n_train=200)
+    reg = SparseMLPRegressor(random_state=0)
+    for _ in range(3):
+        reg.partial_fit(X, y)
+    assert reg.n_iter_ == 3 and reg.predict(X).shape == (200,)
+
+
+def test_pickle_is_small_and_holds_no_training_data():
+    X, y, _, _ = make_seed_problem("circle", 0)
+    X = np.hstack([X, np.random.RandomState(0).randn(800, 490)])  # 500 features, 3.2 MB
+    clf = SparseMLPClassifier(random_state=0, max_iter=3, warmup_epochs=1,
+                              ramp_epochs=1).fit(X, y)
+    size = len(pickle.dumps(clf))
+    weights = sum(p.numel() * 4 for p in clf.net_.module_.parameters())
+    assert size < 3 * weights + 200_000  # weights, optimizer state, history: no data
+    assert size < X.nbytes / 2
+
+
+def test_grid_search_on_a_dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    import joblib
+
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=200)
+    grid = {"alpha": [0.05, 0.2]}
+    est = SparseMLPClassifier(random_state=0, max_iter=80)
+    local = GridSearchCV(est, grid, cv=2).fit(X, y)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        with distributed.Client(cluster), joblib.parallel_backend("dask"):
+            remote = GridSearchCV(est, grid, cv=2, n_jobs=-1).fit(X, y)
+    np.testing.assert_array_equal(local.cv_results_["mean_test_score"],
+                                  remote.cv_results_["mean_test_score"])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_device_trains_and_predicts():
+    X, y, X_test, y_test = make_seed_problem("circle", 0)
+    clf = SparseMLPClassifier(random_state=0, device="cuda").fit(X, y)
+    assert clf.net_.module_.lin1.weight.is_cuda
+    proba = clf.predict_proba(X_test)
+    assert isinstance(proba, np.ndarray) and proba.shape == (len(X_test), 2)
+    assert clf.get_support(indices=True).tolist() == [0, 1]
+    assert clf.score(X_test, y_test) > 0.9
+    sparse = SparseMLPClassifier(random_state=0, device="cuda", max_iter=40)
+    sparse.fit(sp.csr_matrix(X), y)
+    assert sparse.predict(sp.csr_matrix(X_test)).shape == (len(X_test),)
+
+
+def test_cuda_unavailable_is_a_clear_error():
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=50)
+    with pytest.raises(ValueError, match="no CUDA device"):
+        SparseMLPClassifier(device="cuda").fit(X, y)
