@@ -116,7 +116,6 @@ def group_soft_threshold(W, step, alpha, groups=None, group_weights=None):
     lam = torch.full((n_groups,), float(alpha), dtype=torch.float64, device=W.device)
     if group_weights is not None:
         lam = lam * torch.as_tensor(group_weights, dtype=torch.float64, device=W.device)
-    lam_col = lam[group_ids]
     W64 = W.to(torch.float64)
 
     if not torch.is_tensor(step) or step.numel() == 1:
@@ -133,12 +132,31 @@ def group_soft_threshold(W, step, alpha, groups=None, group_weights=None):
     dz = d * W64
     dz_norm = torch.sqrt(_sum_per_group(dz * dz, index, n_groups))
     is_zero = dz_norm <= lam
+    X = torch.zeros_like(W64)
+    # Only the columns of surviving groups need the root find: once most features are
+    # dropped, that is a small share of a wide first layer.
+    cols = torch.nonzero(~is_zero[group_ids]).squeeze(1)
+    if cols.numel():
+        if groups is None:
+            sub_ids = torch.arange(cols.numel(), device=W.device)
+            sub_index, sub_lam = None, lam[cols]
+        else:
+            sub_ids, sub_index, sub_lam = group_ids[cols], group_ids[cols], lam
+        X[:, cols] = _diagonal_group_prox(
+            dz[:, cols], d[:, cols], sub_lam, sub_ids, sub_index, sub_lam.shape[0]
+        )
+    return X.to(W.dtype)
 
+
+def _diagonal_group_prox(dz, d, lam, group_ids, index, n_groups):
+    """Prox of non-zero groups under a diagonal metric ``d`` (see group_soft_threshold)."""
+    lam_col = lam[group_ids]
+    dz_norm = torch.sqrt(_sum_per_group(dz * dz, index, n_groups))
+    d_max = _max_per_group(d, index, n_groups)
     # Root r of f(r) = sum_i (d_i z_i / (d_i r + lam))^2 - 1, convex and decreasing on r > 0.
     # Newton started below the root increases monotonically to it. Start: the root of the
     # lower bound ||d z||^2 / (max(d) r + lam)^2 - 1, i.e. (||d z|| - lam) / max(d).
-    active = ~is_zero
-    d_max = _max_per_group(d, index, n_groups)
+    active = dz_norm > lam
     r = torch.where(active, (dz_norm - lam) / torch.clamp(d_max, min=1e-300), 0.0)
     for _ in range(_NEWTON_MAX_ITER):
         denom = d * r[group_ids] + lam_col
@@ -150,9 +168,7 @@ def group_soft_threshold(W, step, alpha, groups=None, group_weights=None):
         if not bool((update.abs() > _NEWTON_RTOL * r.abs()).any()):
             break
     r_col = r[group_ids]
-    X = dz * r_col / (d * r_col + lam_col)
-    X = torch.where(is_zero[group_ids], torch.zeros_like(X), X)
-    return X.to(W.dtype)
+    return dz * r_col / (d * r_col + lam_col)
 
 
 def sparse_group_soft_threshold(W, step, alpha, l1_ratio, groups=None, group_weights=None):
