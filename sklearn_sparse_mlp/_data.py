@@ -22,8 +22,10 @@ def rows_to_tensor(X, dtype=torch.float32):
     indices = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
     values = torch.as_tensor(coo.data, dtype=dtype)
     # rows of a CSR matrix come sorted and without duplicates, hence already coalesced
+    # Built from a valid scipy matrix: torch's invariant checks would only cost time.
     return torch.sparse_coo_tensor(
-        indices, values, coo.shape, is_coalesced=X.format == "csr" and X.has_canonical_format
+        indices, values, coo.shape, check_invariants=False,
+        is_coalesced=X.format == "csr" and X.has_canonical_format,
     )
 
 
