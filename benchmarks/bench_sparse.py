@@ -23,14 +23,24 @@ from sklearn_sparse_mlp import SparseMLPClassifier
 
 def make_data(n_samples, n_features, n_informative=5, density=1e-3, seed=0):
     rng = np.random.RandomState(seed)
-    noise = sp.random(n_samples, n_features - n_informative, density=density, format="csr",
-                      random_state=rng, dtype=np.float32)
-    signal = sp.random(n_samples, n_informative, density=0.3, format="csr", random_state=rng,
-                       dtype=np.float32)
-    X = sp.hstack([signal, noise], format="csr", dtype=np.float32)
-    dense_signal = signal.toarray()
-    score = dense_signal @ np.array([2.0, -2.0, 1.5, -1.5, 1.0]) + 0.5 * (
-        dense_signal[:, 0] * dense_signal[:, 1] > 0.1)
+    # Built entry by entry: scipy.sparse.random draws its positions with a permutation of all
+    # n_samples * n_features cells, which alone takes 8 GB here.
+    n_noise = n_features - n_informative
+    per_row = rng.poisson(density * n_noise, size=n_samples)
+    rows = np.repeat(np.arange(n_samples), per_row)
+    cols = n_informative + rng.randint(0, n_noise, size=rows.size)
+    signal = (rng.rand(n_samples, n_informative) < 0.3) * rng.rand(n_samples, n_informative)
+    signal_rows, signal_cols = np.nonzero(signal)
+    X = sp.csr_matrix(
+        (
+            np.concatenate([signal[signal_rows, signal_cols], rng.rand(rows.size)]),
+            (np.concatenate([signal_rows, rows]), np.concatenate([signal_cols, cols])),
+        ),
+        shape=(n_samples, n_features),
+        dtype=np.float32,
+    )
+    score = signal @ np.array([2.0, -2.0, 1.5, -1.5, 1.0]) + 0.5 * (
+        signal[:, 0] * signal[:, 1] > 0.1)
     y = (score > np.median(score)).astype(int)
     return X, y
 
