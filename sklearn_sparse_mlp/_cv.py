@@ -117,6 +117,14 @@ class _SparseMLPCVMixin:
         "relax_epochs": [Interval(Integral, 0, None, closed="left")],
     }
 
+    @property
+    def partial_fit(self):
+        # hasattr(est, "partial_fit") must be False: cross-validating a path needs all the data.
+        raise AttributeError(
+            f"{type(self).__name__} has no partial_fit: the path and the folds need all the "
+            "data. Stream chunks into the single-alpha estimator instead."
+        )
+
     def _torch_threads(self):
         # n_jobs parallelises the folds here; each fit and predict runs one torch thread.
         return 1
