@@ -6,7 +6,7 @@ TORCH := torch==2.13.0
 # One torch thread: on small machines two threads make training erratic and slower.
 RUN := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 SCIPY_ARRAY_API=1 MPLBACKEND=Agg
 
-.PHONY: test demo lint docs bench
+.PHONY: test demo lint docs bench bench-selection
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -30,3 +30,8 @@ lint: $(VENV)/.installed
 docs: $(VENV)/.installed
 	$(VENV)/bin/pip install -q -e ".[docs]"
 	$(RUN) $(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+# Feature selection for a downstream model (3 seeds, ~15-20 min on one core); writes the table
+# of docs/benchmarks_selection.rst.
+bench-selection: $(VENV)/.installed
+	$(RUN) $(PY) benchmarks/bench_selection.py --write-docs

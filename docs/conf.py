@@ -23,7 +23,9 @@ extensions = [
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+# benchmarks_selection.rst is written by benchmarks/bench_selection.py and included by
+# benchmarks.rst, not a page of its own.
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "benchmarks_selection.rst"]
 root_doc = "index"
 
 # -- autosummary / autodoc / numpydoc -----------------------------------------------------------
