@@ -30,17 +30,30 @@ def _fold_scores(estimator, X, y, train, test, grid, scoring, path_kwargs):
     return scores
 
 
-def path_importances(leave_alphas, support, path_alphas):
+def path_importances(leave_alphas, support, path_alphas, last_norms=None):
     """Importances that rank by the alpha at which features leave the path.
 
     Kept features get their leave alpha (at least 1e-5), dropped features a value below
     1e-5 that grows with their leave alpha: SelectFromModel's default threshold (1e-5) keeps
     exactly ``support``, and ``max_features=k`` takes the k features that stay longest.
+    Features that leave at the same alpha (or never) are ordered by their column norm at the
+    last alpha where they were selected, by a factor below the grid's ratio so that it never
+    reorders features that leave at different alphas.
     """
+    path_alphas = np.asarray(path_alphas, dtype=np.float64)
     top = 2.0 * float(np.max(path_alphas))
     leave = np.where(np.isfinite(leave_alphas), leave_alphas, top)
-    kept = np.maximum(leave, _SELECT_FROM_MODEL_L1_THRESHOLD)
-    dropped = _SELECT_FROM_MODEL_L1_THRESHOLD * 0.999 * leave / top
+    ratios = path_alphas[1:] / path_alphas[:-1] if len(path_alphas) > 1 else np.array([2.0])
+    room = 0.5 * (min(float(ratios.min()), 2.0) - 1.0)
+    if last_norms is None:
+        tie_break = np.zeros_like(leave)
+    else:
+        # rank of the norm in [0, 1): scale-free, and ties stay ties
+        ranks = np.argsort(np.argsort(last_norms, kind="stable"), kind="stable")
+        tie_break = ranks / len(ranks)
+    scaled = leave * (1.0 + room * tie_break)
+    kept = np.maximum(scaled, _SELECT_FROM_MODEL_L1_THRESHOLD)
+    dropped = _SELECT_FROM_MODEL_L1_THRESHOLD * 0.999 * scaled / (top * (1.0 + room))
     return np.where(support, kept, dropped)
 
 
@@ -50,7 +63,7 @@ class _SparseMLPCVMixin:
     def __init__(
         self,
         *,
-        alphas=40,
+        alphas=80,
         cv=5,
         scoring=None,
         selection="one_standard_error",
@@ -187,7 +200,7 @@ class _SparseMLPCVMixin:
         self._adopt(self.best_estimator_)
         self.feature_leave_alphas_ = path.feature_leave_alphas
         self.feature_importances_ = path_importances(
-            path.feature_leave_alphas, self.get_support(), grid
+            path.feature_leave_alphas, self.get_support(), grid, path.feature_last_norms
         )
         return self
 
@@ -218,7 +231,7 @@ class SparseMLPClassifierCV(_SparseMLPCVMixin, SparseMLPClassifier):
 
     Parameters
     ----------
-    alphas : int or array-like, default=40
+    alphas : int or array-like, default=80
         An int ``n``: the grid ``alpha_start * path_multiplier ** k``, ``k < n``, with
         ``alpha_start`` derived from the dense fit (the smallest alpha at which dropping a
         feature starts to pay, see :func:`~sklearn_sparse_mlp.drop_one_alphas`), cut at the
@@ -266,11 +279,13 @@ random_state, verbose, device, weight_decay
     support_ : ndarray of bool of shape (`n_features_in_`,)
         Selected features at ``alpha_``.
     feature_leave_alphas_ : ndarray of shape (`n_features_in_`,)
-        First alpha of the full-data path at which each feature is dropped (``inf``: never).
+        The alpha of the full-data path after which each feature never comes back (``inf``:
+        it is still selected at the end of the path).
     feature_importances_ : ndarray of shape (`n_features_in_`,)
         Ranks features by how long they stay on the path: for kept features their leave
         alpha (>= 1e-5), for dropped features a value below 1e-5 that grows with their leave
-        alpha. ``SelectFromModel``'s default threshold keeps exactly ``support_``, and
+        alpha; features that leave together are ordered by their column norm just before.
+        ``SelectFromModel``'s default threshold keeps exactly ``support_``, and
         ``max_features=k`` with ``threshold=-np.inf`` the k features that stay longest.
     classes_, n_features_in_, feature_names_in_, net_, n_iter_, loss_curve_
         As in :class:`SparseMLPClassifier`, for the model at ``alpha_``.
@@ -303,7 +318,7 @@ class SparseMLPRegressorCV(_SparseMLPCVMixin, SparseMLPRegressor):
 
     Parameters
     ----------
-    alphas : int or array-like, default=40
+    alphas : int or array-like, default=80
         Number of alphas of the data-derived grid, or the alphas themselves.
     cv : int, cross-validation generator or iterable, default=5
         Folds.

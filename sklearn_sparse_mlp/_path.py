@@ -38,7 +38,12 @@ class SparseMLPPath:
     relaxed_states : list of dict or None
         With ``relax_epochs``: the ``state_dict`` of the relaxed refit at each alpha.
     feature_leave_alphas : ndarray of shape (n_features,)
-        First alpha of the path at which each feature is dropped; ``inf`` if it never is.
+        The alpha after which each feature never comes back: the alpha that follows the last
+        one where it is selected (``inf`` if it is selected at the last alpha, the first
+        alpha if it never is).
+    feature_last_norms : ndarray of shape (n_features,)
+        Norm of each feature's column at the last alpha where it is selected (0 if never):
+        breaks ties between features that leave at the same alpha.
     alpha_start : float
         The data-derived first alpha of the default grid.
     estimator : SparseMLPClassifier or SparseMLPRegressor
@@ -68,6 +73,7 @@ class SparseMLPPath:
     module_states: list = field(repr=False)
     relaxed_states: list | None = field(repr=False)
     feature_leave_alphas: np.ndarray
+    feature_last_norms: np.ndarray
     alpha_start: float
     estimator: object = field(repr=False)
 
@@ -173,7 +179,7 @@ def sparse_mlp_path(
     X,
     y,
     *,
-    alphas=40,
+    alphas=80,
     path_multiplier=1.25,
     max_iter_per_alpha=50,
     X_valid=None,
@@ -198,7 +204,7 @@ def sparse_mlp_path(
         Training data.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Targets.
-    alphas : int or array-like, default=40
+    alphas : int or array-like, default=80
         If an int ``n``: the grid ``alpha_start * path_multiplier ** k`` for ``k < n``, where
         ``alpha_start`` is derived from the dense fit (see :func:`drop_one_alphas`): the
         smallest alpha at which dropping a feature starts to pay, as a lasso's critical
@@ -278,11 +284,7 @@ def sparse_mlp_path(
 
     supports = np.array(record["supports"]).reshape(-1, n_features)
     path_alphas = np.array(record["alphas"])
-    leave = np.full(n_features, np.inf)
-    for j in range(n_features):
-        dropped = np.flatnonzero(~supports[:, j])
-        if dropped.size:
-            leave[j] = path_alphas[dropped[0]]
+    leave, last_norms = _leave_alphas_and_norms(supports, path_alphas, record["lin1_weights"])
     return SparseMLPPath(
         alphas=path_alphas,
         supports=supports,
@@ -293,9 +295,26 @@ def sparse_mlp_path(
         module_states=record["module_states"],
         relaxed_states=record["relaxed_states"] if relax_epochs else None,
         feature_leave_alphas=leave,
+        feature_last_norms=last_norms,
         alpha_start=alpha_start,
         estimator=estimator,
     )
+
+
+def _leave_alphas_and_norms(supports, alphas, lin1_weights):
+    n_alphas, n_features = supports.shape
+    leave = np.full(n_features, np.inf)
+    last_norms = np.zeros(n_features)
+    for j in range(n_features):
+        selected = np.flatnonzero(supports[:, j])
+        if selected.size == 0:
+            leave[j] = alphas[0]
+            continue
+        last = selected[-1]
+        if last + 1 < n_alphas:
+            leave[j] = alphas[last + 1]
+        last_norms[j] = np.linalg.norm(lin1_weights[last][:, j])
+    return leave, last_norms
 
 
 def relaxed_refit(estimator, X, y, epochs):

@@ -13,7 +13,10 @@ from sklearn_sparse_mlp import (
 )
 
 # The CV estimators with a short grid: each check fits several times.
-_SHORT_CV = dict(cv=2, alphas=4, path_multiplier=3.0, max_iter_per_alpha=20, relax_epochs=5)
+_SHORT_CV = dict(
+    cv=2, alphas=4, path_multiplier=3.0, max_iter_per_alpha=10, relax_epochs=5, max_iter=50,
+    warmup_epochs=5, ramp_epochs=5, n_iter_no_change=3,
+)
 ESTIMATORS = [
     SparseMLPClassifier(),
     SparseMLPRegressor(),

@@ -55,6 +55,18 @@ def test_path_importances_order():
     assert list(np.argsort(-imp)) == [1, 0, 3, 2]
 
 
+def test_path_importances_break_ties_by_norm_without_reordering_alphas():
+    alphas = np.array([0.01, 0.0125, 0.015625])  # ratio 1.25
+    leave = np.array([np.inf, np.inf, 0.0125, 0.0125, 0.015625])
+    norms = np.array([0.5, 2.0, 0.1, 0.3, 0.01])
+    support = np.array([True, True, True, False, False])
+    imp = path_importances(leave, support, alphas, norms)
+    assert list(np.argsort(-imp)) == [1, 0, 2, 4, 3]  # kept first; then dropped by alpha
+    # a tiny norm never lifts a feature above one that left at a larger alpha
+    assert imp[4] > imp[3]
+    assert np.all(imp[support] >= 1e-5) and np.all(imp[~support] < 1e-5)
+
+
 def test_best_selection_and_given_alphas():
     X, y, _, _ = make_seed_problem("xor", 1, n_train=300)
     clf = SparseMLPClassifierCV(alphas=[0.01, 0.05, 0.1], cv=2, selection="best",
