@@ -69,7 +69,7 @@ class _SparseMLPCVMixin:
         selection="one_standard_error",
         path_multiplier=1.25,
         max_iter_per_alpha=50,
-        relax_epochs=20,
+        relax_epochs=60,
         n_jobs=None,
         l1_ratio=0.0,
         groups=None,
@@ -246,7 +246,7 @@ class SparseMLPClassifierCV(_SparseMLPCVMixin, SparseMLPClassifier):
         Ratio of consecutive alphas of the default grid.
     max_iter_per_alpha : int, default=50
         Maximum epochs at each alpha of the path after the dense fit.
-    relax_epochs : int, default=20
+    relax_epochs : int, default=60
         Relaxed refit (relaxed lasso): at each alpha the folds score a copy retrained for at
         most this many epochs without the penalty, on the selected features only, and the
         final model is the relaxed refit at ``alpha_``. The penalty's shrinkage of the kept
@@ -330,7 +330,7 @@ class SparseMLPRegressorCV(_SparseMLPCVMixin, SparseMLPRegressor):
         Ratio of consecutive alphas of the default grid.
     max_iter_per_alpha : int, default=50
         Maximum epochs at each alpha of the path after the dense fit.
-    relax_epochs : int, default=20
+    relax_epochs : int, default=60
         Epochs of the relaxed refit scored at each alpha and kept at ``alpha_`` (0: none).
     n_jobs : int, default=None
         Folds run in parallel through joblib.
