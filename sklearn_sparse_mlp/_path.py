@@ -261,6 +261,7 @@ def sparse_mlp_path(
     n_features = X_arr.shape[1]
     record = {"alphas": [], "supports": [], "train_loss": [], "valid_scores": [],
               "lin1_weights": [], "module_states": [], "relaxed_states": []}
+    relaxed = relaxed_support = relaxed_score = None
     progress = tqdm(grid, desc="alpha path", disable=not verbose, leave=False)
     for alpha in progress:
         estimator.set_params(alpha=float(alpha))
@@ -270,12 +271,18 @@ def sparse_mlp_path(
         record["alphas"].append(float(alpha))
         record["supports"].append(support)
         record["train_loss"].append(float(estimator.net_.history[-1, "train_loss"]))
-        scored = estimator
         if relax_epochs:
-            scored = relaxed_refit(estimator, X, y, relax_epochs)
-            record["relaxed_states"].append(copy.deepcopy(scored.net_.module_.state_dict()))
-        if scorer is not None:
-            record["valid_scores"].append(float(scorer(scored, X_valid, y_valid)))
+            # The relaxed refit is a function of the support alone: refit and score it only
+            # where the support changes (a handful of times along the path).
+            if relaxed is None or not np.array_equal(support, relaxed_support):
+                relaxed, relaxed_support = relaxed_refit(estimator, X, y, relax_epochs), support
+                if scorer is not None:
+                    relaxed_score = float(scorer(relaxed, X_valid, y_valid))
+            record["relaxed_states"].append(copy.deepcopy(relaxed.net_.module_.state_dict()))
+            if scorer is not None:
+                record["valid_scores"].append(relaxed_score)
+        elif scorer is not None:
+            record["valid_scores"].append(float(scorer(estimator, X_valid, y_valid)))
         record["lin1_weights"].append(module.lin1.weight.detach().cpu().numpy().copy())
         record["module_states"].append(copy.deepcopy(module.state_dict()))
         progress.set_postfix(alpha=f"{alpha:.3g}", n_features=int(support.sum()))

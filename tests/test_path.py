@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 from conftest import make_seed_problem
 
 from sklearn_sparse_mlp import SparseMLPClassifier, drop_one_alphas, sparse_mlp_path
@@ -66,3 +67,30 @@ def test_given_alphas_are_used_sorted():
                            alphas=[0.2, 0.01, 0.05], stop_when_empty=False)
     np.testing.assert_allclose(path.alphas, [0.01, 0.05, 0.2])
     assert path.valid_scores is None
+
+
+def test_relaxed_refits_keep_the_support_and_undo_the_shrinkage():
+    X, y, X_valid, y_valid = make_seed_problem("circle", 0, n_train=300)
+    path = sparse_mlp_path(SparseMLPClassifier(random_state=0, max_iter=80), X, y,
+                           alphas=[0.2, 0.21, 0.3], X_valid=X_valid, y_valid=y_valid,
+                           relax_epochs=30, stop_when_empty=False)
+    assert len(path.relaxed_states) == 3
+    for i in range(3):
+        relaxed, penalised = path.estimator_at(i, relaxed=True), path.estimator_at(i)
+        np.testing.assert_array_equal(relaxed.get_support(), path.supports[i])
+        kept = path.supports[i]
+        assert kept.any()
+        # without the penalty the kept columns grow back
+        assert (relaxed.feature_importances_[kept].sum()
+                > penalised.feature_importances_[kept].sum())
+        assert relaxed.score(X_valid, y_valid) == pytest.approx(path.valid_scores[i])
+    # the relaxed refit depends on the support only: one refit per distinct support
+    for i in range(2):
+        if np.array_equal(path.supports[i], path.supports[i + 1]):
+            assert path.valid_scores[i] == path.valid_scores[i + 1]
+            for key, value in path.relaxed_states[i].items():
+                assert torch.equal(value, path.relaxed_states[i + 1][key])
+    plain = sparse_mlp_path(SparseMLPClassifier(random_state=0, max_iter=80), X, y,
+                            alphas=[0.2], stop_when_empty=False)
+    with pytest.raises(ValueError, match="relax_epochs > 0"):
+        plain.estimator_at(0, relaxed=True)
