@@ -307,6 +307,9 @@ class _BaseSparseMLP(BaseEstimator):
                 proximal.alpha, proximal.l1_ratio = self.alpha, self.l1_ratio
                 proximal.groups = self.groups
                 proximal.initialize()
+                convergence = dict(net.callbacks_)["convergence"]
+                convergence.tol, convergence.n_iter_no_change = self.tol, self.n_iter_no_change
+                convergence.early_stopping = self.early_stopping
                 net.set_params(max_epochs=self.max_iter, batch_size=batch_size)
                 net.train_split = train_split
                 net.partial_fit(dataset, None)

@@ -1,5 +1,6 @@
 """Cross-validated alpha along the regularization path: SparseMLPClassifierCV, ...RegressorCV."""
 
+import dataclasses
 from numbers import Integral, Real
 
 import numpy as np
@@ -193,8 +194,10 @@ class _SparseMLPCVMixin:
         self.alphas_ = grid
         self.alpha_ = float(grid[chosen])
         self.n_features_path_ = path.n_features
-        self.path_ = path
         self.best_estimator_ = path.estimator_at(chosen)
+        # Keep the path's record, not a whole network per alpha: the estimator pickles small.
+        self.path_ = dataclasses.replace(path, module_states=None, relaxed_states=None,
+                                         estimator=None)
         if self.relax_epochs:
             self.best_estimator_ = relaxed_refit(self.best_estimator_, X, y, self.relax_epochs)
         self._adopt(self.best_estimator_)
@@ -272,7 +275,8 @@ random_state, verbose, device, weight_decay
     n_features_path_ : ndarray of shape (n_alphas,)
         Number of selected features at each alpha of the full-data path.
     path_ : SparseMLPPath
-        The full-data path.
+        The full-data path's record (alphas, supports, scores, first-layer weights), without
+        the per-alpha networks.
     best_estimator_ : SparseMLPClassifier
         The full-data path's model at ``alpha_`` (relaxed, with ``relax_epochs``);
         predictions come from it.

@@ -33,7 +33,7 @@ class SparseMLPPath:
         Score on the validation data at each alpha, when validation data was given.
     lin1_weights : list of ndarray of shape (n_hidden, n_features)
         The first-layer weight at each alpha.
-    module_states : list of dict
+    module_states : list of dict or None
         The whole network's ``state_dict`` at each alpha, to rebuild the model there.
     relaxed_states : list of dict or None
         With ``relax_epochs``: the ``state_dict`` of the relaxed refit at each alpha.
@@ -70,7 +70,7 @@ class SparseMLPPath:
     train_loss: np.ndarray
     valid_scores: np.ndarray | None
     lin1_weights: list = field(repr=False)
-    module_states: list = field(repr=False)
+    module_states: list | None = field(repr=False)
     relaxed_states: list | None = field(repr=False)
     feature_leave_alphas: np.ndarray
     feature_last_norms: np.ndarray
@@ -93,6 +93,11 @@ class SparseMLPPath:
         estimator : SparseMLPClassifier or SparseMLPRegressor
             Fitted, with ``alpha`` set to ``alphas[index]``.
         """
+        if self.module_states is None:
+            raise ValueError(
+                "This path record keeps no networks (a CV estimator's path_); run "
+                "sparse_mlp_path to rebuild models along the path."
+            )
         if relaxed and self.relaxed_states is None:
             raise ValueError("This path has no relaxed refits: run it with relax_epochs > 0.")
         states = self.relaxed_states if relaxed else self.module_states

@@ -1,3 +1,5 @@
+import pickle
+
 import numpy as np
 import pytest
 from conftest import make_seed_problem
@@ -32,6 +34,12 @@ def test_cv_attributes(fitted_cv):
     np.testing.assert_array_equal(clf.predict(X), clf.best_estimator_.predict(X))
     # one standard error: never a smaller alpha than the best mean score
     assert clf.alpha_ >= clf.alphas_[np.argmax(clf.scores_path_.mean(axis=0))]
+    # the path record keeps no network per alpha, so the estimator pickles small
+    assert clf.path_.module_states is None
+    assert len(clf.path_.lin1_weights) == n_alphas
+    assert len(pickle.dumps(clf)) < 4 * len(pickle.dumps(clf.best_estimator_))
+    with pytest.raises(ValueError, match="keeps no networks"):
+        clf.path_.estimator_at(0)
 
 
 def test_cv_ranking_and_select_from_model(fitted_cv):
