@@ -88,3 +88,13 @@ def test_cv_regressor_recovers_support():
     reg = SparseMLPRegressorCV(cv=3, random_state=0).fit(X, y)
     assert reg.get_support(indices=True).tolist() == [0, 1]
     assert reg.score(X_test, y_test) > 0.75
+
+
+def test_folds_in_parallel_give_the_same_scores():
+    X, y, _, _ = make_seed_problem("circle", 3, n_train=200)
+    params = dict(alphas=[0.02, 0.1, 0.3], cv=2, max_iter=60, warmup_epochs=10, ramp_epochs=10,
+                  relax_epochs=10, random_state=0)
+    serial = SparseMLPClassifierCV(**params).fit(X, y)
+    parallel = SparseMLPClassifierCV(n_jobs=2, **params).fit(X, y)
+    np.testing.assert_array_equal(serial.scores_path_, parallel.scores_path_)
+    assert serial.alpha_ == parallel.alpha_
