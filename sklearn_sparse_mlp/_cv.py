@@ -58,6 +58,38 @@ def path_importances(leave_alphas, support, path_alphas, last_norms=None):
     return np.where(support, kept, dropped)
 
 
+def choose_alpha_index(scores_path, n_features_path, selection="one_standard_error"):
+    """Index of the chosen alpha from fold scores along the path.
+
+    Parameters
+    ----------
+    scores_path : ndarray of shape (n_folds, n_alphas)
+        Validation score of each fold at each alpha (higher is better).
+    n_features_path : ndarray of shape (n_alphas,)
+        Features selected at each alpha by the full-data path.
+    selection : {"one_standard_error", "best"}, default="one_standard_error"
+        "best": the highest mean score. "one_standard_error": the largest alpha whose mean
+        score is within one standard error of the best, the standard error being the fold
+        standard deviation pooled over the grid, divided by sqrt(n_folds) (the best alpha's own
+        spread over a handful of folds is too noisy: it can be ~0 by chance).
+
+    Returns
+    -------
+    int
+        Never an alpha at which the full-data model has no feature left (the folds' paths
+        empty out at slightly different alphas), unless every alpha is such.
+    """
+    mean = scores_path.mean(axis=0)
+    candidates = np.flatnonzero(np.asarray(n_features_path) > 0)
+    if candidates.size == 0:
+        candidates = np.arange(len(mean))
+    best = int(candidates[np.argmax(mean[candidates])])
+    if selection == "best":
+        return best
+    std_err = scores_path.std(axis=0).mean() / np.sqrt(scores_path.shape[0])
+    return int(candidates[mean[candidates] >= mean[best] - std_err].max())
+
+
 class _SparseMLPCVMixin:
     """Cross-validation along the path; the estimator it extends provides everything else."""
 
@@ -183,14 +215,7 @@ class _SparseMLPCVMixin:
             for train, test in folds
         )
         self.scores_path_ = np.array(scores)
-        mean = self.scores_path_.mean(axis=0)
-        best = int(np.argmax(mean))
-        chosen = best
-        if self.selection == "one_standard_error":
-            # Standard error pooled over the grid: the best alpha's own spread over a handful
-            # of folds is too noisy an estimate (it can be ~0 by chance).
-            std_err = self.scores_path_.std(axis=0).mean() / np.sqrt(len(folds))
-            chosen = int(np.flatnonzero(mean >= mean[best] - std_err).max())
+        chosen = choose_alpha_index(self.scores_path_, path.n_features, self.selection)
         self.alphas_ = grid
         self.alpha_ = float(grid[chosen])
         self.n_features_path_ = path.n_features

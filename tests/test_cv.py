@@ -7,7 +7,7 @@ from sklearn.feature_selection import SelectFromModel
 from test_regressor import make_regression_twin
 
 from sklearn_sparse_mlp import SparseMLPClassifierCV, SparseMLPRegressorCV
-from sklearn_sparse_mlp._cv import path_importances
+from sklearn_sparse_mlp._cv import choose_alpha_index, path_importances
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +98,14 @@ def test_folds_in_parallel_give_the_same_scores():
     parallel = SparseMLPClassifierCV(n_jobs=2, **params).fit(X, y)
     np.testing.assert_array_equal(serial.scores_path_, parallel.scores_path_)
     assert serial.alpha_ == parallel.alpha_
+
+
+def test_choose_alpha_index_rules():
+    scores = np.array([[0.90, 0.99, 0.97, 0.975, 0.99],
+                       [0.92, 0.95, 0.93, 0.945, 0.95]])  # means .91 .97 .95 .96 .97
+    n_features = np.array([10, 5, 2, 2, 0])
+    assert choose_alpha_index(scores, n_features, "best") == 1
+    # within one (pooled) standard error of the best, the largest alpha; never the empty model
+    # even though its fold scores are as good (the folds still had features there)
+    assert choose_alpha_index(scores, n_features) == 3
+    assert choose_alpha_index(scores, np.zeros(5), "best") == 1
