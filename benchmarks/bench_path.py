@@ -30,6 +30,7 @@ import warnings
 
 import numpy as np
 import torch
+from _seed_problem import SEED_RULES, make_seed_problem
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
@@ -43,22 +44,6 @@ except ImportError:  # optional competitor
 torch.set_num_threads(1)
 
 INFORMATIVE = {0, 1}
-
-# The seed problem of tests/conftest.py (copied: the tests are not a package).
-SEED_RULES = {
-    "square": lambda X: X[:, 0] + X[:, 1] ** 2 > 1.0,
-    "circle": lambda X: X[:, 0] ** 2 + X[:, 1] ** 2 > 1.386,
-    "xor": lambda X: X[:, 0] * X[:, 1] > 0,
-}
-
-
-def make_seed_problem(rule, random_state, n_features=10, n_train=800, n_test=200):
-    """X ~ N(0, I), labels from a rule of x0 and x1 only (as in tests/conftest.py)."""
-    rng = np.random.RandomState(random_state)
-    X = rng.randn(n_train + n_test, n_features)
-    y = SEED_RULES[rule](X).astype(int)
-    return X[:n_train], y[:n_train], X[n_train:], y[n_train:]
-
 
 def timed(fit):
     """Run ``fit()`` with convergence warnings silenced; returns (seconds, result)."""

@@ -14,41 +14,34 @@ import argparse
 import time
 import warnings
 
-import numpy as np
 import torch
+from _seed_problem import SEED_RULES, make_regression_twin, make_seed_problem
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_sparse_mlp import SparseMLPClassifierCV, SparseMLPRegressorCV
 
-RULES = {
-    "square": lambda X: X[:, 0] + X[:, 1] ** 2 > 1.0,
-    "circle": lambda X: X[:, 0] ** 2 + X[:, 1] ** 2 > 1.386,
-    "xor": lambda X: X[:, 0] * X[:, 1] > 0,
-    "regression": lambda X: np.sin(2 * X[:, 0]) + X[:, 1] ** 2,
-}
+RULES = [*SEED_RULES, "regression"]
 
 
 def run(rule, n_features, seed):
-    rng = np.random.RandomState(seed)
-    X = rng.randn(1000, n_features)
     if rule == "regression":
-        y = RULES[rule](X) + 0.1 * rng.randn(1000)
+        X, y, X_test, y_test = make_regression_twin(seed, n_features)
         estimator, threshold = SparseMLPRegressorCV(random_state=seed), 0.75
     else:
-        y = RULES[rule](X).astype(int)
+        X, y, X_test, y_test = make_seed_problem(rule, seed, n_features)
         estimator, threshold = SparseMLPClassifierCV(random_state=seed), 0.93
     start = time.perf_counter()
-    estimator.fit(X[:800], y[:800])
+    estimator.fit(X, y)
     elapsed = time.perf_counter() - start
     support = estimator.get_support(indices=True).tolist()
-    score = estimator.score(X[800:], y[800:])
+    score = estimator.score(X_test, y_test)
     return support, score, score >= threshold and support == [0, 1], elapsed, estimator.alpha_
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--features", type=int, nargs="+", default=[10, 100])
-    parser.add_argument("--rules", nargs="+", default=list(RULES))
+    parser.add_argument("--rules", nargs="+", default=RULES)
     parser.add_argument("--seeds", type=int, default=5)
     args = parser.parse_args()
     torch.set_num_threads(1)
