@@ -28,7 +28,9 @@ def _fold_scores(estimator, X, y, train, test, grid, scoring, path_kwargs):
     )
     scores = np.full(len(grid), path.valid_scores[-1])
     scores[: len(path.valid_scores)] = path.valid_scores  # past an empty model, it stays so
-    return scores
+    n_features = np.zeros(len(grid), dtype=int)
+    n_features[: len(path.n_features)] = path.n_features
+    return scores, n_features
 
 
 def path_importances(leave_alphas, support, path_alphas, last_norms=None):
@@ -58,7 +60,8 @@ def path_importances(leave_alphas, support, path_alphas, last_norms=None):
     return np.where(support, kept, dropped)
 
 
-def choose_alpha_index(scores_path, n_features_path, selection="one_standard_error"):
+def choose_alpha_index(scores_path, n_features_path, selection="one_standard_error",
+                       fold_n_features=None):
     """Index of the chosen alpha from fold scores along the path.
 
     Parameters
@@ -72,15 +75,23 @@ def choose_alpha_index(scores_path, n_features_path, selection="one_standard_err
         score is within one standard error of the best, the standard error being the fold
         standard deviation pooled over the grid, divided by sqrt(n_folds) (the best alpha's own
         spread over a handful of folds is too noisy: it can be ~0 by chance).
+    fold_n_features : ndarray of shape (n_folds, n_alphas), default=None
+        Features selected at each alpha by each fold's path.
 
     Returns
     -------
     int
-        Never an alpha at which the full-data model has no feature left (the folds' paths
-        empty out at slightly different alphas), unless every alpha is such.
+        Only alphas at which the full-data model keeps at least one feature, and at least as
+        many as the median fold, are eligible (unless none is): near the end of the path the
+        full-data path can drop a feature at a slightly smaller alpha than the folds did, and
+        the folds' scores there describe models the full-data path no longer has.
     """
     mean = scores_path.mean(axis=0)
-    candidates = np.flatnonzero(np.asarray(n_features_path) > 0)
+    n_features_path = np.asarray(n_features_path)
+    eligible = n_features_path > 0
+    if fold_n_features is not None:
+        eligible &= n_features_path >= np.median(fold_n_features, axis=0)
+    candidates = np.flatnonzero(eligible)
     if candidates.size == 0:
         candidates = np.arange(len(mean))
     best = int(candidates[np.argmax(mean[candidates])])
@@ -214,8 +225,11 @@ class _SparseMLPCVMixin:
             delayed(_fold_scores)(base, X, y, train, test, grid, self.scoring, fold_kwargs)
             for train, test in folds
         )
-        self.scores_path_ = np.array(scores)
-        chosen = choose_alpha_index(self.scores_path_, path.n_features, self.selection)
+        self.scores_path_ = np.array([fold_scores for fold_scores, _ in scores])
+        fold_n_features = np.array([n_features for _, n_features in scores])
+        chosen = choose_alpha_index(
+            self.scores_path_, path.n_features, self.selection, fold_n_features
+        )
         self.alphas_ = grid
         self.alpha_ = float(grid[chosen])
         self.n_features_path_ = path.n_features
