@@ -81,16 +81,16 @@ def choose_alpha_index(scores_path, n_features_path, selection="one_standard_err
     Returns
     -------
     int
-        Only alphas at which the full-data model keeps at least one feature, and at least as
-        many as the median fold, are eligible (unless none is): near the end of the path the
-        full-data path can drop a feature at a slightly smaller alpha than the folds did, and
-        the folds' scores there describe models the full-data path no longer has.
+        Only alphas at which the full-data model keeps at least one feature, and is not
+        sparser than every fold's model, are eligible (unless none is): near the end of the
+        path the full-data path can drop a feature at a slightly smaller alpha than the folds
+        did, and the folds' scores there describe models the full-data path no longer has.
     """
     mean = scores_path.mean(axis=0)
     n_features_path = np.asarray(n_features_path)
     eligible = n_features_path > 0
     if fold_n_features is not None:
-        eligible &= n_features_path >= np.median(fold_n_features, axis=0)
+        eligible &= n_features_path >= np.min(fold_n_features, axis=0)
     candidates = np.flatnonzero(eligible)
     if candidates.size == 0:
         candidates = np.arange(len(mean))
@@ -226,6 +226,7 @@ class _SparseMLPCVMixin:
             for train, test in folds
         )
         self.scores_path_ = np.array([fold_scores for fold_scores, _ in scores])
+        # Features kept at each alpha by each fold's path (0 once a fold's path has ended).
         fold_n_features = np.array([n_features for _, n_features in scores])
         chosen = choose_alpha_index(
             self.scores_path_, path.n_features, self.selection, fold_n_features

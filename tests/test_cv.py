@@ -110,6 +110,6 @@ def test_choose_alpha_index_rules():
     assert choose_alpha_index(scores, n_features) == 3
     assert choose_alpha_index(scores, np.zeros(5), "best") == 1
     # the full-data path dropped a feature at alpha 3 that the folds still had there
-    folds = np.array([[10, 5, 2, 2, 1], [10, 5, 2, 2, 0]])
+    folds = np.array([[10, 5, 2, 2, 1], [10, 6, 2, 3, 0]])
     assert choose_alpha_index(scores, np.array([10, 5, 2, 1, 0]), fold_n_features=folds) == 1
     assert choose_alpha_index(scores, n_features, fold_n_features=folds) == 3
