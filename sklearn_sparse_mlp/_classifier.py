@@ -78,8 +78,8 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
         Number of torch threads during fit and predict. None means 1 (the fastest for the
         small layers trained here, and safe inside parallel grid searches), -1 all cores.
     weight_decay : float, default=1e-2
-        L2 penalty on the weights of the layers after ``lin1`` (never on ``lin1``, which the
-        prox alone governs). A ReLU network can shrink ``lin1`` and grow the next layer
+        L2 penalty (torch's ``weight_decay``) on every parameter but ``lin1.weight``: the later
+        layers and all biases (never on ``lin1.weight``, which the prox alone governs). A ReLU network can shrink ``lin1`` and grow the next layer
         without changing its function, so a penalty on ``lin1`` alone would fade away during
         training and noise features would creep back; this small L2 term pins the scale.
 
@@ -117,7 +117,7 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
     + (1 - l1_ratio) * sum_g sqrt(|g|) * ||W[:, g]||_2) + weight_decay / 2 * ||V||_2^2``
 
     where ``W = lin1.weight`` (one column per input feature), ``g`` runs over the groups and
-    ``V`` are the weights of the later layers.
+    ``V`` all the other parameters (later layers, biases).
     Training schedule: ``warmup_epochs`` dense, ``ramp_epochs`` with the penalty raised
     linearly, then full ``alpha`` until convergence (see ``n_iter_no_change``) or
     ``max_iter``. Predictions are computed in float64 from the trained float32 weights, so they

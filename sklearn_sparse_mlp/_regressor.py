@@ -65,7 +65,7 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
     n_jobs : int, default=None
         torch threads during fit and predict; None means 1, -1 all cores.
     weight_decay : float, default=1e-2
-        L2 penalty on the weights of the layers after ``lin1``.
+        L2 penalty on every parameter but ``lin1.weight`` (later layers, biases).
 
     Attributes
     ----------
