@@ -80,8 +80,9 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
     weight_decay : float, default=1e-2
         L2 penalty (torch's ``weight_decay``) on every parameter but ``lin1.weight``: the later
         layers and all biases (never on ``lin1.weight``, which the prox alone governs). A ReLU
-        network can shrink ``lin1`` and grow the next layer without changing its function, so a penalty on ``lin1`` alone would fade away during
-        training and noise features would creep back; this small L2 term pins the scale.
+        network can shrink ``lin1`` and grow the next layer without changing its function, so
+        a penalty on ``lin1`` alone would fade away during training and noise features would
+        creep back; this small L2 term pins the scale.
 
     Attributes
     ----------
