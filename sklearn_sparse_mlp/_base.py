@@ -43,13 +43,6 @@ def torch_threads(n_threads):
         torch.set_num_threads(previous)
 
 
-def _n_torch_threads(n_jobs):
-    # None means 1 thread (unless joblib's parallel_config says otherwise): the small dense
-    # layers trained here gain nothing from more, and GridSearchCV's workers must not each
-    # take every core.
-    return effective_n_jobs(n_jobs)
-
-
 class _SupportConvergence(Callback):
     """Stop training once the penalty is at full strength and the fit has converged.
 
@@ -205,7 +198,14 @@ class _BaseSparseMLP(BaseEstimator):
 
     # -- hooks for the subclasses --------------------------------------------------------------
     def _torch_threads(self):
-        return _n_torch_threads(self.n_jobs)
+        # None means 1 thread (unless joblib's parallel_config says otherwise): the small dense
+        # layers trained here gain nothing from more, and GridSearchCV's workers must not each
+        # take every core.
+        return effective_n_jobs(self.n_jobs)
+
+    def _batch_size(self, n_samples):
+        """``batch_size``, with "auto" meaning ``min(200, n_samples)`` as in MLPClassifier."""
+        return min(200, n_samples) if self.batch_size == "auto" else self.batch_size
 
     def _make_net(self, net_kwargs):
         raise NotImplementedError
@@ -300,7 +300,7 @@ class _BaseSparseMLP(BaseEstimator):
                 train_split = predefined_split(TensorPairDataset(X_t[valid], y_t[valid]))
                 X_t, y_t = X_t[train], y_t[train]
             dataset = TensorPairDataset(X_t, y_t)
-            batch_size = min(200, len(dataset)) if self.batch_size == "auto" else self.batch_size
+            batch_size = self._batch_size(len(dataset))
             if reuse:
                 net = self.net_
                 proximal = dict(net.callbacks_)["proximal"]
@@ -337,7 +337,7 @@ class _BaseSparseMLP(BaseEstimator):
         # a different but reproducible stream for each call
         seed = int(rng.randint(np.iinfo(np.int32).max)) + (0 if first else len(self.net_.history))
         dataset = TensorPairDataset(self._to_tensor(X), torch.as_tensor(y))
-        batch_size = min(200, len(dataset)) if self.batch_size == "auto" else self.batch_size
+        batch_size = self._batch_size(len(dataset))
         with torch_threads(self._torch_threads()), torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed % np.iinfo(np.int32).max)
             if first:
