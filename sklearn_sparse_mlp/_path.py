@@ -334,7 +334,9 @@ def relaxed_refit(estimator, X, y, epochs):
 
     The relaxed lasso (Meinshausen, 2007): the penalty both selects features and shrinks the
     kept ones; retraining the selected model with the penalty off, and the dropped features'
-    columns held at exactly 0, keeps the selection and removes the shrinkage.
+    columns held at exactly 0, keeps the selection and removes the shrinkage. The estimator's
+    ``weight_decay`` is off during the refit too (it is there to balance the penalty on
+    ``lin1``); the refit copy keeps the parameter for any later training.
 
     Parameters
     ----------
@@ -356,10 +358,17 @@ def relaxed_refit(estimator, X, y, epochs):
     mask = FixedSupport(relaxed.get_support()).initialize()
     net.callbacks_ = [*net.callbacks_, ("fixed_support", mask)]
     relaxed.set_params(alpha=0.0, warm_start=True, max_iter=epochs)
+    # weight_decay only keeps the next layers from growing while lin1 is penalized; with the
+    # penalty off it would just shrink them (and underfit interactions).
+    decays = [group["weight_decay"] for group in net.optimizer_.param_groups]
+    for group in net.optimizer_.param_groups:
+        group["weight_decay"] = 0.0
     try:
         _fit_quietly(relaxed, X, y)
     finally:
         net.callbacks_ = net.callbacks_[:-1]
+        for group, decay in zip(net.optimizer_.param_groups, decays, strict=True):
+            group["weight_decay"] = decay
         relaxed.set_params(alpha=alpha, max_iter=max_iter, warm_start=warm_start)
     return relaxed
 

@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 import torch
 from conftest import make_seed_problem
+from skorch.callbacks import Callback
 
 from sklearn_sparse_mlp import SparseMLPClassifier, drop_one_alphas, sparse_mlp_path
-from sklearn_sparse_mlp._path import default_alpha_start
+from sklearn_sparse_mlp._path import default_alpha_start, relaxed_refit
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +95,21 @@ def test_relaxed_refits_keep_the_support_and_undo_the_shrinkage():
                             alphas=[0.2], stop_when_empty=False)
     with pytest.raises(ValueError, match="relax_epochs > 0"):
         plain.estimator_at(0, relaxed=True)
+
+
+def test_relaxed_refit_trains_without_weight_decay_and_restores_it():
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=200)
+    clf = SparseMLPClassifier(alpha=0.1, max_iter=80, random_state=0, weight_decay=0.05)
+    clf.fit(X, y)
+    seen = []
+
+    class Spy(Callback):
+        def on_epoch_begin(self, net, **kwargs):
+            seen.append([group["weight_decay"] for group in net.optimizer_.param_groups])
+
+    clf.net_.callbacks_.append(("spy", Spy()))
+    relaxed = relaxed_refit(clf, X, y, epochs=3)
+    assert seen and all(decay == 0.0 for decays in seen for decay in decays)
+    restored = [group["weight_decay"] for group in relaxed.net_.optimizer_.param_groups]
+    assert sorted(restored) == [0.0, 0.05]  # lin1.weight never decays; the rest does again
+    np.testing.assert_array_equal(relaxed.get_support(), clf.get_support())
