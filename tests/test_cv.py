@@ -53,11 +53,15 @@ def test_cv_ranking_and_select_from_model(fitted_cv):
                                   clf.get_support())
     top3 = SelectFromModel(clf, prefit=True, max_features=3, threshold=-np.inf).get_support()
     assert top3[[0, 1]].all() and top3.sum() == 3
-    # the third is the noise feature that left the path last
+    # the third is the noise feature that left the paths last (full-data and folds, averaged)
     third = np.flatnonzero(top3 & ~clf.get_support())[0]
-    leave = clf.feature_leave_alphas_
-    assert leave[third] == leave[2:].max()
+    leave = np.vstack([clf.feature_leave_alphas_, clf.fold_leave_alphas_])
+    assert leave.shape == (4, X.shape[1])
+    beyond = clf.alphas_[-1] ** 2 / clf.alphas_[-2]
+    mean_log = np.log(np.where(np.isfinite(leave), leave, beyond)).mean(axis=0)
+    assert np.isclose(mean_log[third], mean_log[2:].max())
     assert np.all(imp[clf.get_support()] >= 1e-5) and np.all(imp[~clf.get_support()] < 1e-5)
+    assert len(np.unique(imp)) == len(imp)
 
 
 def test_path_importances_order():
@@ -65,6 +69,24 @@ def test_path_importances_order():
     support = np.array([True, True, False, False])
     imp = path_importances(leave, support, np.array([0.01, 0.05, 0.1, 0.2]))
     assert list(np.argsort(-imp)) == [1, 0, 3, 2]
+
+
+def test_path_importances_average_the_paths():
+    alphas = np.array([0.01, 0.02, 0.04, 0.08])
+    # feature 0 stays longest on the first path only, feature 1 long on every path
+    leave = np.array([[0.08, 0.04, 0.01],
+                      [0.02, 0.04, 0.01],
+                      [0.02, 0.04, 0.01],
+                      [0.02, 0.04, 0.01]])
+    imp = path_importances(leave, np.zeros(3, dtype=bool), alphas)
+    assert list(np.argsort(-imp)) == [1, 0, 2]
+    # the same leave alphas on other paths still tie, whatever the summation order; the
+    # norms decide; never-dropped features count as leaving at the next alpha (0.16)
+    leave = np.array([[0.02, 0.04, np.inf], [0.04, 0.02, 0.01]])
+    norms = np.array([[1.0, 2.0, 0.5], [1.0, 2.0, 0.5]])
+    imp = path_importances(leave, np.ones(3, dtype=bool), alphas, norms)
+    assert list(np.argsort(-imp)) == [2, 1, 0]
+    np.testing.assert_allclose(imp[2], np.sqrt(0.16 * 0.01))
 
 
 def test_path_importances_break_ties_by_norm_without_reordering_alphas():
