@@ -282,7 +282,9 @@ class _SparseMLPCVMixin:
             for train, test in folds
         )
         # Features kept at each alpha by each fold's path (0 once a fold's path has ended).
-        fold_scores, fold_n_features, fold_leave, fold_norms = map(np.array, zip(*scores))
+        fold_scores, fold_n_features, fold_leave, fold_norms = (
+            np.array(column) for column in zip(*scores, strict=True)
+        )
         self.scores_path_ = align_scores_by_size(fold_scores, fold_n_features, path.n_features)
         chosen = choose_alpha_index(self.scores_path_, path.n_features, self.selection)
         self.alphas_ = grid
