@@ -6,7 +6,7 @@ TORCH := torch==2.13.0
 # One torch thread: on small machines two threads make training erratic and slower.
 RUN := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 SCIPY_ARRAY_API=1 MPLBACKEND=Agg
 
-.PHONY: test demo lint docs bench bench-selection
+.PHONY: test demo lint docs bench bench-selection bench-selection-20
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -35,3 +35,7 @@ docs: $(VENV)/.installed
 # of docs/benchmarks_selection.rst.
 bench-selection: $(VENV)/.installed
 	$(RUN) $(PY) benchmarks/bench_selection.py --write-docs
+
+bench-selection-20: $(VENV)/.installed
+	$(RUN) $(PY) benchmarks/bench_selection.py --datasets breast_cancer nonlinear \
+		--seeds $$(seq 0 19) --no-stability --write-docs docs/benchmarks_selection_20_seeds.rst
