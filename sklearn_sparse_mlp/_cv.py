@@ -88,15 +88,18 @@ def path_importances(leave_alphas, support, path_alphas, last_norms=None):
     return importances
 
 
-def align_scores_by_size(scores_path, fold_n_features, n_features_path):
-    """Each fold's score of its model with as many features as the full-data model.
+def align_fold_scores(scores_path, fold_n_features, n_features_path):
+    """Fold scores shifted along the grid so that each fold's path matches the full-data path.
 
-    A fold's path and the full-data path drop features at somewhat different alphas (each
+    A fold's path drops features at somewhat larger alphas than the full-data path (each
     alpha gets a bounded number of epochs, and a smaller training set takes fewer optimizer
-    steps per epoch, so a fold's path lags). Comparing them at equal alpha then credits a
-    full-data model of 4 features with the score of fold models of 7 to 12. Aligned by size,
-    the full-data model at each alpha gets, from each fold, the score of the fold's model
-    whose number of features is closest (on a tie, the sparser one).
+    steps per epoch). Compared at equal alpha, a full-data model of 4 features was credited
+    with the scores of fold models of 7 to 12 features, and the full-data models that the
+    folds rated best were then excluded as too sparse. Each fold's path is therefore shifted
+    by the whole number of grid steps that best matches its number of selected features to
+    the full-data path's (least absolute difference summed over the grid; on a tie, the
+    smallest shift). Shifting a whole path, rather than matching each model to the fold's
+    model of the closest size, keeps each fold's scores in the order of its path.
 
     Parameters
     ----------
@@ -109,19 +112,27 @@ def align_scores_by_size(scores_path, fold_n_features, n_features_path):
 
     Returns
     -------
-    ndarray of shape (n_folds, len(n_features_path))
-        Column ``i``: each fold's score for a model of ``n_features_path[i]`` features.
+    aligned : ndarray of shape (n_folds, n_alphas)
+        ``aligned[f, i] = scores_path[f, i + shift_f]`` (clipped to the grid).
+    shifts : ndarray of int of shape (n_folds,)
+        The shift of each fold, in grid steps (positive: the fold's path lags).
     """
     scores_path = np.asarray(scores_path, dtype=np.float64)
+    fold_n_features = np.asarray(fold_n_features)
     n_features_path = np.asarray(n_features_path)
     n_alphas = scores_path.shape[1]
-    aligned = np.empty((scores_path.shape[0], len(n_features_path)))
-    for fold, fold_counts in enumerate(np.asarray(fold_n_features)):
-        gap = np.abs(fold_counts[None, :] - n_features_path[:, None])
-        # argmin over the reversed grid finds the last (sparsest) of equally close models
-        closest = n_alphas - 1 - np.argmin(gap[:, ::-1], axis=1)
-        aligned[fold] = scores_path[fold, closest]
-    return aligned
+    steps = np.arange(n_alphas)
+    candidates = sorted(range(-n_alphas + 1, n_alphas), key=abs)
+    aligned = np.empty_like(scores_path)
+    shifts = np.zeros(len(scores_path), dtype=int)
+    for fold, counts in enumerate(fold_n_features):
+        mismatch = [
+            np.abs(counts[np.clip(steps + shift, 0, n_alphas - 1)] - n_features_path).sum()
+            for shift in candidates
+        ]
+        shifts[fold] = candidates[int(np.argmin(mismatch))]  # first minimum: smallest shift
+        aligned[fold] = scores_path[fold, np.clip(steps + shifts[fold], 0, n_alphas - 1)]
+    return aligned, shifts
 
 
 def choose_alpha_index(scores_path, n_features_path, selection="one_standard_error"):
@@ -131,7 +142,7 @@ def choose_alpha_index(scores_path, n_features_path, selection="one_standard_err
     ----------
     scores_path : ndarray of shape (n_folds, n_alphas)
         Validation score of each fold at each alpha (higher is better), aligned with the
-        full-data path (see :func:`align_scores_by_size`).
+        full-data path (see :func:`align_fold_scores`).
     n_features_path : ndarray of shape (n_alphas,)
         Features selected at each alpha by the full-data path.
     selection : {"one_standard_error", "best"}, default="one_standard_error"
@@ -285,7 +296,9 @@ class _SparseMLPCVMixin:
         fold_scores, fold_n_features, fold_leave, fold_norms = (
             np.array(column) for column in zip(*scores, strict=True)
         )
-        self.scores_path_ = align_scores_by_size(fold_scores, fold_n_features, path.n_features)
+        self.scores_path_, self.fold_shifts_ = align_fold_scores(
+            fold_scores, fold_n_features, path.n_features
+        )
         chosen = choose_alpha_index(self.scores_path_, path.n_features, self.selection)
         self.alphas_ = grid
         self.alpha_ = float(grid[chosen])
@@ -380,9 +393,11 @@ random_state, verbose, device, weight_decay
     alphas_ : ndarray of shape (n_alphas,)
         The grid of the path.
     scores_path_ : ndarray of shape (n_folds, n_alphas)
-        Validation score of each fold for a model of the full-data path's size at each alpha:
-        the fold's model with the closest number of features (the paths drop features at
-        slightly different alphas; see ``align_scores_by_size`` in ``_cv.py``).
+        Validation score of each fold at each alpha, each fold's path shifted by
+        ``fold_shifts_`` grid steps so that its number of selected features follows the
+        full-data path's (a fold's path lags by a step or two).
+    fold_shifts_ : ndarray of int of shape (n_folds,)
+        The shift of each fold's path (``align_fold_scores`` in ``_cv.py``).
     n_features_path_ : ndarray of shape (n_alphas,)
         Number of selected features at each alpha of the full-data path.
     path_ : SparseMLPPath
@@ -469,9 +484,11 @@ random_state, verbose, device, weight_decay
     alphas_ : ndarray of shape (n_alphas,)
         The grid of the path.
     scores_path_ : ndarray of shape (n_folds, n_alphas)
-        Validation score of each fold for a model of the full-data path's size at each alpha:
-        the fold's model with the closest number of features (the paths drop features at
-        slightly different alphas; see ``align_scores_by_size`` in ``_cv.py``).
+        Validation score of each fold at each alpha, each fold's path shifted by
+        ``fold_shifts_`` grid steps so that its number of selected features follows the
+        full-data path's (a fold's path lags by a step or two).
+    fold_shifts_ : ndarray of int of shape (n_folds,)
+        The shift of each fold's path (``align_fold_scores`` in ``_cv.py``).
     n_features_path_ : ndarray of shape (n_alphas,)
         Number of selected features along the full-data path.
     path_ : SparseMLPPath

@@ -8,7 +8,7 @@ from test_regressor import make_regression_twin
 
 from sklearn_sparse_mlp import SparseMLPClassifierCV, SparseMLPRegressorCV
 from sklearn_sparse_mlp._cv import (
-    align_scores_by_size,
+    align_fold_scores,
     choose_alpha_index,
     path_importances,
 )
@@ -137,25 +137,30 @@ def test_choose_alpha_index_rules():
     assert choose_alpha_index(scores, np.zeros(5), "best") == 1
 
 
-def test_fold_scores_are_aligned_with_the_full_path_by_size():
-    raw = np.array([[0.60, 0.70, 0.90, 0.80, 0.50],
-                    [0.62, 0.72, 0.92, 0.85, 0.55]])
-    # the folds' paths lag: they still hold 9 and 8 features where the full path has 4
-    folds = np.array([[30, 20, 9, 4, 1], [30, 25, 8, 5, 2]])
-    full = np.array([30, 9, 4, 2, 0])
-    aligned = align_scores_by_size(raw, folds, full)
-    # full size 9: fold 0 has exactly 9 (alpha 2), fold 1's closest is 8 (alpha 2)
-    np.testing.assert_allclose(aligned[:, 1], [0.90, 0.92])
-    # full size 4: fold 0 has 4 (alpha 3), fold 1's closest is 5 (alpha 3)
-    np.testing.assert_allclose(aligned[:, 2], [0.80, 0.85])
-    # full size 2: fold 0's closest is 1 (alpha 4), fold 1 has 2 (alpha 4)
-    np.testing.assert_allclose(aligned[:, 3], [0.50, 0.55])
-    # equally close fold models: the sparser (later) one, for equal sizes and equal gaps
-    tied = align_scores_by_size(raw[:1], np.array([[30, 30, 9, 9, 1]]), np.array([30, 9, 5]))
-    np.testing.assert_allclose(tied[0], [0.70, 0.80, 0.50])
-    # by alpha, the full model with 4 features would get the 9-feature folds' 0.91 and be
-    # chosen; by size, the 9-feature full model at alpha 1 is the most accurate
+def test_fold_scores_are_aligned_by_shifting_each_fold_path():
+    raw = np.array([[0.60, 0.70, 0.90, 0.80, 0.50, 0.50],
+                    [0.62, 0.72, 0.92, 0.85, 0.55, 0.55],
+                    [0.61, 0.71, 0.91, 0.81, 0.51, 0.51]])
+    full = np.array([30, 9, 4, 2, 0, 0])
+    # the folds' paths lag one step behind the full-data path
+    folds = np.array([[30, 30, 9, 4, 1, 0],
+                      [30, 25, 8, 5, 2, 0],
+                      [30, 28, 9, 4, 1, 0]])
+    aligned, shifts = align_fold_scores(raw, folds, full)
+    assert shifts.tolist() == [1, 1, 1]
+    np.testing.assert_allclose(aligned[0], [0.70, 0.90, 0.80, 0.50, 0.50, 0.50])
+    # a fold that follows the full-data path is not shifted
+    same, shifts = align_fold_scores(raw[:1], full[None, :], full)
+    assert shifts.tolist() == [0]
+    np.testing.assert_allclose(same, raw[:1])
+    # at equal alpha, the 4-feature full model would get the 9-feature folds' 0.91 and be
+    # chosen; aligned, the 9-feature full model is the most accurate
     assert choose_alpha_index(raw, full, "best") == 2
     assert choose_alpha_index(aligned, full, "best") == 1
+    # a path that leads is shifted the other way; equally good shifts: the smallest
+    _, shifts = align_fold_scores(raw[:1], np.array([[9, 4, 2, 0, 0, 0]]), full)
+    assert shifts.tolist() == [-1]
+    _, shifts = align_fold_scores(raw[:1], np.array([[5, 5, 5, 5, 5, 5]]), full)
+    assert shifts.tolist() == [0]
 
 
