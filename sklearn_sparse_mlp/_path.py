@@ -329,7 +329,7 @@ def _leave_alphas_and_norms(supports, alphas, lin1_weights):
     return leave, last_norms
 
 
-def relaxed_refit(estimator, X, y, epochs):
+def relaxed_refit(estimator, X, y, epochs, support=None):
     """A copy of a fitted estimator retrained on its own support without the penalty.
 
     The relaxed lasso (Meinshausen, 2007): the penalty both selects features and shrinks the
@@ -346,16 +346,20 @@ def relaxed_refit(estimator, X, y, epochs):
         Training data.
     epochs : int
         Maximum number of epochs of the refit (it stops earlier once converged).
+    support : array-like of bool of shape (n_features,), default=None
+        Features to train; None: the estimator's own support. Columns outside it are set to
+        0 and held there; a feature the estimator had dropped starts from a zero column.
 
     Returns
     -------
     relaxed : SparseMLPClassifier or SparseMLPRegressor
-        The relaxed copy, with the same support and ``alpha``.
+        The relaxed copy, with the given support (by default the same) and ``alpha``.
     """
     relaxed = copy.deepcopy(estimator)
     net = relaxed.net_
     alpha, max_iter, warm_start = relaxed.alpha, relaxed.max_iter, relaxed.warm_start
-    mask = FixedSupport(relaxed.get_support()).initialize()
+    support = relaxed.get_support() if support is None else np.asarray(support, dtype=bool)
+    mask = FixedSupport(support).initialize()
     net.callbacks_ = [*net.callbacks_, ("fixed_support", mask)]
     relaxed.set_params(alpha=0.0, warm_start=True, max_iter=epochs)
     # weight_decay only keeps the next layers from growing while lin1 is penalized; with the

@@ -60,6 +60,11 @@ def test_cv_ranking_and_select_from_model(fitted_cv):
     beyond = clf.alphas_[-1] ** 2 / clf.alphas_[-2]
     mean_log = np.log(np.where(np.isfinite(leave), leave, beyond)).mean(axis=0)
     assert np.isclose(mean_log[third], mean_log[2:].max())
+    # the model keeps alpha_'s number of features, the ones that stay longest on all paths
+    chosen = int(np.flatnonzero(clf.alphas_ == clf.alpha_)[0])
+    support = clf.get_support()
+    assert support.sum() == clf.n_features_path_[chosen]
+    assert mean_log[support].min() >= mean_log[~support].max()
     assert np.all(imp[clf.get_support()] >= 1e-5) and np.all(imp[~clf.get_support()] < 1e-5)
     assert len(np.unique(imp)) == len(imp)
 

@@ -113,3 +113,18 @@ def test_relaxed_refit_trains_without_weight_decay_and_restores_it():
     restored = [group["weight_decay"] for group in relaxed.net_.optimizer_.param_groups]
     assert sorted(restored) == [0.0, 0.05]  # lin1.weight never decays; the rest does again
     np.testing.assert_array_equal(relaxed.get_support(), clf.get_support())
+
+
+def test_relaxed_refit_on_a_given_support_trains_a_dropped_feature():
+    X, y, X_test, y_test = make_seed_problem("circle", 1, n_train=300)
+    clf = SparseMLPClassifier(alpha=0.1, max_iter=120, random_state=0).fit(X, y)
+    support = clf.get_support()
+    assert support[[0, 1]].all() and not support.all()
+    wanted = support.copy()
+    wanted[1] = False  # swap x1 (needed) for a noise feature the model had dropped
+    wanted[np.flatnonzero(~support)[0]] = True
+    relaxed = relaxed_refit(clf, X, y, epochs=40, support=wanted)
+    np.testing.assert_array_equal(relaxed.get_support(), wanted)
+    np.testing.assert_array_equal(clf.get_support(), support)  # untouched
+    # without x1 the circle cannot be learned: the swap really changed the model
+    assert relaxed.score(X_test, y_test) < clf.score(X_test, y_test) - 0.1
