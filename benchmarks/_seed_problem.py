@@ -1,12 +1,13 @@
-"""The seed problem family of the benchmarks (the tests keep their own copy in conftest.py).
+"""The seed problem family of the benchmarks and the tests (tests/conftest.py imports it).
 
 X ~ N(0, I), 800 train / 200 test, the target a nonlinear function of x0 and x1 only.
 """
 
 import numpy as np
 
+# Nonlinear rules of x0 and x1 only; x1 enters the first only through its square.
 SEED_RULES = {
-    "square": lambda X: X[:, 0] + X[:, 1] ** 2 > 1.0,  # x1 only through its square
+    "square": lambda X: X[:, 0] + X[:, 1] ** 2 > 1.0,
     "circle": lambda X: X[:, 0] ** 2 + X[:, 1] ** 2 > 1.386,
     "xor": lambda X: X[:, 0] * X[:, 1] > 0,
 }

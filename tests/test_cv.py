@@ -2,9 +2,8 @@ import pickle
 
 import numpy as np
 import pytest
-from conftest import make_seed_problem
+from conftest import make_regression_twin, make_seed_problem
 from sklearn.feature_selection import SelectFromModel
-from test_regressor import make_regression_twin
 
 from sklearn_sparse_mlp import SparseMLPClassifierCV, SparseMLPRegressorCV
 from sklearn_sparse_mlp._cv import (

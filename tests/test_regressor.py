@@ -1,18 +1,10 @@
 import numpy as np
 import pytest
+from conftest import make_regression_twin
 from sklearn.feature_selection import SelectFromModel
 from sklearn.model_selection import cross_validate
 
 from sklearn_sparse_mlp import SparseMLPRegressor
-
-
-def make_regression_twin(random_state, n_features=10, n_train=800, n_test=200):
-    """y a nonlinear function of x0 and x1 only, plus noise."""
-    rng = np.random.RandomState(random_state)
-    n = n_train + n_test
-    X = rng.randn(n, n_features)
-    y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2 + 0.1 * rng.randn(n)
-    return X[:n_train], y[:n_train], X[n_train:], y[n_train:]
 
 
 def test_regression_twin_recovers_features_0_and_1():

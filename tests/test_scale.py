@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
-from conftest import make_seed_problem
+from conftest import make_regression_twin, make_seed_problem
 from sklearn.model_selection import GridSearchCV
-from test_regressor import make_regression_twin
 
 from sklearn_sparse_mlp import SparseMLPClassifier, SparseMLPRegressor, sparse_mlp_path
 from sklearn_sparse_mlp._data import BatchSlicer, TensorPairDataset
