@@ -362,10 +362,12 @@ class SparseMLPClassifierCV(_SparseMLPCVMixin, SparseMLPClassifier):
     Parameters
     ----------
     alphas : int or array-like, default=80
-        An int ``n``: the grid ``alpha_start * path_multiplier ** k``, ``k < n``, with
-        ``alpha_start`` derived from the dense fit (the smallest alpha at which dropping a
-        feature starts to pay, see :func:`~sklearn_sparse_mlp.drop_one_alphas`), cut at the
-        first alpha that leaves no feature. An array: those alphas.
+        An int ``n``: at most ``n`` alphas of the full-data path, from ``alpha_start``
+        derived from the dense fit (the smallest alpha at which dropping a feature starts to
+        pay, see :func:`~sklearn_sparse_mlp.drop_one_alphas`), each ``path_multiplier``
+        times the previous one (``path_multiplier ** 3`` while no feature has left), cut at
+        the first alpha that leaves no feature; the folds' paths take the same alphas. An
+        array: those alphas.
     cv : int, cross-validation generator or iterable, default=5
         As in :class:`~sklearn.linear_model.LassoCV`; stratified folds for classifiers.
     scoring : str or callable, default=None
@@ -373,7 +375,7 @@ class SparseMLPClassifierCV(_SparseMLPCVMixin, SparseMLPClassifier):
     selection : {"one_standard_error", "best"}, default="one_standard_error"
         Rule that picks alpha from the mean fold scores.
     path_multiplier : float, default=1.25
-        Ratio of consecutive alphas of the default grid.
+        Ratio of consecutive alphas of the default grid once features start to leave.
     max_iter_per_alpha : int, default=50
         Maximum epochs at each alpha of the path after the dense fit.
     relax_epochs : int, default=60
@@ -473,7 +475,7 @@ class SparseMLPRegressorCV(_SparseMLPCVMixin, SparseMLPRegressor):
     selection : {"one_standard_error", "best"}, default="one_standard_error"
         Rule that picks alpha from the mean fold scores.
     path_multiplier : float, default=1.25
-        Ratio of consecutive alphas of the default grid.
+        Ratio of consecutive alphas of the default grid once features start to leave.
     max_iter_per_alpha : int, default=50
         Maximum epochs at each alpha of the path after the dense fit.
     relax_epochs : int, default=60

@@ -167,6 +167,10 @@ def drop_one_alphas(estimator, X, y, max_samples=2000):
     return alphas.numpy().astype(np.float64)
 
 
+# Grid steps taken at once while no feature has left the path yet.
+_STRIDE_BEFORE_FIRST_DROP = 3
+
+
 def default_alpha_start(drop_alphas):
     """First alpha of the default grid: where the first feature starts to be dropped.
 
@@ -210,12 +214,13 @@ def sparse_mlp_path(
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Targets.
     alphas : int or array-like, default=80
-        If an int ``n``: the grid ``alpha_start * path_multiplier ** k`` for ``k < n``, where
-        ``alpha_start`` is derived from the dense fit (see :func:`drop_one_alphas`): the
-        smallest alpha at which dropping a feature starts to pay, as a lasso's critical
-        alpha. If an array: these alphas, sorted increasingly.
+        If an int ``n``: at most ``n`` alphas from ``alpha_start``, derived from the dense fit
+        (see :func:`drop_one_alphas`): the smallest alpha at which dropping a feature starts
+        to pay, as a lasso's critical alpha. Each alpha is ``path_multiplier`` times the
+        previous one, or ``path_multiplier ** 3`` as long as no feature has left (those
+        alphas only shrink the weights). If an array: these alphas, sorted increasingly.
     path_multiplier : float, default=1.25
-        Ratio of consecutive alphas of the default grid.
+        Ratio of consecutive alphas of the default grid once features start to leave.
     max_iter_per_alpha : int, default=50
         Maximum number of epochs at each alpha after the first.
     X_valid, y_valid : array-like, default=None
@@ -255,10 +260,11 @@ def sparse_mlp_path(
     X_arr, y_enc = _training_arrays(estimator, X, y)
     if isinstance(alphas, int | np.integer):
         alpha_start = default_alpha_start(drop_one_alphas(estimator, X_arr, y_enc))
-        grid = alpha_start * path_multiplier ** np.arange(alphas)
+        grid, n_alphas = None, int(alphas)
     else:
         grid = np.sort(np.asarray(alphas, dtype=np.float64))
-        alpha_start = float(grid[0])
+        alpha_start, n_alphas = float(grid[0]), len(grid)
+    n_dense = int(feature_support(estimator.net_.module_.lin1.weight).sum())
     scorer = None if X_valid is None else check_scoring(estimator, scoring=scoring)
 
     estimator.set_params(warm_start=True, max_iter=max_iter_per_alpha, warmup_epochs=0,
@@ -267,8 +273,11 @@ def sparse_mlp_path(
     record = {"alphas": [], "supports": [], "train_loss": [], "valid_scores": [],
               "lin1_weights": [], "module_states": [], "relaxed_states": []}
     relaxed = relaxed_support = relaxed_score = None
-    progress = tqdm(grid, desc="alpha path", disable=not verbose, leave=False)
-    for alpha in progress:
+    progress = tqdm(total=n_alphas, desc="alpha path", disable=not verbose, leave=False)
+    alpha, dropping = alpha_start, False
+    for step in range(n_alphas):
+        if grid is not None:
+            alpha = grid[step]
         estimator.set_params(alpha=float(alpha))
         _fit_quietly(estimator, X, y)
         module = estimator.net_.module_
@@ -291,8 +300,14 @@ def sparse_mlp_path(
         record["lin1_weights"].append(module.lin1.weight.detach().cpu().numpy().copy())
         record["module_states"].append(copy.deepcopy(module.state_dict()))
         progress.set_postfix(alpha=f"{alpha:.3g}", n_features=int(support.sum()))
+        progress.update()
         if stop_when_empty and not support.any():
             break
+        dropping = dropping or int(support.sum()) < n_dense
+        # Until the first feature leaves, the alphas only shrink the weights: on the
+        # nonlinear benchmark 18 of the 25 alphas came before any feature left.
+        alpha *= path_multiplier if dropping else path_multiplier**_STRIDE_BEFORE_FIRST_DROP
+    progress.close()
 
     supports = np.array(record["supports"]).reshape(-1, n_features)
     path_alphas = np.array(record["alphas"])

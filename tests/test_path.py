@@ -21,7 +21,11 @@ def test_path_goes_from_dense_to_empty(circle_path):
     assert path.n_features[0] == 10
     assert path.n_features[-1] == 0
     assert np.all(np.diff(path.alphas) > 0)
-    np.testing.assert_allclose(path.alphas[1:] / path.alphas[:-1], 1.25)
+    # three grid steps at once while every feature is kept, single steps once they leave
+    full = np.minimum.accumulate(path.n_features[:-1]) == 10
+    np.testing.assert_allclose(path.alphas[1:][full] / path.alphas[:-1][full], 1.25**3)
+    np.testing.assert_allclose(path.alphas[1:][~full] / path.alphas[:-1][~full], 1.25)
+    assert full[0] and not full.all()
     assert path.alphas[0] == pytest.approx(path.alpha_start)
     assert len(path.lin1_weights) == len(path.module_states) == len(path.alphas)
     assert path.valid_scores.shape == path.alphas.shape
