@@ -303,10 +303,12 @@ def sparse_mlp_path(
         progress.update()
         if stop_when_empty and not support.any():
             break
-        dropping = dropping or int(support.sum()) < n_dense
-        # Until the first feature leaves, the alphas only shrink the weights: on the
-        # nonlinear benchmark 18 of the 25 alphas came before any feature left.
-        alpha *= path_multiplier if dropping else path_multiplier**_STRIDE_BEFORE_FIRST_DROP
+        if grid is None:
+            dropping = dropping or int(support.sum()) < n_dense
+            # Until the first feature leaves, the alphas only shrink the weights: on the
+            # nonlinear benchmark 18 of the 25 alphas came before any feature left.
+            stride = 1 if dropping else _STRIDE_BEFORE_FIRST_DROP
+            alpha *= path_multiplier**stride
     progress.close()
 
     supports = np.array(record["supports"]).reshape(-1, n_features)
