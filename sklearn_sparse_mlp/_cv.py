@@ -4,6 +4,7 @@ import dataclasses
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import _fit_context, is_classifier
 from sklearn.model_selection import check_cv
@@ -17,7 +18,7 @@ from ._regressor import SparseMLPRegressor
 
 _CV_PARAMS = (
     "alphas", "cv", "scoring", "selection", "path_multiplier", "max_iter_per_alpha",
-    "relax_epochs",
+    "relax_epochs", "redundancy_threshold",
 )
 
 
@@ -33,7 +34,7 @@ def _fold_scores(estimator, X, y, train, test, grid, scoring, path_kwargs):
     return scores, n_features, path.feature_leave_alphas, path.feature_last_norms
 
 
-def path_importances(leave_alphas, support, path_alphas, last_norms=None):
+def path_importances(leave_alphas, support, path_alphas, last_norms=None, demoted=None):
     """Importances that rank features by how long they stay on the regularization paths.
 
     Features are ordered by the geometric mean, over the given paths (the full-data path and
@@ -43,7 +44,9 @@ def path_importances(leave_alphas, support, path_alphas, last_norms=None):
     where they were selected. Kept features (``support``) come first, with values >= 1e-5
     (their mean leave alpha, where it is larger), dropped features get values below 1e-5:
     SelectFromModel's default threshold (1e-5) keeps exactly ``support``, and
-    ``max_features=k`` takes the k features that stay longest. All values are distinct.
+    ``max_features=k`` takes the k features that stay longest. Within each of these two
+    tiers, ``demoted`` features (near-duplicates, see :func:`find_near_duplicates`) come
+    after the others. All values are distinct.
 
     Parameters
     ----------
@@ -55,6 +58,8 @@ def path_importances(leave_alphas, support, path_alphas, last_norms=None):
         The increasing grid shared by the paths.
     last_norms : ndarray of the shape of ``leave_alphas``, default=None
         Column norm of each feature at the last alpha where it was selected, per path.
+    demoted : ndarray of bool of shape (n_features,), default=None
+        Features to rank last within their tier (their values shrink accordingly).
 
     Returns
     -------
@@ -72,20 +77,82 @@ def path_importances(leave_alphas, support, path_alphas, last_norms=None):
         ranks = np.argsort(np.argsort(norms, axis=1, kind="stable"), axis=1, kind="stable")
         norm_rank = ranks.mean(axis=0)
     support = np.asarray(support, dtype=bool)
+    demoted = np.zeros_like(support) if demoted is None else np.asarray(demoted, dtype=bool)
     # rounding: equal leave alphas summed in another order must still tie
-    order = np.lexsort((norm_rank, np.round(mean_log, 9), support))
+    order = np.lexsort((norm_rank, np.round(mean_log, 9), ~demoted, support))
     mean_leave = np.exp(mean_log)
     base = np.where(
         support,
         np.maximum(mean_leave, _SELECT_FROM_MODEL_L1_THRESHOLD),
         _SELECT_FROM_MODEL_L1_THRESHOLD * 0.99 * mean_leave / beyond,
     )
+    for tier in (support, ~support):
+        # demoted values scaled below the rest of the tier keep their own spacing
+        low, high = tier & demoted, tier & ~demoted
+        if low.any() and high.any():
+            base[low] *= min(1.0, 0.5 * base[high].min() / base[low].max())
+    base[support] = np.maximum(base[support], _SELECT_FROM_MODEL_L1_THRESHOLD)
     importances = np.empty_like(base)
     previous = -np.inf
     for feature in order:  # strictly increasing along the order
         value = max(base[feature], np.nextafter(previous, np.inf))
         importances[feature] = previous = value
     return importances
+
+
+def find_near_duplicates(X, order, threshold, max_checked=1000):
+    """For each feature, the higher-ranked feature it nearly duplicates (-1: none).
+
+    Walks ``order`` (best first) and marks a feature as a near-duplicate when the absolute
+    Pearson correlation, over the rows of ``X``, between it and an earlier feature that is
+    not itself marked reaches ``threshold``. The group lasso cannot tell near-duplicates
+    apart: they share the penalty and leave the path together (on ``load_breast_cancer``,
+    "worst perimeter" and "worst area" with "worst radius", r >= 0.98), so a top-k ranked
+    by the path alone spends places on columns that add nothing downstream.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The training data.
+    order : array-like of int of shape (n_features,)
+        Feature indices, the best first.
+    threshold : float in (0, 1]
+        Smallest absolute correlation that makes a near-duplicate.
+    max_checked : int, default=1000
+        Only the first ``max_checked`` features of ``order`` are compared (the cost is
+        ``n_samples * max_checked ** 2``); the others are never marked.
+
+    Returns
+    -------
+    ndarray of int of shape (n_features,)
+        Index of the most correlated earlier unmarked feature, or -1.
+    """
+    order = np.asarray(order)
+    checked = order[:max_checked]
+    columns = X[:, checked]
+    n_samples = columns.shape[0]
+    if sp.issparse(columns):
+        mean = np.asarray(columns.mean(axis=0), dtype=np.float64).ravel()
+        gram = (columns.T @ columns).toarray().astype(np.float64) / n_samples
+        cov = gram - np.outer(mean, mean)
+    else:
+        columns = np.asarray(columns, dtype=np.float64)
+        columns = columns - columns.mean(axis=0)
+        cov = columns.T @ columns / n_samples
+    std = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    scale = np.outer(std, std)
+    # a constant column correlates with nothing
+    corr = np.abs(np.divide(cov, scale, out=np.zeros_like(cov), where=scale > 0))
+    duplicate_of = np.full(len(order), -1)
+    kept = []  # positions in ``checked`` of the features not marked so far
+    for position, feature in enumerate(checked):
+        if kept:
+            closest = kept[int(np.argmax(corr[position, kept]))]
+            if corr[position, closest] >= threshold:
+                duplicate_of[feature] = checked[closest]
+                continue
+        kept.append(position)
+    return duplicate_of
 
 
 def align_fold_scores(scores_path, fold_n_features, n_features_path):
@@ -181,6 +248,7 @@ class _SparseMLPCVMixin:
         path_multiplier=1.25,
         max_iter_per_alpha=50,
         relax_epochs=60,
+        redundancy_threshold=0.97,
         n_jobs=None,
         l1_ratio=0.0,
         groups=None,
@@ -207,6 +275,7 @@ class _SparseMLPCVMixin:
         self.path_multiplier = path_multiplier
         self.max_iter_per_alpha = max_iter_per_alpha
         self.relax_epochs = relax_epochs
+        self.redundancy_threshold = redundancy_threshold
         self.n_jobs = n_jobs
         self.l1_ratio = l1_ratio
         self.groups = groups
@@ -239,6 +308,7 @@ class _SparseMLPCVMixin:
         "path_multiplier": [Interval(Real, 1, None, closed="neither")],
         "max_iter_per_alpha": [Interval(Integral, 1, None, closed="left")],
         "relax_epochs": [Interval(Integral, 0, None, closed="left")],
+        "redundancy_threshold": [Interval(Real, 0, 1, closed="right"), None],
     }
 
     @property
@@ -329,8 +399,14 @@ class _SparseMLPCVMixin:
         # Ranking by all the paths, not the full-data one alone: on the nonlinear benchmark
         # (20 splits) the full-data path alone missed an informative feature in the top 5
         # twice, the mean over the four paths never.
+        ranking = path_importances(paths_leave, self.get_support(), grid, paths_norms)
+        self.duplicate_of_ = np.full(len(ranking), -1)
+        if self.redundancy_threshold is not None:
+            self.duplicate_of_ = find_near_duplicates(
+                X, np.argsort(-ranking, kind="stable"), self.redundancy_threshold
+            )
         self.feature_importances_ = path_importances(
-            paths_leave, self.get_support(), grid, paths_norms
+            paths_leave, self.get_support(), grid, paths_norms, self.duplicate_of_ >= 0
         )
         return self
 
@@ -385,6 +461,14 @@ class SparseMLPClassifierCV(_SparseMLPCVMixin, SparseMLPClassifier):
         it converges (at most ``max(relax_epochs, max_iter)`` epochs). The penalty's shrinkage
         of the kept features then no longer favours small alphas that keep noise features.
         0 scores and keeps the penalised models themselves.
+    redundancy_threshold : float in (0, 1] or None, default=0.97
+        Ranks near-duplicate features last: a feature whose absolute correlation on the
+        training data with a feature ranked above it (itself no near-duplicate) reaches this
+        value goes after the other features of its tier, kept or dropped (see
+        ``feature_importances_`` and ``duplicate_of_``). The group lasso cannot tell
+        near-duplicates apart, so they leave the path together; on ``load_breast_cancer``
+        (40 splits) the top 10 scored .961 downstream by the paths alone, .965 so. The
+        features that the model keeps do not depend on it. None: rank by the paths alone.
     n_jobs : int, default=None
         Folds run in parallel through joblib; each fit uses one torch thread.
     l1_ratio, groups, hidden_layer_sizes, activation, solver, learning_rate_init, \
@@ -431,10 +515,14 @@ random_state, verbose, device, weight_decay
         leave alphas over the full-data path and the folds' paths (a feature never dropped
         counts as leaving at the next alpha of the grid). Kept features get that mean
         (>= 1e-5) and rank first, dropped features a value below 1e-5 that grows with it;
-        features that leave together are ordered by their column norm just before. All
-        values are distinct. ``SelectFromModel``'s default threshold keeps exactly
-        ``support_``, and ``max_features=k`` with ``threshold=-np.inf`` the k features that
-        stay longest.
+        features that leave together are ordered by their column norm just before, and
+        near-duplicates (``duplicate_of_``) come after the rest of their tier. All values
+        are distinct. ``SelectFromModel``'s default threshold keeps exactly ``support_``,
+        and ``max_features=k`` with ``threshold=-np.inf`` the k features that stay longest,
+        near-duplicates last.
+    duplicate_of_ : ndarray of int of shape (`n_features_in_`,)
+        For each feature, the higher-ranked feature it nearly duplicates (see
+        ``redundancy_threshold``; only the 1000 best-ranked features are compared), or -1.
     classes_, n_features_in_, feature_names_in_, net_, n_iter_, loss_curve_
         As in :class:`SparseMLPClassifier`, for the model at ``alpha_``.
 
@@ -482,6 +570,9 @@ class SparseMLPRegressorCV(_SparseMLPCVMixin, SparseMLPRegressor):
         Epochs of the relaxed refit scored at each alpha; the one kept at ``alpha_`` trains
         until it converges (at most ``max(relax_epochs, max_iter)`` epochs); 0: none. See
         :class:`SparseMLPClassifierCV`.
+    redundancy_threshold : float in (0, 1] or None, default=0.97
+        Near-duplicate features rank last within their tier, as in
+        :class:`SparseMLPClassifierCV`; None: rank by the paths alone.
     n_jobs : int, default=None
         Folds run in parallel through joblib.
     l1_ratio, groups, hidden_layer_sizes, activation, solver, learning_rate_init, \
@@ -516,6 +607,8 @@ random_state, verbose, device, weight_decay
         The same on each fold's path.
     feature_importances_ : ndarray of shape (`n_features_in_`,)
         Ranking over all the paths, as in :class:`SparseMLPClassifierCV`.
+    duplicate_of_ : ndarray of int of shape (`n_features_in_`,)
+        For each feature, the higher-ranked feature it nearly duplicates, or -1.
 
     Examples
     --------

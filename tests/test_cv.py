@@ -2,13 +2,16 @@ import pickle
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from conftest import make_regression_twin, make_seed_problem
+from sklearn.base import clone
 from sklearn.feature_selection import SelectFromModel
 
 from sklearn_sparse_mlp import SparseMLPClassifierCV, SparseMLPRegressorCV
 from sklearn_sparse_mlp._cv import (
     align_fold_scores,
     choose_alpha_index,
+    find_near_duplicates,
     path_importances,
 )
 
@@ -168,3 +171,80 @@ def test_fold_scores_are_aligned_by_shifting_each_fold_path():
     assert shifts.tolist() == [0]
 
 
+
+
+def test_find_near_duplicates_compares_with_unmarked_features_only():
+    rng = np.random.RandomState(0)
+    base = rng.randn(2000)
+    X = np.column_stack([
+        base,
+        base + 0.15 * rng.randn(2000),  # r ~ 0.99 with column 0
+        rng.randn(2000),
+        -3 * base + 1,  # r = -1: a duplicate too
+        np.ones(2000),  # constant: correlates with nothing
+    ])
+    X = np.column_stack([X, X[:, 1] + 0.15 * rng.randn(2000)])  # r ~ .99 with 1, ~.98 with 0
+    corr = np.abs(np.corrcoef(X[:, [0, 1, 5]], rowvar=False))
+    threshold = (corr[0, 1] + corr[0, 2]) / 2  # between: 5 duplicates 1 only
+    assert corr[1, 2] > threshold
+    order = np.arange(6)
+    duplicate_of = find_near_duplicates(X, order, threshold)
+    # 5 is close to 1, but 1 is itself marked, and 5 is less close to 0
+    np.testing.assert_array_equal(duplicate_of, [-1, 0, -1, 0, -1, -1])
+    # the earlier feature in the order is the one kept
+    np.testing.assert_array_equal(
+        find_near_duplicates(X, [3, 2, 1, 0, 4, 5], threshold), [3, 3, -1, -1, -1, -1]
+    )
+    # sparse input gives the same; a feature past max_checked is never marked
+    np.testing.assert_array_equal(
+        find_near_duplicates(sp.csr_matrix(X), order, threshold), duplicate_of
+    )
+    np.testing.assert_array_equal(
+        find_near_duplicates(X, order, threshold, max_checked=3), [-1, 0, -1, -1, -1, -1]
+    )
+    assert (find_near_duplicates(X, order, 1.0) == [-1, -1, -1, 0, -1, -1]).all()
+
+
+def test_path_importances_rank_demoted_features_last_within_their_tier():
+    alphas = np.array([0.01, 0.02, 0.04, 0.08])
+    leave = np.array([np.inf, np.inf, 0.08, 0.04, 0.02, 0.01])
+    support = np.array([True, True, True, False, False, False])
+    demoted = np.array([True, False, False, True, False, False])
+    imp = path_importances(leave, support, alphas, demoted=demoted)
+    assert list(np.argsort(-imp)) == [1, 2, 0, 4, 5, 3]
+    assert np.all(imp[support] >= 1e-5) and np.all(imp[~support] < 1e-5)
+    assert len(np.unique(imp)) == len(imp)
+    # values of the others are their mean leave alphas, not lifted above the demoted ones
+    np.testing.assert_allclose(imp[~demoted], path_importances(leave, support, alphas)[~demoted])
+
+
+def test_cv_ranks_a_near_duplicate_after_the_other_features():
+    X, y, _, _ = make_seed_problem("circle", 0)
+    rng = np.random.RandomState(0)
+    twin = X[:, 0] + 0.05 * X[:, 0].std() * rng.randn(len(X))  # r ~ 0.999
+    X = np.column_stack([X, twin])
+    twin_index = X.shape[1] - 1
+    clf = SparseMLPClassifierCV(cv=3, random_state=0).fit(X, y)
+    pair = [0, twin_index]
+    # one of the pair is marked as duplicating the other, nothing else is
+    marked = np.flatnonzero(clf.duplicate_of_ >= 0)
+    assert len(marked) == 1 and marked[0] in pair
+    assert clf.duplicate_of_[marked[0]] == sum(pair) - marked[0]
+    support = clf.get_support()
+    assert support[1] and support[pair].any()
+    np.testing.assert_array_equal(SelectFromModel(clf, prefit=True).get_support(), support)
+    ranks = np.argsort(np.argsort(-clf.feature_importances_))
+    tier = support == support[marked[0]]
+    assert ranks[marked[0]] == ranks[tier].max()  # last of its tier
+    # by the paths alone, the twin leaves with column 0 and takes the third place; ranked
+    # last, a noise column takes it; the model keeps the same features either way
+    unranked = clone(clf).set_params(redundancy_threshold=None).fit(X, y)
+    assert (unranked.duplicate_of_ == -1).all()
+    np.testing.assert_array_equal(unranked.get_support(), support)
+
+    def top3(estimator):
+        selector = SelectFromModel(estimator, prefit=True, max_features=3, threshold=-np.inf)
+        return set(selector.get_support(indices=True))
+
+    assert marked[0] in top3(unranked) and marked[0] not in top3(clf)
+    assert {1, sum(pair) - marked[0]} <= top3(clf)
