@@ -27,8 +27,9 @@ Selectors (top k: ``np.argsort(-score, kind="mergesort")[:k]``, as ``SelectFromM
    ``SelectFromModel(fitted, max_features=k, threshold=-np.inf, prefit=True)``. Its
    ``feature_importances_`` rank features by the alpha at which they leave the path. The
    time is that one fit, shown for both k;
-2. ``l1-logistic``: ``LogisticRegression(l1_ratio=1, solver="saga", max_iter=1000)`` (the L1
-   penalty; ``penalty="l1"`` is deprecated in scikit-learn 1.8) at the smallest C of
+2. ``l1-logistic``: ``LogisticRegression(l1_ratio=1, solver="saga", max_iter=1000,
+   random_state=0)`` (the L1 penalty; ``penalty="l1"`` is deprecated in scikit-learn 1.8;
+   a fixed ``random_state``, as saga shuffles the samples) at the smallest C of
    ``np.logspace(-3, 2, 30)`` that keeps >= k nonzero columns (nonzero in any class), top k by
    the Euclidean norm of ``coef_`` over classes. Timed per k: the fits of the grid, in
    increasing C, up to that C;
@@ -173,7 +174,8 @@ def select_l1_logistic(X, y, ks, seed, quick):
     for k in ks:
         def search(k=k):
             for C in C_GRID:
-                model = LogisticRegression(C=C, l1_ratio=1.0, solver="saga", max_iter=1000)
+                model = LogisticRegression(C=C, l1_ratio=1.0, solver="saga", max_iter=1000,
+                                           random_state=0)
                 model.fit(X, y)
                 norms = np.linalg.norm(model.coef_, axis=0)
                 if np.count_nonzero(norms) >= k:

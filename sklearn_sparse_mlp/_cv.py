@@ -100,6 +100,50 @@ def path_importances(leave_alphas, support, path_alphas, last_norms=None, demote
     return importances
 
 
+def _dense_rows(X, start, stop, columns):
+    """Rows ``start:stop`` of the given columns of X, as a dense float64 array."""
+    block = X[start:stop][:, columns]
+    return np.asarray(block.toarray() if sp.issparse(block) else block, dtype=np.float64)
+
+
+def absolute_correlations(X, columns, chunk_rows=4096):
+    """Absolute Pearson correlations between some columns of X (0 for a constant column).
+
+    Computed by chunks of rows, centred on the exact mean first: neither sparse input nor a
+    large float32 input is copied whole to float64, and a large offset does not cancel.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The data.
+    columns : array-like of int of shape (n_columns,)
+        The columns to compare.
+    chunk_rows : int, default=4096
+        Rows converted to a dense float64 block at a time.
+
+    Returns
+    -------
+    ndarray of shape (n_columns, n_columns)
+    """
+    starts = range(0, X.shape[0], chunk_rows)
+    total = np.zeros(len(columns))
+    low, high = np.full(len(columns), np.inf), np.full(len(columns), -np.inf)
+    for start in starts:
+        block = _dense_rows(X, start, start + chunk_rows, columns)
+        total += block.sum(axis=0)
+        low, high = np.minimum(low, block.min(axis=0)), np.maximum(high, block.max(axis=0))
+    mean = total / X.shape[0]
+    cov = np.zeros((len(columns), len(columns)))
+    for start in starts:
+        block = _dense_rows(X, start, start + chunk_rows, columns) - mean
+        cov += block.T @ block
+    # exact test: a constant column's variance is rounding noise, not 0
+    std = np.where(high > low, np.sqrt(np.diag(cov)), 0.0)
+    scale = np.outer(std, std)
+    corr = np.divide(cov, scale, out=np.zeros_like(cov), where=scale > 0)
+    return np.minimum(np.abs(corr), 1.0)
+
+
 def find_near_duplicates(X, order, threshold, max_checked=1000):
     """For each feature, the higher-ranked feature it nearly duplicates (-1: none).
 
@@ -120,7 +164,8 @@ def find_near_duplicates(X, order, threshold, max_checked=1000):
         Smallest absolute correlation that makes a near-duplicate.
     max_checked : int, default=1000
         Only the first ``max_checked`` features of ``order`` are compared (the cost is
-        ``n_samples * max_checked ** 2``); the others are never marked.
+        ``n_samples * max_checked ** 2``: 2 s for 50,000 x 1000); the others are never
+        marked.
 
     Returns
     -------
@@ -129,26 +174,14 @@ def find_near_duplicates(X, order, threshold, max_checked=1000):
     """
     order = np.asarray(order)
     checked = order[:max_checked]
-    columns = X[:, checked]
-    n_samples = columns.shape[0]
-    if sp.issparse(columns):
-        mean = np.asarray(columns.mean(axis=0), dtype=np.float64).ravel()
-        gram = (columns.T @ columns).toarray().astype(np.float64) / n_samples
-        cov = gram - np.outer(mean, mean)
-    else:
-        columns = np.asarray(columns, dtype=np.float64)
-        columns = columns - columns.mean(axis=0)
-        cov = columns.T @ columns / n_samples
-    std = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-    scale = np.outer(std, std)
-    # a constant column correlates with nothing
-    corr = np.abs(np.divide(cov, scale, out=np.zeros_like(cov), where=scale > 0))
+    corr = absolute_correlations(X, checked)
     duplicate_of = np.full(len(order), -1)
     kept = []  # positions in ``checked`` of the features not marked so far
     for position, feature in enumerate(checked):
         if kept:
             closest = kept[int(np.argmax(corr[position, kept]))]
-            if corr[position, closest] >= threshold:
+            # the tolerance lets threshold=1 catch exact copies despite rounding
+            if corr[position, closest] >= threshold - 1e-9:
                 duplicate_of[feature] = checked[closest]
                 continue
         kept.append(position)
@@ -608,7 +641,8 @@ random_state, verbose, device, weight_decay
     feature_importances_ : ndarray of shape (`n_features_in_`,)
         Ranking over all the paths, as in :class:`SparseMLPClassifierCV`.
     duplicate_of_ : ndarray of int of shape (`n_features_in_`,)
-        For each feature, the higher-ranked feature it nearly duplicates, or -1.
+        For each feature, the higher-ranked feature it nearly duplicates (only the 1000
+        best-ranked features are compared), or -1.
 
     Examples
     --------

@@ -9,6 +9,7 @@ from sklearn.feature_selection import SelectFromModel
 
 from sklearn_sparse_mlp import SparseMLPClassifierCV, SparseMLPRegressorCV
 from sklearn_sparse_mlp._cv import (
+    absolute_correlations,
     align_fold_scores,
     choose_alpha_index,
     find_near_duplicates,
@@ -181,28 +182,54 @@ def test_find_near_duplicates_compares_with_unmarked_features_only():
         base + 0.15 * rng.randn(2000),  # r ~ 0.99 with column 0
         rng.randn(2000),
         -3 * base + 1,  # r = -1: a duplicate too
-        np.ones(2000),  # constant: correlates with nothing
+        np.full(2000, 0.1),  # constants (whose computed mean is inexact) correlate with
+        np.full(2000, 0.3),  # nothing, not even with each other
     ])
     X = np.column_stack([X, X[:, 1] + 0.15 * rng.randn(2000)])  # r ~ .99 with 1, ~.98 with 0
-    corr = np.abs(np.corrcoef(X[:, [0, 1, 5]], rowvar=False))
-    threshold = (corr[0, 1] + corr[0, 2]) / 2  # between: 5 duplicates 1 only
+    corr = np.abs(np.corrcoef(X[:, [0, 1, 6]], rowvar=False))
+    threshold = (corr[0, 1] + corr[0, 2]) / 2  # between: 6 duplicates 1 only
     assert corr[1, 2] > threshold
-    order = np.arange(6)
+    order = np.arange(7)
     duplicate_of = find_near_duplicates(X, order, threshold)
-    # 5 is close to 1, but 1 is itself marked, and 5 is less close to 0
-    np.testing.assert_array_equal(duplicate_of, [-1, 0, -1, 0, -1, -1])
-    # the earlier feature in the order is the one kept
+    # 6 is close to 1, but 1 is itself marked, and 6 is less close to 0
+    np.testing.assert_array_equal(duplicate_of, [-1, 0, -1, 0, -1, -1, -1])
+    # the earlier feature in the order is the one kept (and 1, marked, still marks no 6)
     np.testing.assert_array_equal(
-        find_near_duplicates(X, [3, 2, 1, 0, 4, 5], threshold), [3, 3, -1, -1, -1, -1]
+        find_near_duplicates(X, [3, 2, 1, 0, 4, 5, 6], threshold), [3, 3, -1, -1, -1, -1, -1]
     )
-    # sparse input gives the same; a feature past max_checked is never marked
+    # a feature past max_checked is never marked; threshold 1 catches exact copies only
     np.testing.assert_array_equal(
-        find_near_duplicates(sp.csr_matrix(X), order, threshold), duplicate_of
+        find_near_duplicates(X, order, threshold, max_checked=3), [-1, 0, -1, -1, -1, -1, -1]
     )
+    np.testing.assert_array_equal(find_near_duplicates(X, order, 1.0), [-1, -1, -1, 0, -1, -1, -1])
+
+
+def test_find_near_duplicates_names_the_closest_earlier_feature():
+    rng = np.random.RandomState(0)
+    base = rng.randn(5000)
+    first, second = base, base + 0.4 * rng.randn(5000)  # r ~ 0.93: both stay unmarked
+    X = np.column_stack([first, second, (first + 2 * second) / 3 + 0.05 * rng.randn(5000)])
+    corr = np.abs(np.corrcoef(X, rowvar=False))
+    assert corr[0, 1] < 0.96 <= corr[2, 0] < corr[2, 1]
+    np.testing.assert_array_equal(find_near_duplicates(X, [0, 1, 2], 0.96), [-1, -1, 1])
+
+
+@pytest.mark.parametrize("to_sparse", [sp.csr_matrix, sp.csc_matrix])
+def test_find_near_duplicates_sparse_float32_with_offsets_matches_dense(to_sparse):
+    # float32 columns around 1e5 (a sum of squares there would lose everything but the
+    # offset); column 2 is column 0 plus 1% noise, the others are independent
+    rng = np.random.RandomState(0)
+    X = rng.randn(3000, 5)
+    X[:, 2] = X[:, 0] + 0.01 * rng.randn(3000)
+    X = (1e5 + X).astype(np.float32)
+    expected = [-1, -1, 0, -1, -1]
+    np.testing.assert_array_equal(find_near_duplicates(X, np.arange(5), 0.97), expected)
     np.testing.assert_array_equal(
-        find_near_duplicates(X, order, threshold, max_checked=3), [-1, 0, -1, -1, -1, -1]
+        find_near_duplicates(to_sparse(X), np.arange(5), 0.97), expected
     )
-    assert (find_near_duplicates(X, order, 1.0) == [-1, -1, -1, 0, -1, -1]).all()
+    corr = absolute_correlations(to_sparse(X), np.arange(5), chunk_rows=700)
+    np.testing.assert_allclose(corr, np.abs(np.corrcoef(X.astype(np.float64), rowvar=False)),
+                               atol=1e-6)
 
 
 def test_path_importances_rank_demoted_features_last_within_their_tier():
