@@ -9,7 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from joblib import effective_n_jobs
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -224,6 +224,12 @@ class _BaseSparseMLP(BaseEstimator):
                 f"groups has {len(self.groups)} labels but X has {n_features} features: give "
                 "one group label per feature (or groups=None)."
             )
+        try:
+            torch.device(self.device)
+        except RuntimeError:
+            raise ValueError(
+                f"device={self.device!r} is not a torch device; use 'cpu', 'cuda' or 'cuda:N'."
+            ) from None
         if self.device.startswith("cuda") and not torch.cuda.is_available():
             raise ValueError(
                 f"device={self.device!r} but torch sees no CUDA device; use device='cpu'."
@@ -263,12 +269,18 @@ class _BaseSparseMLP(BaseEstimator):
             ),
             (
                 "finite_loss",
-                StopOnNonFiniteLoss(
-                    advice=f"lower learning_rate_init (now {self.learning_rate_init}), "
-                    "scale the features (e.g. with StandardScaler), or use solver='adam'"
-                ),
+                StopOnNonFiniteLoss(advice=self._divergence_advice()),
             ),
         ]
+
+    def _divergence_advice(self):
+        advice = (f"lower learning_rate_init (now {self.learning_rate_init}), scale the "
+                  "features (e.g. with StandardScaler)")
+        if not is_classifier(self):
+            # a target in the hundreds diverged at the default rate with scaled features
+            advice += (", standardize the target (e.g. TransformedTargetRegressor(..., "
+                       "transformer=StandardScaler()))")
+        return advice + ", or use solver='adam'"
 
     def _split_validation(self, n_samples, y_for_stratify, rng):
         """Indices of the training and the validation samples for early stopping."""
@@ -281,6 +293,16 @@ class _BaseSparseMLP(BaseEstimator):
                 f"no training sample out of {n_samples}; use more samples or "
                 "early_stopping=False."
             )
+        if y_for_stratify is not None:
+            n_classes = len(np.unique(y_for_stratify))
+            if min(n_valid, n_samples - n_valid) < n_classes:
+                raise ValueError(
+                    f"early_stopping with validation_fraction={self.validation_fraction} "
+                    f"splits {n_samples} samples into {n_samples - n_valid} for training and "
+                    f"{n_valid} for validation, but a stratified split needs at least one "
+                    f"sample of each of the {n_classes} classes on each side; use more "
+                    "samples, another validation_fraction or early_stopping=False."
+                )
         return train_test_split(
             np.arange(n_samples), test_size=n_valid, random_state=rng, stratify=y_for_stratify
         )

@@ -1,12 +1,14 @@
 """Cross-validated alpha along the regularization path: SparseMLPClassifierCV, ...RegressorCV."""
 
 import dataclasses
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import _fit_context, is_classifier
+from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -382,6 +384,7 @@ class _SparseMLPCVMixin:
             y_numeric=not is_classifier(self), accept_sparse=ACCEPT_SPARSE,
         )
         base = self._base_estimator()
+        check_scoring(base, scoring=self.scoring)  # a typo fails now, not after the path
         path_kwargs = dict(path_multiplier=self.path_multiplier,
                            max_iter_per_alpha=self.max_iter_per_alpha)
         fold_kwargs = dict(path_kwargs, relax_epochs=self.relax_epochs)
@@ -403,6 +406,14 @@ class _SparseMLPCVMixin:
             fold_scores, fold_n_features, path.n_features
         )
         chosen = choose_alpha_index(self.scores_path_, path.n_features, self.selection)
+        if (isinstance(self.alphas, Integral) and chosen == len(grid) - 1
+                and path.n_features[-1] > 0):
+            warnings.warn(
+                f"{type(self).__name__}: the path ended after alphas={self.alphas} alphas with "
+                f"{path.n_features[-1]} features still selected, and the folds chose its last "
+                "alpha: a sparser model may be better. Increase alphas (default 80).",
+                UserWarning, stacklevel=2,
+            )
         self.alphas_ = grid
         self.alpha_ = float(grid[chosen])
         self.n_features_path_ = path.n_features
@@ -557,7 +568,9 @@ random_state, verbose, device, weight_decay
         For each feature, the higher-ranked feature it nearly duplicates (see
         ``redundancy_threshold``; only the 1000 best-ranked features are compared), or -1.
     classes_, n_features_in_, feature_names_in_, net_, n_iter_, loss_curve_
-        As in :class:`SparseMLPClassifier`, for the model at ``alpha_``.
+        As in :class:`SparseMLPClassifier`, for the model at ``alpha_``; ``n_iter_`` and
+        ``loss_curve_`` count every epoch of the full-data path (its dense fit and all its
+        alphas, not only those up to ``alpha_``) and of the relaxed refit.
 
     See Also
     --------

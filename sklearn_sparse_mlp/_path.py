@@ -8,6 +8,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import clone, is_classifier
 from sklearn.metrics import check_scoring
+from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from ._data import rows_to_tensor
@@ -141,6 +142,7 @@ def drop_one_alphas(estimator, X, y, max_samples=2000):
     >>> int(np.argmax(drop_one_alphas(dense, X, y)))
     0
     """
+    check_is_fitted(estimator, "net_")
     module = estimator.net_.module_
     # Column j only changes the rows where x_j != 0: a CSC view gives them for dense and
     # sparse X alike, and a sparse X is never densified.
@@ -255,7 +257,20 @@ def sparse_mlp_path(
     >>> bool(np.all(np.diff(path.n_features) <= 2))
     True
     """
+    # checked before the dense fit, which can take minutes
+    if (X_valid is None) != (y_valid is None):
+        raise ValueError("Give both X_valid and y_valid, or neither.")
+    if not isinstance(alphas, int | np.integer):
+        given = np.asarray(alphas, dtype=np.float64)
+        if given.ndim != 1 or given.size == 0 or not np.all(np.isfinite(given) & (given >= 0)):
+            raise ValueError(
+                f"alphas must be a positive int or a non-empty 1-d array of finite alphas >= 0, "
+                f"got {alphas!r}."
+            )
+    elif alphas < 1:
+        raise ValueError(f"alphas must be a positive int or an array of alphas, got {alphas}.")
     estimator = clone(estimator).set_params(alpha=0.0, warm_start=False)
+    scorer = None if X_valid is None else check_scoring(estimator, scoring=scoring)
     estimator.fit(X, y)
     X_arr, y_enc = _training_arrays(estimator, X, y)
     if isinstance(alphas, int | np.integer):
@@ -265,7 +280,6 @@ def sparse_mlp_path(
         grid = np.sort(np.asarray(alphas, dtype=np.float64))
         alpha_start, n_alphas = float(grid[0]), len(grid)
     n_dense = int(feature_support(estimator.net_.module_.lin1.weight).sum())
-    scorer = None if X_valid is None else check_scoring(estimator, scoring=scoring)
 
     estimator.set_params(warm_start=True, max_iter=max_iter_per_alpha, warmup_epochs=0,
                          ramp_epochs=0)

@@ -252,6 +252,11 @@ def test_other_errors():
         SparseMLPClassifier(alpha=-1.0).fit(X, y)
     with pytest.raises(ValueError, match="groups has 3 labels but X has 10 features"):
         SparseMLPClassifier(groups=[0, 1, 2]).fit(X, y)
+    with pytest.raises(ValueError, match="device='tpu' is not a torch device"):
+        SparseMLPClassifier(device="tpu").fit(X, y)
+    # 6 samples, 2 classes: 5 train / 1 validation cannot hold both classes on each side
+    with pytest.raises(ValueError, match="stratified split needs at least one sample"):
+        SparseMLPClassifier(early_stopping=True).fit(X[:6], [0, 1] * 3)
     with pytest.raises(NotFittedError):
         SparseMLPClassifier().get_support()
     with pytest.raises(NotFittedError):

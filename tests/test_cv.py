@@ -275,3 +275,27 @@ def test_cv_ranks_a_near_duplicate_after_the_other_features():
 
     assert marked[0] in top3(unranked) and marked[0] not in top3(clf)
     assert {1, sum(pair) - marked[0]} <= top3(clf)
+
+
+def test_bad_scoring_fails_before_the_path(monkeypatch):
+    import sklearn_sparse_mlp._cv as cv_module
+
+    def no_path(*args, **kwargs):
+        raise AssertionError("the path ran")
+
+    monkeypatch.setattr(cv_module, "sparse_mlp_path", no_path)
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    with pytest.raises(ValueError, match="not a valid scoring"):
+        SparseMLPClassifierCV(scoring="bogus").fit(X, y)
+
+
+def test_a_path_cut_short_by_alphas_warns():
+    # 6 alphas from the data-derived start do not reach a sparse model here
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 4)
+    y = (X[:, 0] > 0).astype(int)
+    clf = SparseMLPClassifierCV(cv=2, alphas=6, hidden_layer_sizes=(8,), max_iter=60,
+                                random_state=0)
+    with pytest.warns(UserWarning, match="Increase alphas"):
+        clf.fit(X, y)
+    assert clf.alpha_ == clf.alphas_[-1] and clf.n_features_path_[-1] > 0

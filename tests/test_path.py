@@ -132,3 +132,27 @@ def test_relaxed_refit_on_a_given_support_trains_a_dropped_feature():
     np.testing.assert_array_equal(clf.get_support(), support)  # untouched
     # without x1 the circle cannot be learned: the swap really changed the model
     assert relaxed.score(X_test, y_test) < clf.score(X_test, y_test) - 0.1
+
+
+def test_bad_arguments_fail_before_the_dense_fit(monkeypatch):
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+
+    def no_fit(self, X, y):
+        raise AssertionError("the dense fit ran")
+
+    monkeypatch.setattr(SparseMLPClassifier, "fit", no_fit)
+    with pytest.raises(ValueError, match="both X_valid and y_valid"):
+        sparse_mlp_path(SparseMLPClassifier(), X, y, X_valid=X)
+    for alphas in ([-1.0, 0.1], [], [0.1, np.nan], 0):
+        with pytest.raises(ValueError, match="alphas must be"):
+            sparse_mlp_path(SparseMLPClassifier(), X, y, alphas=alphas)
+    with pytest.raises(ValueError, match="'scoring'.*Got 'bogus'"):
+        sparse_mlp_path(SparseMLPClassifier(), X, y, X_valid=X, y_valid=y, scoring="bogus")
+
+
+def test_drop_one_alphas_needs_a_fitted_estimator():
+    from sklearn.exceptions import NotFittedError
+
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=50)
+    with pytest.raises(NotFittedError):
+        drop_one_alphas(SparseMLPClassifier(), X, y)

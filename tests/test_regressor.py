@@ -5,6 +5,7 @@ from sklearn.feature_selection import SelectFromModel
 from sklearn.model_selection import cross_validate
 
 from sklearn_sparse_mlp import SparseMLPRegressor
+from sklearn_sparse_mlp.callbacks import NonFiniteLossError
 
 
 def test_regression_twin_recovers_features_0_and_1():
@@ -48,3 +49,10 @@ def test_regressor_errors():
     reg.fit(X, y)
     with pytest.raises(ValueError, match="y has 2 outputs"):
         reg.fit(X, np.column_stack([y, y]))
+
+
+def test_regressor_divergence_advice_names_the_target_scale():
+    X, y, _, _ = make_regression_twin(0, n_train=200)
+    reg = SparseMLPRegressor(solver="sgd", learning_rate_init=10.0, max_iter=20, random_state=0)
+    with pytest.raises(NonFiniteLossError, match="standardize the target"):
+        reg.fit(X, 1e3 * y)
