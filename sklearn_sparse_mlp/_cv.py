@@ -443,15 +443,16 @@ class _SparseMLPCVMixin:
         # Ranking by all the paths, not the full-data one alone: on the nonlinear benchmark
         # (20 splits) the full-data path alone missed an informative feature in the top 5
         # twice, the mean over the four paths never.
-        ranking = path_importances(paths_leave, self.get_support(), grid, paths_norms)
-        self.duplicate_of_ = np.full(len(ranking), -1)
+        importances = path_importances(paths_leave, self.get_support(), grid, paths_norms)
+        self.duplicate_of_ = np.full(len(importances), -1)
         if self.redundancy_threshold is not None:
             self.duplicate_of_ = find_near_duplicates(
-                X, np.argsort(-ranking, kind="stable"), self.redundancy_threshold
+                X, np.argsort(-importances, kind="stable"), self.redundancy_threshold
             )
-        self.feature_importances_ = path_importances(
-            paths_leave, self.get_support(), grid, paths_norms, self.duplicate_of_ >= 0
-        )
+            if np.any(self.duplicate_of_ >= 0):
+                importances = path_importances(paths_leave, self.get_support(), grid,
+                                               paths_norms, self.duplicate_of_ >= 0)
+        self.feature_importances_ = importances
         return self
 
     def _adopt(self, fitted):

@@ -260,7 +260,8 @@ def sparse_mlp_path(
     # checked before the dense fit, which can take minutes
     if (X_valid is None) != (y_valid is None):
         raise ValueError("Give both X_valid and y_valid, or neither.")
-    if not isinstance(alphas, int | np.integer):
+    generated_grid = isinstance(alphas, int | np.integer)
+    if not generated_grid:
         given = np.asarray(alphas, dtype=np.float64)
         if given.ndim != 1 or given.size == 0 or not np.all(np.isfinite(given) & (given >= 0)):
             raise ValueError(
@@ -273,11 +274,11 @@ def sparse_mlp_path(
     scorer = None if X_valid is None else check_scoring(estimator, scoring=scoring)
     estimator.fit(X, y)
     X_arr, y_enc = _training_arrays(estimator, X, y)
-    if isinstance(alphas, int | np.integer):
+    if generated_grid:
         alpha_start = default_alpha_start(drop_one_alphas(estimator, X_arr, y_enc))
         grid, n_alphas = None, int(alphas)
     else:
-        grid = np.sort(np.asarray(alphas, dtype=np.float64))
+        grid = np.sort(given)
         alpha_start, n_alphas = float(grid[0]), len(grid)
     n_dense = int(feature_support(estimator.net_.module_.lin1.weight).sum())
 
