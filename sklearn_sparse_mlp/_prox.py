@@ -9,9 +9,10 @@ import torch
 
 __all__ = ["soft_threshold", "group_soft_threshold", "sparse_group_soft_threshold"]
 
-# Newton on the secular equation of the diagonal-step group prox converges quadratically and
-# monotonically (the function is convex and decreasing in r); 100 iterations is a safety bound
-# that is never reached in practice, convergence is detected per group.
+# Newton on the secular equation of the diagonal-step group prox, in the form 1 / ||v(r)|| = 1
+# (see _diagonal_group_prox), converges quadratically and monotonically; 100 iterations is a
+# safety bound never reached in practice (3 or 4 on a digits fit with Adam), convergence is
+# detected per group.
 _NEWTON_MAX_ITER = 100
 _NEWTON_RTOL = 1e-12
 
@@ -80,7 +81,7 @@ def group_soft_threshold(W, step, alpha, groups=None, group_weights=None):
     ``d = 1 / step`` the group is zero iff ``||d * W_g||_2 <= alpha * w_g``, and otherwise
     ``X_i = d_i W_i r / (d_i r + alpha * w_g)`` where ``r = ||X_g||_2`` is the root of
     ``sum_i (d_i W_i / (d_i r + alpha * w_g))^2 = 1``, found by a vectorised Newton iteration
-    in float64 to machine precision.
+    (on the reciprocal of the norm, as for a trust region) in float64 to machine precision.
 
     Parameters
     ----------
@@ -153,17 +154,23 @@ def _diagonal_group_prox(dz, d, lam, group_ids, index, n_groups):
     lam_col = lam[group_ids]
     dz_norm = torch.sqrt(_sum_per_group(dz * dz, index, n_groups))
     d_max = _max_per_group(d, index, n_groups)
-    # Root r of f(r) = sum_i (d_i z_i / (d_i r + lam))^2 - 1, convex and decreasing on r > 0.
-    # Newton started below the root increases monotonically to it. Start: the root of the
-    # lower bound ||d z||^2 / (max(d) r + lam)^2 - 1, i.e. (||d z|| - lam) / max(d).
+    # Root r > 0 of ||v(r)|| = 1 with v_i = d_i z_i / (d_i r + lam) = z_i / (r + lam / d_i):
+    # the secular equation of a trust region (More and Sorensen, 1983), where Newton on
+    # phi(r) = 1 / ||v(r)|| - 1 beats Newton on ||v||^2 - 1: phi is concave and increasing, so
+    # from below the root it increases monotonically to it, and it is linear, hence solved in
+    # one step, when d is constant over the group. On a digits fit with Adam: 3 or 4
+    # iterations instead of 7 or 8. Start: the root of the lower bound
+    # ||d z|| / (max(d) r + lam) = 1, i.e. (||d z|| - lam) / max(d).
     active = dz_norm > lam
     r = torch.where(active, (dz_norm - lam) / torch.clamp(d_max, min=1e-300), 0.0)
     for _ in range(_NEWTON_MAX_ITER):
         denom = d * r[group_ids] + lam_col
-        ratio = dz / denom
-        f = _sum_per_group(ratio * ratio, index, n_groups) - 1.0
-        fprime = -2.0 * _sum_per_group(ratio * ratio * d / denom, index, n_groups)
-        update = torch.where(active, -f / fprime, torch.zeros_like(r))
+        ratio_sq = (dz / denom) ** 2
+        v_sq = _sum_per_group(ratio_sq, index, n_groups)  # ||v||^2
+        # -d(||v||^2)/dr / 2 = sum_i v_i^2 / (r + lam / d_i)
+        slope = _sum_per_group(ratio_sq * d / denom, index, n_groups)
+        # phi / phi' = (||v||^-1 - 1) ||v||^3 / slope
+        update = torch.where(active, v_sq * (torch.sqrt(v_sq) - 1.0) / slope, torch.zeros_like(r))
         r = r + update
         if not bool((update.abs() > _NEWTON_RTOL * r.abs()).any()):
             break

@@ -88,6 +88,31 @@ def test_group_prox_per_coordinate_optimality_condition():
             np.testing.assert_allclose(grad, 0.5 * X[:, j] / np.linalg.norm(X[:, j]), atol=1e-10)
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.floats(-6, 0), st.floats(1.0 + 1e-9, 3.0))
+def test_group_prox_optimality_with_steps_over_many_decades(seed, log_min_step, excess):
+    """KKT to float64 precision with Adam-like steps spread over up to 9 decades per column,
+    grouped columns, and one group barely above its threshold (root near r = 0)."""
+    rng = np.random.RandomState(seed)
+    step = 10.0 ** rng.uniform(log_min_step * 1.5, 3.0, size=(12, 6))
+    Z = rng.randn(12, 6)
+    groups = np.array([0, 0, 1, 2, 2, 2])
+    d_z = Z / step
+    lam = np.linalg.norm(d_z[:, groups == 0]) / excess  # group 0 just above lam when excess ~ 1
+    X = group_soft_threshold(torch.from_numpy(Z), torch.from_numpy(step), lam, groups=groups)
+    X = X.numpy()
+    for g in range(3):
+        cols = groups == g
+        if np.linalg.norm(d_z[:, cols]) <= lam:
+            assert np.all(X[:, cols] == 0)
+            continue
+        norm = np.linalg.norm(X[:, cols])
+        assert norm > 0
+        np.testing.assert_allclose((Z[:, cols] - X[:, cols]) / step[:, cols],
+                                   lam * X[:, cols] / norm, rtol=1e-7,
+                                   atol=1e-9 * np.abs(d_z[:, cols]).max())
+
+
 def test_group_prox_infinite_step_zeroes_coordinate():
     Z = torch.tensor([[1.0], [2.0]], dtype=torch.float64)
     step = torch.tensor([[float("inf")], [1.0]], dtype=torch.float64)
