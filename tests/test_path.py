@@ -119,6 +119,23 @@ def test_relaxed_refit_trains_without_weight_decay_and_restores_it():
     np.testing.assert_array_equal(relaxed.get_support(), clf.get_support())
 
 
+def test_relaxed_refit_leaves_the_original_and_its_history_untouched():
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=200)
+    clf = SparseMLPClassifier(alpha=0.1, max_iter=30, random_state=0).fit(X, y)
+    n_epochs = len(clf.net_.history)
+    first_epoch = dict(clf.net_.history[0])
+    weight = clf.net_.module_.lin1.weight.detach().clone()
+    relaxed = relaxed_refit(clf, X, y, epochs=5)
+    assert len(clf.net_.history) == n_epochs
+    assert len(relaxed.net_.history) > n_epochs  # the copy carries the history on
+    assert relaxed.net_.history[:n_epochs] == clf.net_.history[:n_epochs]
+    assert relaxed.net_.history_ is not clf.net_.history_
+    relaxed.net_.history[0]["batches"][0]["train_loss"] = -1.0  # a deep copy, not a view
+    assert clf.net_.history[0] == first_epoch
+    assert torch.equal(clf.net_.module_.lin1.weight, weight)
+    assert not torch.equal(relaxed.net_.module_.lin1.weight, weight)
+
+
 def test_relaxed_refit_on_a_given_support_trains_a_dropped_feature():
     X, y, X_test, y_test = make_seed_problem("circle", 1, n_train=300)
     clf = SparseMLPClassifier(alpha=0.1, max_iter=120, random_state=0).fit(X, y)
