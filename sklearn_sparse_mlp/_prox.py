@@ -143,14 +143,17 @@ def group_soft_threshold(W, step, alpha, groups=None, group_weights=None):
             sub_index, sub_lam = None, lam[cols]
         else:
             sub_ids, sub_index, sub_lam = group_ids[cols], group_ids[cols], lam
-        X[:, cols] = _diagonal_group_prox(
+        X[:, cols], _ = _diagonal_group_prox(
             dz[:, cols], d[:, cols], sub_lam, sub_ids, sub_index, sub_lam.shape[0]
         )
     return X.to(W.dtype)
 
 
 def _diagonal_group_prox(dz, d, lam, group_ids, index, n_groups):
-    """Prox of non-zero groups under a diagonal metric ``d`` (see group_soft_threshold)."""
+    """Prox of non-zero groups under a diagonal metric ``d`` (see group_soft_threshold).
+
+    Returns the proximal point of the columns and the number of Newton iterations.
+    """
     lam_col = lam[group_ids]
     dz_norm = torch.sqrt(_sum_per_group(dz * dz, index, n_groups))
     d_max = _max_per_group(d, index, n_groups)
@@ -163,19 +166,26 @@ def _diagonal_group_prox(dz, d, lam, group_ids, index, n_groups):
     # ||d z|| / (max(d) r + lam) = 1, i.e. (||d z|| - lam) / max(d).
     active = dz_norm > lam
     r = torch.where(active, (dz_norm - lam) / torch.clamp(d_max, min=1e-300), 0.0)
-    for _ in range(_NEWTON_MAX_ITER):
+    for n_iter in range(1, _NEWTON_MAX_ITER + 1):  # noqa: B007 (returned after the loop)
         denom = d * r[group_ids] + lam_col
         ratio_sq = (dz / denom) ** 2
         v_sq = _sum_per_group(ratio_sq, index, n_groups)  # ||v||^2
         # -d(||v||^2)/dr / 2 = sum_i v_i^2 / (r + lam / d_i)
         slope = _sum_per_group(ratio_sq * d / denom, index, n_groups)
-        # phi / phi' = (||v||^-1 - 1) ||v||^3 / slope
-        update = torch.where(active, v_sq * (torch.sqrt(v_sq) - 1.0) / slope, torch.zeros_like(r))
+        # -phi / phi' = (1 - ||v||^-1) ||v||^3 / slope, written so that ||v||^3 never forms
+        # (it overflows float64 for ||v|| > 1e102)
+        update = torch.where(active, (torch.sqrt(v_sq) - 1.0) * (v_sq / slope),
+                             torch.zeros_like(r))
         r = r + update
-        if not bool((update.abs() > _NEWTON_RTOL * r.abs()).any()):
+        # Each group stops for good at its first step that does not move it up: at the root
+        # rounding makes r flicker by about eps * (r + lam / d_i), more than any relative
+        # test on |update| for a group just above its threshold (r << lam / d_i), and
+        # groups flickering out of phase kept a test over all groups from ever passing.
+        active = active & (update > _NEWTON_RTOL * r)
+        if not bool(active.any()):
             break
     r_col = r[group_ids]
-    return dz * r_col / (d * r_col + lam_col)
+    return dz * r_col / (d * r_col + lam_col), n_iter
 
 
 def sparse_group_soft_threshold(W, step, alpha, l1_ratio, groups=None, group_weights=None):

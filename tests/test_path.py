@@ -136,6 +136,15 @@ def test_relaxed_refit_leaves_the_original_and_its_history_untouched():
     assert not torch.equal(relaxed.net_.module_.lin1.weight, weight)
 
 
+def test_relaxed_refit_copies_a_history_that_pickle_cannot():
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    clf = SparseMLPClassifier(alpha=0.1, max_iter=5, random_state=0).fit(X, y)
+    clf.net_.history.record("callback_note", lambda: 1)  # a user callback's record
+    relaxed = relaxed_refit(clf, X, y, epochs=2)
+    assert len(relaxed.net_.history) == len(clf.net_.history) + 2
+    assert relaxed.net_.history[4]["callback_note"]() == 1
+
+
 def test_relaxed_refit_on_a_given_support_trains_a_dropped_feature():
     X, y, X_test, y_test = make_seed_problem("circle", 1, n_train=300)
     clf = SparseMLPClassifier(alpha=0.1, max_iter=120, random_state=0).fit(X, y)

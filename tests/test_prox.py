@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from sklearn_sparse_mlp._prox import (
+    _diagonal_group_prox,
     group_soft_threshold,
     soft_threshold,
     sparse_group_soft_threshold,
@@ -111,6 +112,24 @@ def test_group_prox_optimality_with_steps_over_many_decades(seed, log_min_step, 
         np.testing.assert_allclose((Z[:, cols] - X[:, cols]) / step[:, cols],
                                    lam * X[:, cols] / norm, rtol=1e-7,
                                    atol=1e-9 * np.abs(d_z[:, cols]).max())
+
+
+@pytest.mark.parametrize("excess", [1 + 1e-5, 1 + 1e-6, 1 + 1e-8, 1.5, 100.0])
+def test_diagonal_newton_stops_in_a_few_iterations(excess):
+    """Also for groups just above their threshold, where rounding at the root once kept a
+    relative test on |update| from passing until the 100-iteration cap (for every group)."""
+    rng = np.random.RandomState(0)
+    n_rows, n_cols = 64, 200
+    step = torch.from_numpy(10.0 ** rng.uniform(-4, 0, size=(n_rows, n_cols)))
+    Z = torch.from_numpy(rng.randn(n_rows, n_cols))
+    d = 1.0 / step
+    dz = d * Z
+    lam = dz.norm(dim=0) / excess  # every column just above (or well above) its threshold
+    X, n_iter = _diagonal_group_prox(dz, d, lam, torch.arange(n_cols), None, n_cols)
+    assert n_iter <= 8
+    norms = X.norm(dim=0)
+    grad = (Z - X) / step
+    torch.testing.assert_close(grad, lam * X / norms, rtol=1e-6, atol=1e-8 * dz.abs().max())
 
 
 def test_group_prox_infinite_step_zeroes_coordinate():

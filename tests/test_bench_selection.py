@@ -1,0 +1,35 @@
+"""The selection benchmark's comparison with the best peer (benchmarks/bench_selection.py)."""
+
+import pytest
+from bench_selection import OURS, compare_to_best_peer
+
+
+def _rows(accuracies, dataset="d", k=5):
+    """accuracies: {method: {seed: accuracy}} -> benchmark rows, in a shuffled order."""
+    rows = [dict(dataset=dataset, k=k, method=m, seed=s, accuracy=a)
+            for m, per_seed in accuracies.items() for s, a in per_seed.items()]
+    return rows[::-1]
+
+
+def test_compare_pairs_splits_by_seed_and_picks_the_best_mean_peer():
+    rows = _rows({
+        OURS: {0: 0.90, 1: 0.80, 2: 0.70, 3: 0.60},
+        "l1-logistic": {3: 0.50, 2: 0.75, 1: 0.80, 0: 0.85},  # mean .725: the best peer
+        "random-forest": {0: 0.70, 1: 0.70, 2: 0.70, 3: 0.70},
+        "random-k": {0: 1.0, 1: 1.0, 2: 1.0, 3: 1.0},  # the floor is not a peer
+    })
+    (line,) = compare_to_best_peer(rows)
+    assert line["peer"] == "l1-logistic"
+    assert (line["wins"], line["ties"], line["losses"]) == (2, 1, 1)
+    assert line["diff"] == pytest.approx((0.05 + 0.0 - 0.05 + 0.10) / 4)
+    assert line["verdict"] == "ahead"
+    assert line["p"] == pytest.approx(1.0)  # 2 wins against 1 loss: chance
+
+
+def test_compare_verdict_uses_means_to_three_decimals():
+    tied = _rows({OURS: {0: 0.9651, 1: 0.9651}, "anova-f": {0: 0.9649, 1: 0.9649}})
+    assert compare_to_best_peer(tied)[0]["verdict"] == "tied"
+    behind = _rows({OURS: dict.fromkeys(range(8), 0.9), "lassonet": dict.fromkeys(range(8), 0.95)})
+    (line,) = compare_to_best_peer(behind)
+    assert line["verdict"] == "behind" and line["losses"] == 8
+    assert line["p"] == pytest.approx(2 / 2**8)
