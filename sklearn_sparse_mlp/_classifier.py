@@ -71,7 +71,8 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
         Seeds the weight initialisation, the shuffling and the validation split. Training
         forks torch's RNG, so the caller's global torch RNG is left untouched.
     verbose : int, default=0
-        1 prints skorch's table of losses, selected features and time per epoch.
+        1 prints skorch's table of losses, selected features and time per epoch; with 0
+        the net has no ``PrintLog`` callback at all (it formats the table even when silent).
     device : str, default="cpu"
         torch device to train and predict on, e.g. "cuda".
     n_jobs : int, default=None

@@ -59,7 +59,7 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
         Seeds initialisation, shuffling and the validation split; the global torch RNG is
         left untouched.
     verbose : int, default=0
-        1 prints skorch's per-epoch table.
+        1 prints skorch's per-epoch table; with 0 the net has no ``PrintLog`` callback.
     device : str, default="cpu"
         torch device.
     n_jobs : int, default=None

@@ -217,6 +217,16 @@ def test_verbose_prints_epoch_table(capsys):
     assert len(re.findall(r"^\s+3\s", out, flags=re.MULTILINE)) == 1
 
 
+def test_quiet_fit_has_no_print_log_and_prints_nothing(capsys):
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    clf = SparseMLPClassifier(max_iter=3).fit(X, y)
+    assert capsys.readouterr().out == ""
+    names = [name for name, _ in clf.net_.callbacks_]
+    assert "print_log" not in names and "proximal" in names
+    clf.set_params(verbose=1).fit(X, y)  # a new net: the table is back
+    assert "train_loss" in capsys.readouterr().out
+
+
 def test_early_stopping_holds_out_validation():
     X, y, X_test, y_test = make_seed_problem("circle", 0)
     clf = SparseMLPClassifier(alpha=SEED_ALPHA, early_stopping=True, random_state=0).fit(X, y)
