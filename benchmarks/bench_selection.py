@@ -350,24 +350,26 @@ def cells(line):
             tie, found]
 
 
+def aligned_lines(table):
+    """The rows of a table of strings as text lines, each column padded to its widest cell."""
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    return ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+            for row in table]
+
+
 def format_text(summary):
-    table = [HEADER] + [cells(line) for line in summary]
-    widths = [max(len(row[i]) for row in table) for i in range(len(HEADER))]
     lines = []
-    for i, row in enumerate(table):
+    for i, line in enumerate(aligned_lines([HEADER] + [cells(line) for line in summary])):
         if i > 1 and (summary[i - 1]["dataset"], summary[i - 1]["k"]) != (
             summary[i - 2]["dataset"], summary[i - 2]["k"]
         ):
             lines.append("")
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        lines.append(line)
     return "\n".join(lines)
 
 
 def format_compare_text(comparison):
-    table = [COMPARE_HEADER] + [compare_cells(line) for line in comparison]
-    widths = [max(len(row[i]) for row in table) for i in range(len(COMPARE_HEADER))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-                     for row in table)
+    return "\n".join(aligned_lines([COMPARE_HEADER] + [compare_cells(c) for c in comparison]))
 
 
 def rst_list_table(rows):
