@@ -14,7 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, PrintLog
 from skorch.helper import predefined_split
 
 from ._data import BatchSlicer, TensorPairDataset
@@ -325,14 +325,8 @@ class _BaseSparseMLP(BaseEstimator):
             batch_size = self._batch_size(len(dataset))
             if reuse:
                 net = self.net_
-                proximal = dict(net.callbacks_)["proximal"]
-                proximal.alpha, proximal.l1_ratio = self.alpha, self.l1_ratio
-                proximal.groups = self.groups
-                proximal.initialize()
-                convergence = dict(net.callbacks_)["convergence"]
-                convergence.tol, convergence.n_iter_no_change = self.tol, self.n_iter_no_change
-                convergence.early_stopping = self.early_stopping
-                net.set_params(max_epochs=self.max_iter, batch_size=batch_size)
+                self._check_warm_start_structure(net, hidden)
+                self._update_warm_net(net, batch_size)
                 net.train_split = train_split
                 net.partial_fit(dataset, None)
             else:
@@ -350,6 +344,55 @@ class _BaseSparseMLP(BaseEstimator):
                 stacklevel=3,
             )
         return self
+
+    def _check_warm_start_structure(self, net, hidden):
+        """Raise a ValueError if a warm start would silently keep another network."""
+        fitted = {
+            "hidden_layer_sizes": tuple(net.module__hidden_layer_sizes),
+            "activation": net.module__activation,
+            "solver": next(k for k, v in _OPTIMIZERS.items() if v is net.optimizer),
+            "device": str(net.device),
+        }
+        now = {"hidden_layer_sizes": hidden, "activation": self.activation,
+               "solver": self.solver, "device": str(self.device)}
+        changed = [f"{name} (fitted: {fitted[name]!r}, now: {now[name]!r})"
+                   for name in fitted if fitted[name] != now[name]]
+        if changed:
+            raise ValueError(
+                "warm_start=True continues training the fitted network, which cannot change "
+                f"{', '.join(changed)}; set warm_start=False to train a new network."
+            )
+
+    def _update_warm_net(self, net, batch_size):
+        """Carry the current training parameters into the fitted net before a warm start."""
+        proximal = dict(net.callbacks_)["proximal"]
+        proximal.alpha, proximal.l1_ratio = self.alpha, self.l1_ratio
+        proximal.groups = self.groups
+        # The schedule counts epochs from the net's first: after a long fit it is over.
+        proximal.warmup_epochs, proximal.ramp_epochs = self.warmup_epochs, self.ramp_epochs
+        proximal.initialize()
+        convergence = dict(net.callbacks_)["convergence"]
+        convergence.tol, convergence.n_iter_no_change = self.tol, self.n_iter_no_change
+        convergence.early_stopping = self.early_stopping
+        convergence.start_epoch = self.warmup_epochs + self.ramp_epochs
+        net.set_params(max_epochs=self.max_iter, batch_size=batch_size,
+                       lr=self.learning_rate_init)  # skorch sets lr in every param group
+        lin1_weight = net.module_.lin1.weight
+        for group in net.optimizer_.param_groups:
+            if not any(p is lin1_weight for p in group["params"]):
+                group["weight_decay"] = self.weight_decay
+            if self.solver == "sgd":
+                group["momentum"] = self.momentum
+        # skorch's set_params cannot add back a callback the net was built without (the quiet
+        # net has no print_log), so the list is edited as skorch's own set_params does.
+        printing = "print_log" in dict(net.callbacks_)
+        if self.verbose and not printing:
+            net.callbacks_.append(("print_log", PrintLog().initialize()))  # skorch puts it last
+            vars(net).pop("callbacks__print_log", None)
+        elif not self.verbose and printing:
+            net.callbacks_ = [(name, cb) for name, cb in net.callbacks_ if name != "print_log"]
+            net.callbacks__print_log = None
+        net.verbose = self.verbose
 
     def _partial_fit(self, X, y, n_outputs):
         """One pass over (X, y), prox included, continuing the current network if any."""

@@ -65,8 +65,12 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
     momentum : float, default=0.9
         Momentum of ``solver="sgd"``; the proximal step uses ``lr / (1 - momentum)``.
     warm_start : bool, default=False
-        Reuse the previous fit's network and continue training (at the current ``alpha``, with
-        no new warm-up); useful to walk a path of increasing ``alpha``.
+        Reuse the previous fit's network and continue training; useful to walk a path of
+        increasing ``alpha``. The current training parameters apply (``alpha``,
+        ``learning_rate_init``, ``weight_decay``, ``max_iter``, ``verbose``, ...; the
+        penalty schedule counts epochs from the network's first, so after a full fit there
+        is no new warm-up); changing ``hidden_layer_sizes``, ``activation``, ``solver`` or
+        ``device`` raises a ValueError, as it needs a new network.
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, the shuffling and the validation split. Training
         forks torch's RNG, so the caller's global torch RNG is left untouched.

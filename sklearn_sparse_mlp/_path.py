@@ -394,19 +394,19 @@ def relaxed_refit(estimator, X, y, epochs, support=None):
     support = relaxed.get_support() if support is None else np.asarray(support, dtype=bool)
     mask = FixedSupport(support).initialize()
     net.callbacks_ = [*net.callbacks_, ("fixed_support", mask)]
-    relaxed.set_params(alpha=0.0, warm_start=True, max_iter=epochs)
+    weight_decay = relaxed.weight_decay
     # weight_decay only keeps the next layers from growing while lin1 is penalized; with the
     # penalty off it would just shrink them (and underfit interactions).
+    relaxed.set_params(alpha=0.0, warm_start=True, max_iter=epochs, weight_decay=0.0)
     decays = [group["weight_decay"] for group in net.optimizer_.param_groups]
-    for group in net.optimizer_.param_groups:
-        group["weight_decay"] = 0.0
     try:
         _fit_quietly(relaxed, X, y)
     finally:
         net.callbacks_ = net.callbacks_[:-1]
         for group, decay in zip(net.optimizer_.param_groups, decays, strict=True):
             group["weight_decay"] = decay
-        relaxed.set_params(alpha=alpha, max_iter=max_iter, warm_start=warm_start)
+        relaxed.set_params(alpha=alpha, max_iter=max_iter, warm_start=warm_start,
+                           weight_decay=weight_decay)
     return relaxed
 
 

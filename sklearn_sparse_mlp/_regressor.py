@@ -54,7 +54,8 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
     momentum : float, default=0.9
         Momentum of ``solver="sgd"``.
     warm_start : bool, default=False
-        Continue training the previous fit's network.
+        Continue training the previous fit's network, with the current training parameters;
+        see :class:`SparseMLPClassifier`.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling and the validation split; the global torch RNG is
         left untouched.

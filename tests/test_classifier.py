@@ -209,6 +209,44 @@ def test_warm_start_continues_training_at_new_alpha():
         clf.fit(X[:, :5], y)
 
 
+def test_warm_start_applies_the_new_training_parameters(capsys):
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    clf = SparseMLPClassifier(max_iter=3, warmup_epochs=0, ramp_epochs=0, random_state=0)
+    clf.fit(X, y)
+    capsys.readouterr()
+    clf.set_params(warm_start=True, learning_rate_init=1e-4, weight_decay=0.5, verbose=1,
+                   alpha=1.0, warmup_epochs=100).fit(X, y)
+    lin1 = clf.net_.module_.lin1.weight
+    for group in clf.net_.optimizer_.param_groups:
+        assert group["lr"] == 1e-4
+        reads_lin1 = any(p is lin1 for p in group["params"])
+        assert group["weight_decay"] == (0.0 if reads_lin1 else 0.5)
+    assert "train_loss" in capsys.readouterr().out  # the quiet net now prints
+    # the penalty schedule counts from the net's first epoch: still warming up
+    assert clf.net_.history[-1, "alpha"] == 0.0 and clf.n_iter_ == 6
+    clf.set_params(verbose=0, solver="sgd", learning_rate_init=1e-3, momentum=0.5)
+    with pytest.raises(ValueError, match=r"cannot change solver \(fitted: 'adam', now: 'sgd'\)"):
+        clf.fit(X, y)
+    clf.set_params(solver="adam").fit(X, y)
+    assert capsys.readouterr().out == ""
+    assert clf.net_.optimizer_.param_groups[0]["lr"] == 1e-3
+
+
+@pytest.mark.parametrize("change, fitted", [
+    ({"hidden_layer_sizes": 8}, r"hidden_layer_sizes \(fitted: \(64,\), now: \(8,\)\)"),
+    ({"activation": "tanh"}, r"activation \(fitted: 'relu', now: 'tanh'\)"),
+], ids=["hidden_layer_sizes", "activation"])
+def test_warm_start_refuses_another_architecture(change, fitted):
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    clf = SparseMLPClassifier(max_iter=2, random_state=0).fit(X, y)
+    weights = clf.net_.module_.lin1.weight.detach().clone()
+    with pytest.raises(ValueError, match=fitted + ".*set warm_start=False"):
+        clf.set_params(warm_start=True, **change).fit(X, y)
+    assert torch.equal(clf.net_.module_.lin1.weight, weights)  # the fitted net is untouched
+    clf.set_params(warm_start=False).fit(X, y)  # a new network of the new shape
+    assert clf.net_.module__activation == clf.activation
+
+
 def test_verbose_prints_epoch_table(capsys):
     X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
     SparseMLPClassifier(verbose=1, max_iter=3, warmup_epochs=1, ramp_epochs=1).fit(X, y)
