@@ -326,7 +326,7 @@ class _BaseSparseMLP(BaseEstimator):
             if reuse:
                 net = self.net_
                 self._check_warm_start_structure(net, hidden)
-                self._update_warm_net(net, batch_size)
+                self._update_warm_net(net, batch_size, self.early_stopping)
                 net.train_split = train_split
                 net.partial_fit(dataset, None)
             else:
@@ -345,8 +345,8 @@ class _BaseSparseMLP(BaseEstimator):
             )
         return self
 
-    def _check_warm_start_structure(self, net, hidden):
-        """Raise a ValueError if a warm start would silently keep another network."""
+    def _check_warm_start_structure(self, net, hidden, caller="warm_start=True"):
+        """Raise a ValueError if continuing ``net`` would silently keep another network."""
         fitted = {
             "hidden_layer_sizes": tuple(net.module__hidden_layer_sizes),
             "activation": net.module__activation,
@@ -359,12 +359,14 @@ class _BaseSparseMLP(BaseEstimator):
                    for name in fitted if fitted[name] != now[name]]
         if changed:
             raise ValueError(
-                "warm_start=True continues training the fitted network, which cannot change "
-                f"{', '.join(changed)}; set warm_start=False to train a new network."
+                f"{caller} continues training the fitted network, which cannot change "
+                f"{', '.join(changed)}; "
+                + ("set warm_start=False" if caller == "warm_start=True" else "call fit")
+                + " to train a new network."
             )
 
-    def _update_warm_net(self, net, batch_size):
-        """Carry the current training parameters into the fitted net before a warm start."""
+    def _update_warm_net(self, net, batch_size, early_stopping):
+        """Carry the current training parameters into the fitted net before it trains on."""
         proximal = dict(net.callbacks_)["proximal"]
         proximal.alpha, proximal.l1_ratio = self.alpha, self.l1_ratio
         proximal.groups = self.groups
@@ -373,7 +375,7 @@ class _BaseSparseMLP(BaseEstimator):
         proximal.initialize()
         convergence = dict(net.callbacks_)["convergence"]
         convergence.tol, convergence.n_iter_no_change = self.tol, self.n_iter_no_change
-        convergence.early_stopping = self.early_stopping
+        convergence.early_stopping = early_stopping
         convergence.start_epoch = self.warmup_epochs + self.ramp_epochs
         net.set_params(max_epochs=self.max_iter, batch_size=batch_size,
                        lr=self.learning_rate_init)  # skorch sets lr in every param group
@@ -408,7 +410,11 @@ class _BaseSparseMLP(BaseEstimator):
             if first:
                 kwargs = self._net_kwargs(hidden, X.shape[1], n_outputs, batch_size, None)
                 self.net_ = self._make_net(kwargs).initialize()
-            self.net_.set_params(batch_size=batch_size)
+                # no held-out data in partial_fit (MLPClassifier ignores early_stopping too)
+                dict(self.net_.callbacks_)["convergence"].early_stopping = False
+            else:  # parameters set since the last call apply, as in sklearn's partial_fit
+                self._check_warm_start_structure(self.net_, hidden, caller="partial_fit")
+                self._update_warm_net(self.net_, batch_size, early_stopping=False)
             self.net_.partial_fit(dataset, None, epochs=1)
         self._set_fitted_attributes()
         return self

@@ -194,6 +194,10 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
 
         For data that does not fit in memory: call it on successive chunks. Each call counts
         as one epoch of the training schedule (``warmup_epochs`` dense calls, then the ramp).
+        Parameters set between calls apply to the next one (a new ``alpha``,
+        ``learning_rate_init``, ...); ``hidden_layer_sizes``, ``activation``, ``solver`` and
+        ``device`` cannot change (ValueError). ``early_stopping`` does not apply, as in
+        :meth:`sklearn.neural_network.MLPClassifier.partial_fit`.
 
         Parameters
         ----------

@@ -69,9 +69,13 @@ def path_importances(leave_alphas, support, path_alphas, last_norms=None, demote
     """
     leave = np.atleast_2d(np.asarray(leave_alphas, dtype=np.float64))
     path_alphas = np.sort(np.asarray(path_alphas, dtype=np.float64))
-    ratio = path_alphas[-1] / path_alphas[-2] if len(path_alphas) > 1 else 2.0
-    beyond = float(path_alphas[-1]) * max(float(ratio), 1.0 + 1e-6)
-    mean_log = np.log(np.where(np.isfinite(leave), leave, beyond)).mean(axis=0)
+    positive = path_alphas[path_alphas > 0]
+    ratio = positive[-1] / positive[-2] if len(positive) > 1 else 2.0
+    beyond = float(positive[-1]) * max(float(ratio), 1.0 + 1e-6) if positive.size else 1.0
+    # a grid may start at alpha=0 (a feature never selected leaves there): log needs > 0
+    floor = 1e-3 * (float(positive[0]) if positive.size else beyond)
+    leave = np.maximum(np.where(np.isfinite(leave), leave, beyond), floor)
+    mean_log = np.log(leave).mean(axis=0)
     if last_norms is None:
         norm_rank = np.zeros(leave.shape[1])
     else:
@@ -361,6 +365,8 @@ class _SparseMLPCVMixin:
     def _base_estimator(self):
         params = {k: v for k, v in self.get_params(deep=False).items() if k not in _CV_PARAMS}
         params["n_jobs"] = None
+        # verbose=1 is the progress bar alone; the epoch tables of every inner fit need 2
+        params["verbose"] = 1 if self.verbose >= 2 else 0
         return self._single_fit_class(**params)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -523,7 +529,8 @@ random_state, verbose, device, weight_decay
         ``ramp_epochs`` apply to the dense fit that starts each path. ``n_iter_no_change``
         defaults to 5 here (10 in the single fit): each alpha of the path starts from the
         previous solution, so less patience is needed, and the whole CV runs about 1.4x
-        faster. ``verbose`` shows a progress bar over the full-data path.
+        faster. ``verbose=1`` shows a progress bar over the full-data path; 2 or more also
+        prints the epoch table of every fit along the paths.
 
     Attributes
     ----------
@@ -625,8 +632,8 @@ class SparseMLPRegressorCV(_SparseMLPCVMixin, SparseMLPRegressor):
     l1_ratio, groups, hidden_layer_sizes, activation, solver, learning_rate_init, \
 batch_size, max_iter, tol, n_iter_no_change, warmup_epochs, ramp_epochs, momentum, \
 random_state, verbose, device, weight_decay
-        As in :class:`SparseMLPRegressor` (``n_iter_no_change`` defaults to 5, as in
-        :class:`SparseMLPClassifierCV`).
+        As in :class:`SparseMLPRegressor` (``n_iter_no_change`` defaults to 5 and
+        ``verbose`` works as in :class:`SparseMLPClassifierCV`).
 
     Attributes
     ----------

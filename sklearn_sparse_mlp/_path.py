@@ -9,7 +9,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import clone, is_classifier
 from sklearn.metrics import check_scoring
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted
 from tqdm.auto import tqdm
 
 from ._data import rows_to_tensor
@@ -122,8 +122,10 @@ def drop_one_alphas(estimator, X, y, max_samples=2000):
     ----------
     estimator : fitted SparseMLPClassifier or SparseMLPRegressor
         Usually the dense fit (alpha=0).
-    X, y : arrays
-        Training data, ``y`` encoded as the estimator trains on it.
+    X : array-like or sparse matrix of shape (n_samples, n_features)
+        Training data.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Its targets, as given to ``fit`` (class labels for a classifier).
     max_samples : int, default=2000
         Rows used (the first ones); the estimate needs no more.
 
@@ -144,6 +146,7 @@ def drop_one_alphas(estimator, X, y, max_samples=2000):
     0
     """
     check_is_fitted(estimator, "net_")
+    X, y = _training_arrays(estimator, X, y)
     module = estimator.net_.module_
     # Column j only changes the rows where x_j != 0: a CSC view gives them for dense and
     # sparse X alike, and a sparse X is never densified.
@@ -274,9 +277,8 @@ def sparse_mlp_path(
     estimator = clone(estimator).set_params(alpha=0.0, warm_start=False)
     scorer = None if X_valid is None else check_scoring(estimator, scoring=scoring)
     estimator.fit(X, y)
-    X_arr, y_enc = _training_arrays(estimator, X, y)
     if generated_grid:
-        alpha_start = default_alpha_start(drop_one_alphas(estimator, X_arr, y_enc))
+        alpha_start = default_alpha_start(drop_one_alphas(estimator, X, y))
         grid, n_alphas = None, int(alphas)
     else:
         grid = np.sort(given)
@@ -285,7 +287,7 @@ def sparse_mlp_path(
 
     estimator.set_params(warm_start=True, max_iter=max_iter_per_alpha, warmup_epochs=0,
                          ramp_epochs=0)
-    n_features = X_arr.shape[1]
+    n_features = estimator.n_features_in_
     record = {"alphas": [], "supports": [], "train_loss": [], "valid_scores": [],
               "lin1_weights": [], "module_states": [], "relaxed_states": []}
     relaxed = relaxed_support = relaxed_score = None
@@ -379,9 +381,10 @@ def relaxed_refit(estimator, X, y, epochs, support=None):
         Training data.
     epochs : int
         Maximum number of epochs of the refit (it stops earlier once converged).
-    support : array-like of bool of shape (n_features,), default=None
-        Features to train; None: the estimator's own support. Columns outside it are set to
-        0 and held there; a feature the estimator had dropped starts from a zero column.
+    support : array-like of bool of shape (n_features,) or of int, default=None
+        Features to train, as a mask or as column indices (like ``get_support(indices=True)``);
+        None: the estimator's own support. Columns outside it are set to 0 and held there; a
+        feature the estimator had dropped starts from a zero column.
 
     Returns
     -------
@@ -391,7 +394,8 @@ def relaxed_refit(estimator, X, y, epochs, support=None):
     relaxed = copy.deepcopy(estimator, _history_memo(estimator))
     net = relaxed.net_
     alpha, max_iter, warm_start = relaxed.alpha, relaxed.max_iter, relaxed.warm_start
-    support = relaxed.get_support() if support is None else np.asarray(support, dtype=bool)
+    support = relaxed.get_support() if support is None else _support_mask(
+        support, relaxed.n_features_in_)
     mask = FixedSupport(support).initialize()
     net.callbacks_ = [*net.callbacks_, ("fixed_support", mask)]
     weight_decay = relaxed.weight_decay
@@ -408,6 +412,30 @@ def relaxed_refit(estimator, X, y, epochs, support=None):
         relaxed.set_params(alpha=alpha, max_iter=max_iter, warm_start=warm_start,
                            weight_decay=weight_decay)
     return relaxed
+
+
+def _support_mask(support, n_features):
+    """A boolean mask of length ``n_features`` from a mask or from column indices."""
+    support = np.asarray(support)
+    if support.dtype == bool:
+        if support.shape != (n_features,):
+            raise ValueError(
+                f"support is a mask of shape {support.shape}, but the estimator has "
+                f"{n_features} features: give one bool per feature, or column indices."
+            )
+        return support
+    if support.ndim != 1 or not np.issubdtype(support.dtype, np.integer):
+        raise ValueError(
+            "support must be a boolean mask of shape (n_features,) or an array of column "
+            f"indices, got an array of dtype {support.dtype} and shape {support.shape}."
+        )
+    if support.size and (support.min() < 0 or support.max() >= n_features):
+        raise ValueError(
+            f"support holds column indices outside [0, {n_features}): {support.tolist()}."
+        )
+    mask = np.zeros(n_features, dtype=bool)
+    mask[support] = True
+    return mask
 
 
 def _history_memo(estimator):
@@ -428,12 +456,34 @@ def _history_memo(estimator):
 
 
 def _training_arrays(estimator, X, y):
-    """X and y as the fitted estimator trains on them (labels encoded for classifiers)."""
-    X_arr = X if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    """X and y, checked against the fitted estimator, as it trains on them.
+
+    Class labels are encoded as indices into ``classes_``; regression targets become
+    float32 of shape (n_samples, n_outputs).
+    """
+    X_arr = check_array(X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32])
+    if X_arr.shape[1] != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {X_arr.shape[1]} features, but {type(estimator).__name__} was fitted with "
+            f"{estimator.n_features_in_} features."
+        )
+    y = check_array(y, ensure_2d=False, dtype=None if is_classifier(estimator) else np.float32)
+    check_consistent_length(X_arr, y)
     if is_classifier(estimator):
-        y_enc = np.searchsorted(estimator.classes_, np.asarray(y))
-        return X_arr, y_enc.astype(np.int64)
-    return X_arr, np.asarray(y, dtype=np.float32).reshape(len(y), -1)
+        unknown = np.setdiff1d(y, estimator.classes_)
+        if unknown.size:
+            raise ValueError(
+                f"y has labels {unknown.tolist()} the estimator was not fitted on (its classes_ "
+                f"are {estimator.classes_.tolist()}); pass the labels of its training data."
+            )
+        return X_arr, np.searchsorted(estimator.classes_, y).astype(np.int64)
+    y = y.reshape(len(y), -1)
+    if y.shape[1] != estimator.n_outputs_:
+        raise ValueError(
+            f"y has {y.shape[1]} outputs, but {type(estimator).__name__} was fitted with "
+            f"{estimator.n_outputs_}."
+        )
+    return X_arr, y
 
 
 def _fit_quietly(estimator, X, y):

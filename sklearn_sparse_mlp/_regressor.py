@@ -138,7 +138,8 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
     def partial_fit(self, X, y):
         """Train for one pass over the given data, prox step included.
 
-        Each call counts as one epoch of the training schedule.
+        Each call counts as one epoch of the training schedule; parameters set between calls
+        apply to the next one, as in :meth:`SparseMLPClassifier.partial_fit`.
 
         Parameters
         ----------

@@ -1,6 +1,7 @@
 """skorch callbacks: the proximal step on the first layer, and a guard against divergence."""
 
 import math
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -110,16 +111,17 @@ class ProximalL1(Callback):
         self.ramp_epochs = ramp_epochs
 
     def initialize(self):
-        if not (isinstance(self.alpha, int | float) and self.alpha >= 0):
+        if not (isinstance(self.alpha, Real) and self.alpha >= 0):
             raise ValueError(f"alpha must be a float >= 0, got {self.alpha!r}.")
-        if not (isinstance(self.l1_ratio, int | float) and 0 <= self.l1_ratio <= 1):
+        if not (isinstance(self.l1_ratio, Real) and 0 <= self.l1_ratio <= 1):
             raise ValueError(f"l1_ratio must be a float in [0, 1], got {self.l1_ratio!r}.")
         for name in ("warmup_epochs", "ramp_epochs"):
             value = getattr(self, name)
-            if not (isinstance(value, int | np.integer) and value >= 0):
+            if not (isinstance(value, Integral) and value >= 0):
                 raise ValueError(f"{name} must be an int >= 0, got {value!r}.")
-        self.penalty_ = make_penalty(self.alpha, self.l1_ratio, self.groups)
-        self.current_alpha_ = 0.0 if self.warmup_epochs or self.ramp_epochs else self.alpha
+        # numpy scalars (a GridSearchCV grid of np.float32) become floats before meeting tensors
+        self.penalty_ = make_penalty(float(self.alpha), float(self.l1_ratio), self.groups)
+        self.current_alpha_ = 0.0 if self.warmup_epochs or self.ramp_epochs else self.penalty_.alpha
         self._lr = None
         return self
 
@@ -178,7 +180,7 @@ class ProximalL1(Callback):
             factor = (epoch - self.warmup_epochs) / self.ramp_epochs
         else:
             factor = 1.0
-        self.current_alpha_ = self.alpha * factor
+        self.current_alpha_ = self.penalty_.alpha * factor
 
     def on_grad_computed(self, net, named_parameters, training=False, **kwargs):
         # The learning rate of the coming step, read before a scheduler can change it at the
@@ -194,14 +196,14 @@ class ProximalL1(Callback):
             return
         # The penalties are positively homogeneous: the prox of (c * alpha * P) with step t is
         # the prox of (alpha * P) with step c * t, so the ramp scales the step.
-        scale = self.current_alpha_ / self.alpha
+        scale = self.current_alpha_ / self.penalty_.alpha
         with torch.no_grad():
             weight.copy_(self.penalty_.prox(weight, step * scale))
 
     def on_epoch_end(self, net, **kwargs):
         weight = self._weight(net)
         net.history.record("alpha", self.current_alpha_)
-        scale = self.current_alpha_ / self.alpha if self.alpha else 0.0
+        scale = self.current_alpha_ / self.penalty_.alpha if self.penalty_.alpha else 0.0
         net.history.record("penalty", scale * self.penalty_.value(weight))
         net.history.record("n_features_selected", int(feature_support(weight).sum()))
 

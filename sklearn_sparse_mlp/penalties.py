@@ -19,7 +19,13 @@ def _encode_groups(groups):
     labels = np.asarray(groups)
     if labels.ndim != 1:
         raise ValueError(f"groups must be one label per feature (1-D), got shape {labels.shape}.")
-    _, codes, sizes = np.unique(labels, return_inverse=True, return_counts=True)
+    try:
+        _, codes, sizes = np.unique(labels, return_inverse=True, return_counts=True)
+    except TypeError:  # labels numpy cannot order, such as None among ints
+        raise ValueError(
+            "groups must hold labels of one sortable type (ints or strings), got "
+            f"{sorted({type(label).__name__ for label in labels.tolist()})}."
+        ) from None
     return torch.as_tensor(codes, dtype=torch.long), torch.as_tensor(
         np.sqrt(sizes), dtype=torch.float64
     )

@@ -247,6 +247,31 @@ def test_warm_start_refuses_another_architecture(change, fitted):
     assert clf.net_.module__activation == clf.activation
 
 
+def test_partial_fit_applies_parameters_set_between_calls():
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=200)
+    clf = SparseMLPClassifier(alpha=0.0, warmup_epochs=0, ramp_epochs=0, random_state=0,
+                              early_stopping=True)  # no held-out data in partial_fit
+    clf.partial_fit(X, y, classes=[0, 1])
+    assert clf.get_support().all()
+    clf.set_params(alpha=100.0, learning_rate_init=0.05)
+    clf.partial_fit(X, y)
+    assert clf.net_.history[:, "alpha"] == [0.0, 100.0]
+    assert clf.net_.optimizer_.param_groups[0]["lr"] == 0.05
+    assert not clf.get_support().any()  # alpha=100 drops every feature in one pass
+    with pytest.raises(ValueError, match=r"partial_fit continues.*hidden_layer_sizes.*call fit"):
+        clf.set_params(hidden_layer_sizes=(3,)).partial_fit(X, y)
+
+
+def test_numpy_scalar_parameters_fit_as_python_floats():
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    params = dict(max_iter=20, warmup_epochs=0, ramp_epochs=0, random_state=0)
+    plain = SparseMLPClassifier(alpha=0.05, l1_ratio=0.5, **params).fit(X, y)
+    numpy = SparseMLPClassifier(alpha=np.float32(0.05), l1_ratio=np.float64(0.5), **params)
+    numpy.fit(X, y)
+    np.testing.assert_allclose(numpy.predict_proba(X), plain.predict_proba(X), rtol=1e-5)
+    np.testing.assert_array_equal(numpy.get_support(), plain.get_support())
+
+
 def test_verbose_prints_epoch_table(capsys):
     X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
     SparseMLPClassifier(verbose=1, max_iter=3, warmup_epochs=1, ramp_epochs=1).fit(X, y)
@@ -300,6 +325,8 @@ def test_other_errors():
         SparseMLPClassifier(alpha=-1.0).fit(X, y)
     with pytest.raises(ValueError, match="groups has 3 labels but X has 10 features"):
         SparseMLPClassifier(groups=[0, 1, 2]).fit(X, y)
+    with pytest.raises(ValueError, match=r"one sortable type.*\['NoneType', 'int'\]"):
+        SparseMLPClassifier(groups=[0, 0, None] + [1] * 7).fit(X, y)
     with pytest.raises(ValueError, match="device='tpu' is not a torch device"):
         SparseMLPClassifier(device="tpu").fit(X, y)
     # 6 samples, 2 classes: 5 train / 1 validation cannot hold both classes on each side

@@ -299,3 +299,28 @@ def test_a_path_cut_short_by_alphas_warns():
     with pytest.warns(UserWarning, match="Increase alphas"):
         clf.fit(X, y)
     assert clf.alpha_ == clf.alphas_[-1] and clf.n_features_path_[-1] > 0
+
+
+def test_path_importances_of_a_grid_of_zeros_are_finite():
+    leave = np.array([[0.0, np.inf, 0.0], [np.inf, np.inf, 0.0]])
+    imp = path_importances(leave, np.array([False, True, False]), np.array([0.0, 0.0]))
+    assert np.all(np.isfinite(imp)) and list(np.argsort(-imp)) == [1, 0, 2]
+    # a grid starting at 0: a feature that leaves at alpha=0 on one path ranks below one
+    # that stays longer there, and above those that leave at 0 everywhere
+    leave = np.array([[0.0, 0.1, 0.0], [0.1, 0.1, 0.0]])
+    imp = path_importances(leave, np.zeros(3, dtype=bool), np.array([0.0, 0.1, 0.2]))
+    assert np.all(np.isfinite(imp)) and list(np.argsort(-imp)) == [1, 0, 2]
+
+
+def test_cv_verbose_1_is_a_progress_bar_and_2_adds_the_epoch_tables(capsys):
+    rng = np.random.RandomState(0)
+    X = rng.randn(100, 4)
+    y = (X[:, 0] > 0).astype(int)
+    params = dict(cv=2, alphas=[0.01, 0.1], hidden_layer_sizes=(8,), max_iter=8,
+                  max_iter_per_alpha=3, relax_epochs=2, warmup_epochs=1, ramp_epochs=1,
+                  random_state=0)
+    SparseMLPClassifierCV(verbose=1, **params).fit(X, y)
+    captured = capsys.readouterr()
+    assert "train_loss" not in captured.out and "alpha path" in captured.err
+    SparseMLPClassifierCV(verbose=2, **params).fit(X, y)
+    assert "train_loss" in capsys.readouterr().out

@@ -4,7 +4,12 @@ import torch
 from conftest import make_seed_problem
 from skorch.callbacks import Callback
 
-from sklearn_sparse_mlp import SparseMLPClassifier, drop_one_alphas, sparse_mlp_path
+from sklearn_sparse_mlp import (
+    SparseMLPClassifier,
+    SparseMLPRegressor,
+    drop_one_alphas,
+    sparse_mlp_path,
+)
 from sklearn_sparse_mlp._path import default_alpha_start, relaxed_refit
 
 
@@ -182,3 +187,52 @@ def test_drop_one_alphas_needs_a_fitted_estimator():
     X, y, _, _ = make_seed_problem("circle", 0, n_train=50)
     with pytest.raises(NotFittedError):
         drop_one_alphas(SparseMLPClassifier(), X, y)
+
+
+def test_drop_one_alphas_takes_the_targets_as_given_to_fit():
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=150)
+    params = dict(alpha=0.0, max_iter=30, warmup_epochs=0, ramp_epochs=0, random_state=0)
+    labels = np.array(["inside", "outside"])[y]
+    clf = SparseMLPClassifier(**params).fit(X, labels)
+    alphas = drop_one_alphas(clf, X, labels)
+    assert set(np.argsort(-alphas)[:2]) == {0, 1}
+    with pytest.raises(ValueError, match=r"y has labels \[0, 1\] the estimator was not fitted"):
+        drop_one_alphas(clf, X, y)
+    with pytest.raises(ValueError, match="X has 4 features"):
+        drop_one_alphas(clf, X[:, :4], labels)
+    target = 3 * X[:, 0] - X[:, 1]
+    reg = SparseMLPRegressor(**params).fit(X, target)
+    one_d = drop_one_alphas(reg, X, target)
+    # a 1-d y was broadcast against the (n, 1) output: feature 0 then scored 0
+    np.testing.assert_array_equal(one_d, drop_one_alphas(reg, X, target[:, None]))
+    assert np.argmax(one_d) == 0
+    with pytest.raises(ValueError, match="y has 2 outputs, but SparseMLPRegressor was fitted"):
+        drop_one_alphas(reg, X, np.c_[target, target])
+
+
+def test_relaxed_refit_support_as_indices_or_mask():
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    clf = SparseMLPClassifier(alpha=0.0, max_iter=5, random_state=0).fit(X, y)
+    by_index = relaxed_refit(clf, X, y, epochs=2, support=np.array([0, 1, 2]))
+    mask = np.isin(np.arange(10), [0, 1, 2])
+    np.testing.assert_array_equal(by_index.get_support(), mask)
+    by_mask = relaxed_refit(clf, X, y, epochs=2, support=mask)
+    np.testing.assert_array_equal(by_mask.predict_proba(X), by_index.predict_proba(X))
+    for support, message in [(np.array([True, False]), "mask of shape \\(2,\\)"),
+                             (np.array([0.5]), "boolean mask .* or an array of column indices"),
+                             (np.array([10]), "indices outside \\[0, 10\\)")]:
+        with pytest.raises(ValueError, match=message):
+            relaxed_refit(clf, X, y, epochs=2, support=support)
+
+
+def test_path_with_a_short_dense_fit_applies_each_alpha_in_full():
+    # the dense fit ends (max_iter=5) before its penalty schedule would (warmup 10 + ramp 10):
+    # the path's fits must still run at full alpha from their first epoch
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=150)
+    estimator = SparseMLPClassifier(max_iter=5, warmup_epochs=10, ramp_epochs=10,
+                                    random_state=0)
+    path = sparse_mlp_path(estimator, X, y, alphas=[1.0, 2.0], max_iter_per_alpha=5,
+                           stop_when_empty=False)
+    history = path.estimator.net_.history
+    applied = [row["alpha"] for row in history[5:]]
+    assert applied[0] == 1.0 and set(applied) <= {1.0, 2.0}
