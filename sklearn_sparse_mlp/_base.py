@@ -108,6 +108,16 @@ class _SupportConvergence(Callback):
             net.module_.load_state_dict(self.best_state_)
 
 
+def fitted_structure(net):
+    """The estimator parameters that shaped the skorch ``net`` (a warm start cannot change)."""
+    return {
+        "hidden_layer_sizes": tuple(net.module__hidden_layer_sizes),
+        "activation": net.module__activation,
+        "solver": next(k for k, v in _OPTIMIZERS.items() if v is net.optimizer),
+        "device": str(net.device),
+    }
+
+
 class _BaseSparseMLP(BaseEstimator):
     """Base of the sparse-input MLP estimators; subclasses set the task-specific parts."""
 
@@ -347,12 +357,7 @@ class _BaseSparseMLP(BaseEstimator):
 
     def _check_warm_start_structure(self, net, hidden, caller="warm_start=True"):
         """Raise a ValueError if continuing ``net`` would silently keep another network."""
-        fitted = {
-            "hidden_layer_sizes": tuple(net.module__hidden_layer_sizes),
-            "activation": net.module__activation,
-            "solver": next(k for k, v in _OPTIMIZERS.items() if v is net.optimizer),
-            "device": str(net.device),
-        }
+        fitted = fitted_structure(net)
         now = {"hidden_layer_sizes": hidden, "activation": self.activation,
                "solver": self.solver, "device": str(self.device)}
         changed = [f"{name} (fitted: {fitted[name]!r}, now: {now[name]!r})"
@@ -385,6 +390,10 @@ class _BaseSparseMLP(BaseEstimator):
                 group["weight_decay"] = self.weight_decay
             if self.solver == "sgd":
                 group["momentum"] = self.momentum
+        # what skorch would rebuild the optimizer from (e.g. after set_params(module__...))
+        net.optimizer__weight_decay = self.weight_decay
+        if self.solver == "sgd":
+            net.optimizer__momentum = self.momentum
         # skorch's set_params cannot add back a callback the net was built without (the quiet
         # net has no print_log), so the list is edited as skorch's own set_params does.
         printing = "print_log" in dict(net.callbacks_)
@@ -415,6 +424,7 @@ class _BaseSparseMLP(BaseEstimator):
             else:  # parameters set since the last call apply, as in sklearn's partial_fit
                 self._check_warm_start_structure(self.net_, hidden, caller="partial_fit")
                 self._update_warm_net(self.net_, batch_size, early_stopping=False)
+                self.net_.train_split = None  # a fit with early_stopping had set one
             self.net_.partial_fit(dataset, None, epochs=1)
         self._set_fitted_attributes()
         return self

@@ -59,7 +59,7 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data (stratified), monitor the
         validation loss once the penalty is at full strength, and keep the weights of its best
-        epoch.
+        epoch. ``partial_fit`` ignores it (it holds no data out).
     validation_fraction : float, default=0.1
         Share of the training data held out with ``early_stopping``.
     momentum : float, default=0.9

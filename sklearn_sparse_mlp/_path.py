@@ -9,9 +9,11 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import clone, is_classifier
 from sklearn.metrics import check_scoring
+from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted
 from tqdm.auto import tqdm
 
+from ._base import fitted_structure
 from ._data import rows_to_tensor
 from .callbacks import FixedSupport
 from .penalties import feature_support
@@ -146,12 +148,13 @@ def drop_one_alphas(estimator, X, y, max_samples=2000):
     0
     """
     check_is_fitted(estimator, "net_")
-    X, y = _training_arrays(estimator, X, y)
+    rows = slice(0, max_samples)
+    X, y = _training_arrays(estimator, _safe_indexing(X, rows), _safe_indexing(y, rows))
     module = estimator.net_.module_
     # Column j only changes the rows where x_j != 0: a CSC view gives them for dense and
     # sparse X alike, and a sparse X is never densified.
-    X_sub = sp.csc_matrix(X[:max_samples], dtype=np.float32)
-    y_t = torch.as_tensor(y[:max_samples])
+    X_sub = sp.csc_matrix(X, dtype=np.float32)
+    y_t = torch.as_tensor(y)
     W = module.lin1.weight.detach().cpu()
     norms = W.norm(dim=0)
     deltas = torch.zeros(W.shape[1])
@@ -214,7 +217,9 @@ def sparse_mlp_path(
     Parameters
     ----------
     estimator : SparseMLPClassifier or SparseMLPRegressor
-        Unfitted template; it is cloned, its ``alpha`` and ``warm_start`` are overridden.
+        Unfitted template; it is cloned. The dense fit uses its parameters with
+        ``alpha=0``; the fits along the path continue that network (``warm_start``)
+        with ``max_iter=max_iter_per_alpha`` and no warm-up or ramp.
     X : array-like of shape (n_samples, n_features)
         Training data.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
@@ -393,12 +398,14 @@ def relaxed_refit(estimator, X, y, epochs, support=None):
     """
     relaxed = copy.deepcopy(estimator, _history_memo(estimator))
     net = relaxed.net_
-    alpha, max_iter, warm_start = relaxed.alpha, relaxed.max_iter, relaxed.warm_start
+    # the refit continues this network, whatever the estimator's parameters say now
+    kept = {name: getattr(relaxed, name)
+            for name in ("alpha", "max_iter", "warm_start", "weight_decay", *fitted_structure(net))}
+    relaxed.set_params(**fitted_structure(net))
     support = relaxed.get_support() if support is None else _support_mask(
         support, relaxed.n_features_in_)
     mask = FixedSupport(support).initialize()
     net.callbacks_ = [*net.callbacks_, ("fixed_support", mask)]
-    weight_decay = relaxed.weight_decay
     # weight_decay only keeps the next layers from growing while lin1 is penalized; with the
     # penalty off it would just shrink them (and underfit interactions).
     relaxed.set_params(alpha=0.0, warm_start=True, max_iter=epochs, weight_decay=0.0)
@@ -406,17 +413,20 @@ def relaxed_refit(estimator, X, y, epochs, support=None):
     try:
         _fit_quietly(relaxed, X, y)
     finally:
-        net.callbacks_ = net.callbacks_[:-1]
+        # by name: with verbose, the warm start may have appended a print_log after it
+        net.callbacks_ = [(name, cb) for name, cb in net.callbacks_ if cb is not mask]
         for group, decay in zip(net.optimizer_.param_groups, decays, strict=True):
             group["weight_decay"] = decay
-        relaxed.set_params(alpha=alpha, max_iter=max_iter, warm_start=warm_start,
-                           weight_decay=weight_decay)
+        net.optimizer__weight_decay = kept["weight_decay"]
+        relaxed.set_params(**kept)
     return relaxed
 
 
 def _support_mask(support, n_features):
     """A boolean mask of length ``n_features`` from a mask or from column indices."""
     support = np.asarray(support)
+    if support.size == 0:
+        return np.zeros(n_features, dtype=bool)
     if support.dtype == bool:
         if support.shape != (n_features,):
             raise ValueError(
@@ -429,9 +439,14 @@ def _support_mask(support, n_features):
             "support must be a boolean mask of shape (n_features,) or an array of column "
             f"indices, got an array of dtype {support.dtype} and shape {support.shape}."
         )
-    if support.size and (support.min() < 0 or support.max() >= n_features):
+    if support.min() < 0 or support.max() >= n_features:
         raise ValueError(
             f"support holds column indices outside [0, {n_features}): {support.tolist()}."
+        )
+    if len(np.unique(support)) < len(support):
+        raise ValueError(
+            f"support repeats column indices: {support.tolist()}; a mask of 0s and 1s must "
+            "be given as bools (astype(bool))."
         )
     mask = np.zeros(n_features, dtype=bool)
     mask[support] = True

@@ -88,7 +88,8 @@ def group_soft_threshold(W, step, alpha, groups=None, group_weights=None):
     W : torch.Tensor of shape (n_hidden, n_features)
         Weights; columns are grouped.
     step : float or torch.Tensor of shape (n_hidden, n_features)
-        Positive step size, scalar or per coordinate. An infinite step zeroes its coordinate.
+        Non-negative step size, scalar or per coordinate. An infinite step zeroes its
+        coordinate; a zero step on every coordinate of a group leaves the group unchanged.
     alpha : float
         Non-negative penalty strength.
     groups : array-like of int of shape (n_features,), default=None
@@ -127,6 +128,21 @@ def group_soft_threshold(W, step, alpha, groups=None, group_weights=None):
         return (W64 * shrink[group_ids]).to(W.dtype)
 
     step64 = step.to(torch.float64)
+    # A zero step (a learning rate of 0: the optimizer did not move) leaves its group as it
+    # is. Within a group it must be all or nothing: a coordinate held fixed would make the
+    # rest a different problem (none of the optimizers steps part of a group by 0).
+    zero_step = step64 == 0
+    frozen = None
+    if zero_step.any():
+        n_zero = _sum_per_group(zero_step.to(torch.float64), index, n_groups)
+        size = _sum_per_group(torch.ones_like(step64), index, n_groups)
+        if torch.any((n_zero > 0) & (n_zero < size)):
+            raise ValueError(
+                "The step is 0 on part of a group of columns: a group is either stepped or "
+                "left as it is (step 0 on all of its coordinates)."
+            )
+        frozen = (n_zero > 0)[group_ids]
+        step64 = torch.where(zero_step, torch.ones_like(step64), step64)
     # d = 1/step; an infinite step (zero curvature estimate) gives d = 0: that coordinate is
     # unconstrained by the data and goes to 0, as the prox demands.
     d = torch.where(torch.isinf(step64), torch.zeros_like(step64), 1.0 / step64)
@@ -146,6 +162,8 @@ def group_soft_threshold(W, step, alpha, groups=None, group_weights=None):
         X[:, cols], _ = _diagonal_group_prox(
             dz[:, cols], d[:, cols], sub_lam, sub_ids, sub_index, sub_lam.shape[0]
         )
+    if frozen is not None:
+        X[:, frozen] = W64[:, frozen]
     return X.to(W.dtype)
 
 

@@ -48,7 +48,8 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
     ramp_epochs : int, default=30
         Epochs over which the penalty is raised linearly from 0 to ``alpha``.
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data and keep the best validation epoch.
+        Hold out ``validation_fraction`` of the data and keep the best validation epoch
+        (not in ``partial_fit``).
     validation_fraction : float, default=0.1
         Share of the data held out with ``early_stopping``.
     momentum : float, default=0.9
@@ -124,7 +125,6 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
             self, X, y, reset=reset, dtype=[np.float64, np.float32], multi_output=True,
             y_numeric=True, accept_sparse=ACCEPT_SPARSE,
         )
-        self._y_is_1d = y.ndim == 1
         y2d = np.asarray(y, dtype=np.float32).reshape(len(y), -1)
         if not reset and y2d.shape[1] != self.n_outputs_:
             raise ValueError(
@@ -132,7 +132,9 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
                 f"{self.n_outputs_}; use warm_start=False."
             )
         self.n_outputs_ = y2d.shape[1]
-        return self._fit(X, y2d, None, n_outputs=self.n_outputs_)
+        self._fit(X, y2d, None, n_outputs=self.n_outputs_)
+        self._y_is_1d = y.ndim == 1  # after the fit: a refused warm start changes nothing
+        return self
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y):

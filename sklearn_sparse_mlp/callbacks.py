@@ -13,7 +13,16 @@ from .penalties import feature_support, make_penalty
 __all__ = ["ProximalL1"]
 
 
-class ProximalL1(Callback):
+class _CallbackWithNetReferences(Callback):
+    """A callback holding private references into the net (weights, optimizer, hooks)."""
+
+    def _get_param_names(self):
+        # skorch takes every attribute not ending in "_" as a parameter; the private ones are
+        # references into the net, not constructor arguments (sklearn's clone needs this).
+        return [name for name in super()._get_param_names() if not name.startswith("_")]
+
+
+class ProximalL1(_CallbackWithNetReferences):
     """Apply the proximal step of an L1-type penalty to one layer after each optimizer step.
 
     Adding ``alpha * ||W||_1`` to the loss never gives exact zeros: (sub)gradient steps make
@@ -33,8 +42,10 @@ class ProximalL1(Callback):
     ``torch.optim.Adam`` and ``torch.optim.AdamW`` (with amsgrad), and ``torch.optim.Adagrad``.
     Any other raises a ValueError at the start of training, as does ``weight_decay`` on the
     penalised layer with Adam or Adagrad (it would pass through the preconditioner).
-    Learning-rate schedulers are followed: the step uses the learning rate of the step just
-    taken, read before the optimizer stepped.
+    The prox runs inside ``optimizer.step()`` (a step post-hook), so it follows every real
+    optimizer step and only those: learning-rate schedulers (the step uses the learning rate
+    of the step just taken), nets that override ``train_step`` (gradient accumulation steps
+    the optimizer every few batches) and a learning rate of 0 (no step, no prox) all work.
 
     Parameters
     ----------
@@ -119,11 +130,13 @@ class ProximalL1(Callback):
             value = getattr(self, name)
             if not (isinstance(value, Integral) and value >= 0):
                 raise ValueError(f"{name} must be an int >= 0, got {value!r}.")
+        self._build_penalty()
+        return self
+
+    def _build_penalty(self):
         # numpy scalars (a GridSearchCV grid of np.float32) become floats before meeting tensors
         self.penalty_ = make_penalty(float(self.alpha), float(self.l1_ratio), self.groups)
         self.current_alpha_ = 0.0 if self.warmup_epochs or self.ramp_epochs else self.penalty_.alpha
-        self._lr = None
-        return self
 
     def _weight(self, net):
         try:
@@ -155,13 +168,17 @@ class ProximalL1(Callback):
     def __getstate__(self):
         # References into the net are looked up again at the start of each fit; pickled here
         # they would duplicate the weights and the optimizer state in every pickle.
+        # (torch does not pickle an optimizer's hooks either: the hook is registered anew.)
         state = self.__dict__.copy()
-        for name in ("_weight_param", "_optimizer", "_param_group"):
+        for name in ("_weight_param", "_optimizer", "_param_group", "_step_hook"):
             state.pop(name, None)
         return state
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        # Looked up once per fit: the batch hooks run thousands of times per fit.
+        # skorch's set_params(callbacks__...__alpha=...) initializes the callback before it
+        # sets the new value: the penalty is rebuilt here, where the values are final.
+        self.initialize()
+        # Looked up once per fit: the step hook runs thousands of times per fit.
         self._weight_param = self._weight(net)
         self._optimizer, self._param_group = self._optimizer_for(net, self._weight_param)
         check_optimizer(self._optimizer, self._param_group)
@@ -171,6 +188,17 @@ class ProximalL1(Callback):
                 f"groups has {len(self.groups)} labels but layer {self.layer!r} reads "
                 f"{n_features} features: give one group label per feature."
             )
+        self._remove_step_hook()  # left by a fit that ended in an exception
+        self._step_hook = self._optimizer.register_step_post_hook(self._after_step)
+
+    def on_train_end(self, net, **kwargs):
+        self._remove_step_hook()
+
+    def _remove_step_hook(self):
+        hook = getattr(self, "_step_hook", None)
+        if hook is not None:
+            hook.remove()
+            self._step_hook = None
 
     def on_epoch_begin(self, net, **kwargs):
         epoch = len(net.history)
@@ -182,16 +210,12 @@ class ProximalL1(Callback):
             factor = 1.0
         self.current_alpha_ = self.penalty_.alpha * factor
 
-    def on_grad_computed(self, net, named_parameters, training=False, **kwargs):
-        # The learning rate of the coming step, read before a scheduler can change it at the
-        # end of the batch.
-        self._lr = self._param_group["lr"]
-
-    def on_batch_end(self, net, training=False, **kwargs):
-        if not training or self.current_alpha_ == 0 or self._lr is None:
+    def _after_step(self, optimizer, args, kwargs):
+        if self.current_alpha_ == 0:
             return
         weight = self._weight_param
-        step = effective_step(self._optimizer, weight, self._lr, self._param_group)
+        # a scheduler changes the learning rate after the step: this is the one just used
+        step = effective_step(optimizer, weight, self._param_group["lr"], self._param_group)
         if step is None:
             return
         # The penalties are positively homogeneous: the prox of (c * alpha * P) with step t is
@@ -208,7 +232,7 @@ class ProximalL1(Callback):
         net.history.record("n_features_selected", int(feature_support(weight).sum()))
 
 
-class FixedSupport(Callback):
+class FixedSupport(_CallbackWithNetReferences):
     """Keep the columns of dropped features at exactly zero: train on a fixed support.
 
     After each optimizer step on a training batch the columns of ``layer``'s weight outside

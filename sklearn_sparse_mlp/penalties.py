@@ -4,6 +4,9 @@ A penalty acts on ``W`` of shape ``(n_hidden, n_features)``, the weight of the f
 ``torch.nn.Linear`` layer: column ``W[:, j]`` holds every weight that reads input feature ``j``.
 """
 
+import math
+from numbers import Real
+
 import numpy as np
 import torch
 
@@ -46,10 +49,28 @@ def feature_support(W):
     return (W != 0).any(dim=0).detach().cpu().numpy()
 
 
+def _check_step(step, W):
+    """``step`` as a float >= 0 or a tensor shaped like ``W``; a ValueError otherwise."""
+    if torch.is_tensor(step) or isinstance(step, np.ndarray):
+        step = torch.as_tensor(step, device=W.device)
+        if step.numel() != 1:
+            if step.shape != W.shape:
+                raise ValueError(
+                    f"step must be a scalar or shaped like W {tuple(W.shape)}, got shape "
+                    f"{tuple(step.shape)}."
+                )
+            return step
+    if not (isinstance(step, Real) or torch.is_tensor(step)) or not float(step) >= 0:
+        raise ValueError(f"step must be a number >= 0 or a tensor shaped like W, got {step!r}.")
+    return float(step)
+
+
 class _Penalty:
     """What every penalty shares: a strength ``alpha`` and the support of a weight matrix."""
 
     def __init__(self, alpha):
+        if not (isinstance(alpha, Real) and math.isfinite(alpha) and alpha >= 0):
+            raise ValueError(f"alpha must be a finite number >= 0, got {alpha!r}.")
         self.alpha = alpha
 
     def support(self, W):
@@ -94,7 +115,10 @@ class L1(_Penalty):
 
     def prox(self, W, step):
         """Proximal point of ``step * penalty`` at ``W``; ``step`` is a scalar or per coordinate."""
-        return soft_threshold(W, step * self.alpha)
+        threshold = _check_step(step, W) * self.alpha
+        if torch.is_tensor(threshold):
+            threshold = threshold.to(W.dtype)
+        return soft_threshold(W, threshold)
 
 
 class GroupLasso(_Penalty):
@@ -127,6 +151,7 @@ class GroupLasso(_Penalty):
         self._codes, self._weights = _encode_groups(groups)
 
     def _group_norms(self, W):
+        self._check_n_columns(W)
         norms = W.detach().to(torch.float64).pow(2).sum(dim=0)
         if self._codes is not None:
             norms = torch.zeros(len(self._weights), dtype=torch.float64).index_add_(
@@ -142,12 +167,20 @@ class GroupLasso(_Penalty):
     def prox(self, W, step):
         """Proximal point of ``step * penalty`` at ``W``; ``step`` is a scalar or per coordinate."""
         codes, weights = self._on_device(W)
-        return group_soft_threshold(W, step, self.alpha, codes, weights)
+        return group_soft_threshold(W, _check_step(step, W), self.alpha, codes, weights)
 
     def _on_device(self, W):
         if self._codes is None:
             return None, None
+        self._check_n_columns(W)
         return self._codes.to(W.device), self._weights.to(W.device)
+
+    def _check_n_columns(self, W):
+        if self._codes is not None and len(self._codes) != W.shape[1]:
+            raise ValueError(
+                f"groups has {len(self._codes)} labels but W has {W.shape[1]} columns (one "
+                "per input feature): give one group label per feature."
+            )
 
 
 class SparseGroupLasso(GroupLasso):
@@ -175,6 +208,8 @@ class SparseGroupLasso(GroupLasso):
 
     def __init__(self, alpha, l1_ratio=0.5, groups=None):
         super().__init__(alpha, groups)
+        if not (isinstance(l1_ratio, Real) and 0 <= l1_ratio <= 1):
+            raise ValueError(f"l1_ratio must be a number in [0, 1], got {l1_ratio!r}.")
         self.l1_ratio = l1_ratio
 
     def value(self, W):
@@ -187,7 +222,8 @@ class SparseGroupLasso(GroupLasso):
     def prox(self, W, step):
         """Proximal point of ``step * penalty`` at ``W``; ``step`` is a scalar or per coordinate."""
         codes, weights = self._on_device(W)
-        return sparse_group_soft_threshold(W, step, self.alpha, self.l1_ratio, codes, weights)
+        return sparse_group_soft_threshold(W, _check_step(step, W), self.alpha, self.l1_ratio,
+                                           codes, weights)
 
 
 def make_penalty(alpha, l1_ratio=0.0, groups=None):

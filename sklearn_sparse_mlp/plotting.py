@@ -19,6 +19,19 @@ def _pyplot():
     return plt
 
 
+def _two_axes(axes, plt, nrows, ncols, **subplots_kwargs):
+    """The two Axes to draw on: a new figure's for None, else a sequence of exactly two."""
+    if axes is None:
+        return plt.subplots(nrows, ncols, **subplots_kwargs)[1]
+    axes = np.asarray(axes, dtype=object).ravel()
+    if axes.size != 2:
+        raise ValueError(
+            f"axes must be two matplotlib Axes (this plot has two panels), got {axes.size}; "
+            "e.g. axes=plt.subplots(1, 2)[1], or None for a new figure."
+        )
+    return axes
+
+
 def plot_path(path, axes=None, feature_names=None):
     """Plot a regularization path: selected features and each feature's column norm.
 
@@ -49,10 +62,21 @@ def plot_path(path, axes=None, feature_names=None):
     >>> len(axes[1].get_lines())
     3
     """
+    from ._path import SparseMLPPath
+
+    if not isinstance(path, SparseMLPPath):
+        raise TypeError(
+            f"plot_path expects a SparseMLPPath (from sparse_mlp_path, or a fitted CV "
+            f"estimator's path_), got {type(path).__name__}."
+        )
     plt = _pyplot()
-    if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(11, 4))
     norms = np.array([np.linalg.norm(W, axis=0) for W in path.lin1_weights])
+    if feature_names is not None and len(feature_names) != norms.shape[1]:
+        raise ValueError(
+            f"feature_names has {len(feature_names)} names but the path has "
+            f"{norms.shape[1]} features."
+        )
+    axes = _two_axes(axes, plt, 1, 2, figsize=(11, 4))
     axes[0].step(path.alphas, path.n_features, where="post")
     axes[0].set(xscale="log", xlabel="alpha", ylabel="selected features",
                 title="Features left along the path")
@@ -95,10 +119,16 @@ def plot_cv(estimator, axes=None):
     >>> axes[0].get_xscale()
     'log'
     """
+    from ._cv import SparseMLPClassifierCV, SparseMLPRegressorCV
+
+    if not isinstance(estimator, SparseMLPClassifierCV | SparseMLPRegressorCV):
+        raise TypeError(
+            "plot_cv expects a fitted SparseMLPClassifierCV or SparseMLPRegressorCV, got "
+            f"{type(estimator).__name__}; for a path, use plot_path."
+        )
     check_is_fitted(estimator, "scores_path_")
     plt = _pyplot()
-    if axes is None:
-        _, axes = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
+    axes = _two_axes(axes, plt, 2, 1, figsize=(7, 6), sharex=True)
     mean = estimator.scores_path_.mean(axis=0)
     std = estimator.scores_path_.std(axis=0)
     alphas = estimator.alphas_

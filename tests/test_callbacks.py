@@ -165,23 +165,90 @@ def test_penalty_in_loss_gives_no_exact_zeros():
     assert not (model.lin1.weight[:, 2:] == 0).all(dim=0).any()
 
 
-def test_only_training_batches_and_only_named_layer_are_touched():
+def test_prox_follows_the_optimizer_step_and_touches_only_the_named_layer():
+    X, y = _classic_question_data(200)
+
+    def one_step(callbacks):
+        torch.manual_seed(0)
+        return NeuralNetClassifier(
+            Network, criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.SGD, lr=0.1,
+            max_epochs=1, batch_size=200, train_split=None, verbose=0, callbacks=callbacks,
+        ).fit(X, y)
+
+    plain, proximal = one_step([]), one_step([ProximalL1(alpha=1e6)])
+    assert (plain.module_.lin1.weight != 0).any()
+    assert (proximal.module_.lin1.weight == 0).all()
+    assert torch.equal(proximal.module_.lin2.weight, plain.module_.lin2.weight)
+    # no hook is left on the optimizer once training ends
+    assert not proximal.optimizer_._optimizer_step_post_hooks
+
+
+class AccumulatingNet(NeuralNetClassifier):
+    """Gradient accumulation as in skorch's FAQ: a custom train_step, one optimizer step
+    every ``acc_steps`` batches (skorch's on_grad_computed never fires)."""
+
+    def __init__(self, *args, acc_steps=2, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.acc_steps = acc_steps
+
+    def get_loss(self, *args, **kwargs):
+        return super().get_loss(*args, **kwargs) / self.acc_steps
+
+    def train_step(self, batch, **fit_params):
+        step = self.train_step_single(batch, **fit_params)
+        self.n_batches_ = getattr(self, "n_batches_", 0) + 1
+        if self.n_batches_ % self.acc_steps == 0:
+            self.optimizer_.step()
+            self.optimizer_.zero_grad()
+        return step
+
+
+def test_prox_runs_once_per_optimizer_step_in_a_custom_train_step():
+    X, y = _classic_question_data(200)
+    proxes = []
+
+    class Spy(ProximalL1):
+        def _after_step(self, optimizer, args, kwargs):
+            proxes.append(self.current_alpha_)
+            super()._after_step(optimizer, args, kwargs)
+
+    net = AccumulatingNet(
+        Network, criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.Adam, lr=0.01,
+        max_epochs=3, batch_size=50, train_split=None, verbose=0, callbacks=[Spy(alpha=10.0)],
+    ).fit(X, y)
+    assert len(proxes) == 3 * 4 // 2  # 4 batches an epoch, a step every 2
+    assert (net.module_.lin1.weight == 0).all()
+
+
+def test_a_learning_rate_of_zero_leaves_the_layer_as_it_is():
+    X, y = _classic_question_data(200)
+    for optimizer in (torch.optim.Adam, torch.optim.Adagrad, torch.optim.SGD):
+        torch.manual_seed(0)
+        net = NeuralNetClassifier(
+            Network, criterion=torch.nn.CrossEntropyLoss, optimizer=optimizer, lr=0.1,
+            optimizer__param_groups=[("lin1.*", {"lr": 0.0})], max_epochs=2, batch_size=50,
+            train_split=None, verbose=0, callbacks=[ProximalL1(alpha=0.5)],
+        ).initialize()
+        before = net.module_.lin1.weight.detach().clone()
+        net.partial_fit(X, y)
+        assert torch.equal(net.module_.lin1.weight, before), optimizer.__name__
+
+
+def test_fitted_callback_clones_and_takes_new_parameters_on_a_warm_start():
+    from sklearn.base import clone
+
     X, y = _classic_question_data(200)
     net = NeuralNetClassifier(
-        Network, criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.SGD, lr=0.1,
-        max_epochs=1, train_split=None, verbose=0, callbacks=[ProximalL1(alpha=1e6)],
-    ).initialize()
-    lin2_before = net.module_.lin2.weight.detach().clone()
-    callback = dict(net.callbacks_)["ProximalL1"]
-    callback.on_train_begin(net)
-    net.history.new_epoch()
-    callback.on_epoch_begin(net)
-    callback._lr = 0.1
-    callback.on_batch_end(net, training=False)
-    assert (net.module_.lin1.weight != 0).any()
-    callback.on_batch_end(net, training=True)
+        Network, criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.SGD, lr=0.05,
+        max_epochs=3, train_split=None, verbose=0, warm_start=True,
+        callbacks=[ProximalL1(alpha=0.0)],
+    ).fit(X, y)
+    assert not [name for name in net.get_params() if "___" in name]  # no private attributes
+    assert clone(net).callbacks[0].alpha == 0.0
+    assert (net.module_.lin1.weight != 0).all()
+    net.set_params(callbacks__ProximalL1__alpha=100.0).fit(X, y)
+    assert net.history[-1, "alpha"] == 100.0
     assert (net.module_.lin1.weight == 0).all()
-    assert torch.equal(net.module_.lin2.weight, lin2_before)
 
 
 def test_lr_scheduler_step_uses_lr_of_step_just_taken():
@@ -190,9 +257,12 @@ def test_lr_scheduler_step_uses_lr_of_step_just_taken():
     recorded = []
 
     class Spy(ProximalL1):
+        def _after_step(self, optimizer, args, kwargs):
+            recorded.append(self._param_group["lr"])
+            super()._after_step(optimizer, args, kwargs)
+
         def on_batch_end(self, net, training=False, **kwargs):
-            recorded.append((self._lr, net.optimizer_.param_groups[0]["lr"]))
-            super().on_batch_end(net, training=training, **kwargs)
+            recorded.append(net.optimizer_.param_groups[0]["lr"])
 
     net = NeuralNetClassifier(
         Network, criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.SGD, lr=0.1,
@@ -203,8 +273,8 @@ def test_lr_scheduler_step_uses_lr_of_step_just_taken():
         ],
     )
     net.fit(X, y)
-    assert recorded[0] == (pytest.approx(0.1), pytest.approx(0.05))
-    assert recorded[1][0] == pytest.approx(0.05)
+    # (prox, after the batch): the scheduler halves lr after the step the prox follows
+    assert recorded == pytest.approx([0.1, 0.05, 0.05, 0.025])
 
 
 def test_unsupported_optimizer_and_weight_decay_raise_clear_errors():

@@ -262,6 +262,34 @@ def test_partial_fit_applies_parameters_set_between_calls():
         clf.set_params(hidden_layer_sizes=(3,)).partial_fit(X, y)
 
 
+def test_partial_fit_after_an_early_stopping_fit_holds_nothing_out():
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=200)
+    clf = SparseMLPClassifier(early_stopping=True, max_iter=5, random_state=0).fit(X, y)
+    assert "valid_loss" in clf.net_.history[-1]
+    clf.partial_fit(X, y)
+    assert "valid_loss" not in clf.net_.history[-1]
+
+
+def test_warm_start_carries_sgd_momentum_and_survives_pickle(capsys):
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    clf = SparseMLPClassifier(solver="sgd", momentum=0.9, max_iter=2, random_state=0)
+    clf.fit(X, y)
+    clf.set_params(warm_start=True, momentum=0.5, verbose=1).fit(X, y)
+    assert {group["momentum"] for group in clf.net_.optimizer_.param_groups} == {0.5}
+    capsys.readouterr()
+    clf = pickle.loads(pickle.dumps(clf))
+    clf.fit(X, y)
+    # the table goes on (its header was printed once, before the pickle)
+    assert [int(line.split()[0]) for line in capsys.readouterr().out.splitlines()] == [5, 6]
+    clf.set_params(verbose=0).fit(X, y)
+    clf = pickle.loads(pickle.dumps(clf)).fit(X, y)
+    assert capsys.readouterr().out == ""
+    # skorch rebuilds the optimizer from its own attributes: they follow too
+    clf.set_params(momentum=0.3).fit(X, y)
+    clf.net_.initialize_optimizer()
+    assert {group["momentum"] for group in clf.net_.optimizer_.param_groups} == {0.3}
+
+
 def test_numpy_scalar_parameters_fit_as_python_floats():
     X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
     params = dict(max_iter=20, warmup_epochs=0, ramp_epochs=0, random_state=0)

@@ -220,9 +220,25 @@ def test_relaxed_refit_support_as_indices_or_mask():
     np.testing.assert_array_equal(by_mask.predict_proba(X), by_index.predict_proba(X))
     for support, message in [(np.array([True, False]), "mask of shape \\(2,\\)"),
                              (np.array([0.5]), "boolean mask .* or an array of column indices"),
-                             (np.array([10]), "indices outside \\[0, 10\\)")]:
+                             (np.array([10]), "indices outside \\[0, 10\\)"),
+                             (mask.astype(int), "repeats column indices.*astype\\(bool\\)")]:
         with pytest.raises(ValueError, match=message):
             relaxed_refit(clf, X, y, epochs=2, support=support)
+    assert not relaxed_refit(clf, X, y, epochs=2, support=[]).get_support().any()
+
+
+def test_relaxed_refit_of_an_estimator_changed_since_its_fit(capsys):
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    clf = SparseMLPClassifier(alpha=0.0, max_iter=5, random_state=0).fit(X, y)
+    clf.set_params(verbose=1, hidden_layer_sizes=(3,))  # the refit continues the (64,) net
+    relaxed = relaxed_refit(clf, X, y, epochs=2, support=[0, 1])
+    assert "train_loss" in capsys.readouterr().out
+    assert relaxed.hidden_layer_sizes == (3,) and relaxed.net_.module_.lin1.out_features == 64
+    names = [name for name, _ in relaxed.net_.callbacks_]
+    assert "fixed_support" not in names and names[-1] == "print_log"
+    # the copy trains freely afterwards: the mask is gone
+    relaxed.set_params(hidden_layer_sizes=(64,), warm_start=True, max_iter=5).fit(X, y)
+    assert relaxed.get_support().all()
 
 
 def test_path_with_a_short_dense_fit_applies_each_alpha_in_full():

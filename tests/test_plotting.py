@@ -22,3 +22,25 @@ def test_plot_path_and_plot_cv():
     axes = plot_cv(clf)
     chosen = [line for line in axes[0].get_lines() if "chosen" in str(line.get_label())]
     assert chosen and chosen[0].get_xdata()[0] == clf.alpha_
+
+
+def test_plots_name_what_they_expect():
+    import matplotlib.pyplot as plt
+    import pytest
+
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    clf = SparseMLPClassifier(max_iter=5, random_state=0).fit(X, y)
+    with pytest.raises(TypeError, match="plot_cv expects a fitted SparseMLPClassifierCV"):
+        plot_cv(clf)
+    with pytest.raises(TypeError, match="plot_path expects a SparseMLPPath"):
+        plot_path(clf)
+    path = sparse_mlp_path(SparseMLPClassifier(random_state=0, max_iter=5), X, y,
+                           alphas=[0.01, 0.1], max_iter_per_alpha=3, stop_when_empty=False)
+    with pytest.raises(ValueError, match="feature_names has 2 names but the path has 10"):
+        plot_path(path, feature_names=["a", "b"])
+    _, ax = plt.subplots()
+    with pytest.raises(ValueError, match="axes must be two matplotlib Axes"):
+        plot_path(path, axes=ax)
+    _, grid = plt.subplots(2, 1)  # any two Axes, also as a column of a grid
+    assert list(plot_path(path, axes=grid[:, None])) == list(grid)
+    plt.close("all")

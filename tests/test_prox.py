@@ -195,3 +195,41 @@ def test_prox_does_not_modify_input_and_keeps_dtype():
     out = sparse_group_soft_threshold(W, torch.full_like(W, 0.1), 1.0, 0.5)
     assert torch.equal(W, before)
     assert out.dtype == torch.float32
+
+
+def test_group_prox_zero_step_leaves_the_group_unchanged():
+    Z = torch.tensor([[1.0, -2.0, 0.1], [0.5, 1.0, 0.2]], dtype=torch.float64)
+    step = torch.tensor([[0.0, 1.0, 1.0], [0.0, 1.0, 1.0]], dtype=torch.float64)
+    out = group_soft_threshold(Z, step, 0.5)
+    assert torch.equal(out[:, 0], Z[:, 0])
+    torch.testing.assert_close(out[:, 1:], group_soft_threshold(Z[:, 1:], 1.0, 0.5))
+    assert torch.equal(group_soft_threshold(Z, torch.zeros_like(Z), 0.5), Z)
+    assert torch.equal(sparse_group_soft_threshold(Z, torch.zeros_like(Z), 0.5, 0.5), Z)
+    # a group stepped on part of its coordinates only is another problem: refused
+    with pytest.raises(ValueError, match="step is 0 on part of a group"):
+        group_soft_threshold(Z, step, 0.5, groups=[0, 0, 1])
+
+
+def test_penalties_check_their_arguments():
+    from sklearn_sparse_mlp import L1, GroupLasso, SparseGroupLasso, make_penalty
+
+    W = torch.tensor([[1.0, -2.0, 0.1]])
+    for make in (L1, GroupLasso):
+        with pytest.raises(ValueError, match="alpha must be a finite number >= 0"):
+            make(-1.0)
+        with pytest.raises(ValueError, match="step must be a number >= 0"):
+            make(0.5).prox(W, -1.0)
+        with pytest.raises(ValueError, match=r"step must be a scalar or shaped like W \(1, 3\)"):
+            make(0.5).prox(W, torch.ones(3, 1))
+        # a numpy step works as a tensor one, and the dtype stays W's
+        out = make(0.5).prox(W, np.full((1, 3), 0.5))
+        assert out.dtype == W.dtype
+        torch.testing.assert_close(out, make(0.5).prox(W, 0.5))
+    with pytest.raises(ValueError, match="l1_ratio must be a number in"):
+        make_penalty(0.1, l1_ratio=2.0)
+    with pytest.raises(ValueError, match="l1_ratio must be a number in"):
+        SparseGroupLasso(0.1, l1_ratio=-0.5)
+    with pytest.raises(ValueError, match="groups has 2 labels but W has 3 columns"):
+        GroupLasso(0.1, groups=[0, 1]).prox(W, 1.0)
+    with pytest.raises(ValueError, match="groups has 2 labels but W has 3 columns"):
+        GroupLasso(0.1, groups=[0, 1]).value(W)

@@ -56,3 +56,16 @@ def test_regressor_divergence_advice_names_the_target_scale():
     reg = SparseMLPRegressor(solver="sgd", learning_rate_init=10.0, max_iter=20, random_state=0)
     with pytest.raises(NonFiniteLossError, match="standardize the target"):
         reg.fit(X, 1e3 * y)
+
+
+def test_a_refused_warm_start_leaves_the_fitted_model_as_it_was():
+    rng = np.random.RandomState(0)
+    X = rng.randn(100, 4)
+    y = X[:, :1] * 2.0  # (n, 1): predict returns (n, 1)
+    reg = SparseMLPRegressor(max_iter=3, warmup_epochs=0, ramp_epochs=0, random_state=0)
+    reg.fit(X, y)
+    before = reg.predict(X[:2])
+    with pytest.raises(ValueError, match="cannot change activation"):
+        reg.set_params(warm_start=True, activation="tanh").fit(X, y.ravel())
+    np.testing.assert_array_equal(reg.predict(X[:2]), before)
+    assert before.shape == (2, 1)
