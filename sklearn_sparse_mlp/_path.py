@@ -148,7 +148,9 @@ def drop_one_alphas(estimator, X, y, max_samples=2000):
     0
     """
     check_is_fitted(estimator, "net_")
+    check_consistent_length(X, y)
     rows = slice(0, max_samples)
+    X = X.tocsr() if sp.issparse(X) else X  # COO cannot be sliced
     X, y = _training_arrays(estimator, _safe_indexing(X, rows), _safe_indexing(y, rows))
     module = estimator.net_.module_
     # Column j only changes the rows where x_j != 0: a CSC view gives them for dense and

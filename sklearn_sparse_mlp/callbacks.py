@@ -1,6 +1,7 @@
 """skorch callbacks: the proximal step on the first layer, and a guard against divergence."""
 
 import math
+import weakref
 from numbers import Integral, Real
 
 import numpy as np
@@ -11,6 +12,12 @@ from ._optim import check_optimizer, effective_step
 from .penalties import feature_support, make_penalty
 
 __all__ = ["ProximalL1"]
+
+# The step hooks of ProximalL1 instances, per optimizer. A fit that raises never reaches
+# on_train_end: its hook stays on the optimizer, and the net may since hold another instance
+# (skorch rebuilds callbacks on set_params). The next fit removes hooks of instances the net
+# no longer holds.
+_STEP_HOOKS = weakref.WeakKeyDictionary()
 
 
 class _CallbackWithNetReferences(Callback):
@@ -170,7 +177,7 @@ class ProximalL1(_CallbackWithNetReferences):
         # they would duplicate the weights and the optimizer state in every pickle.
         # (torch does not pickle an optimizer's hooks either: the hook is registered anew.)
         state = self.__dict__.copy()
-        for name in ("_weight_param", "_optimizer", "_param_group", "_step_hook"):
+        for name in ("_weight_param", "_optimizer", "_param_group"):
             state.pop(name, None)
         return state
 
@@ -188,20 +195,32 @@ class ProximalL1(_CallbackWithNetReferences):
                 f"groups has {len(self.groups)} labels but layer {self.layer!r} reads "
                 f"{n_features} features: give one group label per feature."
             )
-        self._remove_step_hook()  # left by a fit that ended in an exception
-        self._step_hook = self._optimizer.register_step_post_hook(self._after_step)
+        self._advice = next(
+            (cb.advice for _, cb in net.callbacks_ if isinstance(cb, StopOnNonFiniteLoss)),
+            "lower the learning rate or scale the features",
+        )
+        self._register_step_hook(net)
+
+    def _register_step_hook(self, net):
+        live = [callback for _, callback in net.callbacks_]
+        kept = []
+        for callback, handle in _STEP_HOOKS.get(self._optimizer, []):
+            if callback is self or not any(callback is other for other in live):
+                handle.remove()  # left by a fit that ended in an exception
+            else:
+                kept.append((callback, handle))  # another live ProximalL1 (another layer)
+        kept.append((self, self._optimizer.register_step_post_hook(self._after_step)))
+        _STEP_HOOKS[self._optimizer] = kept
 
     def on_train_end(self, net, **kwargs):
-        self._remove_step_hook()
-
-    def _remove_step_hook(self):
-        hook = getattr(self, "_step_hook", None)
-        if hook is not None:
-            hook.remove()
-            self._step_hook = None
+        entries = _STEP_HOOKS.get(self._optimizer, [])
+        for callback, handle in entries:
+            if callback is self:
+                handle.remove()
+        _STEP_HOOKS[self._optimizer] = [entry for entry in entries if entry[0] is not self]
 
     def on_epoch_begin(self, net, **kwargs):
-        epoch = len(net.history)
+        epoch = self._epoch = len(net.history)
         if epoch <= self.warmup_epochs:
             factor = 0.0
         elif epoch <= self.warmup_epochs + self.ramp_epochs:
@@ -215,9 +234,18 @@ class ProximalL1(_CallbackWithNetReferences):
             return
         weight = self._weight_param
         # a scheduler changes the learning rate after the step: this is the one just used
-        step = effective_step(optimizer, weight, self._param_group["lr"], self._param_group)
+        lr = self._param_group["lr"]
+        step = effective_step(optimizer, weight, lr, self._param_group)
         if step is None:
             return
+        if lr > 0 and torch.is_tensor(step) and not bool((step > 0).all()):
+            # Adam's or Adagrad's second moments overflowed to inf: those weights would never
+            # move again (the loss itself can stay finite, if absurd)
+            raise NonFiniteLossError(
+                f"The optimizer's step on {self.layer!r} became 0 at epoch {self._epoch}: "
+                "its second-moment estimates overflowed (gradients beyond the float range), "
+                f"the fit diverged. To fix it, {self._advice}."
+            )
         # The penalties are positively homogeneous: the prox of (c * alpha * P) with step t is
         # the prox of (alpha * P) with step c * t, so the ramp scales the step.
         scale = self.current_alpha_ / self.penalty_.alpha
@@ -235,8 +263,8 @@ class ProximalL1(_CallbackWithNetReferences):
 class FixedSupport(_CallbackWithNetReferences):
     """Keep the columns of dropped features at exactly zero: train on a fixed support.
 
-    After each optimizer step on a training batch the columns of ``layer``'s weight outside
-    ``support`` are set back to 0. With the penalty off this is the relaxed refit of a
+    After each training batch the columns of ``layer``'s weight outside ``support`` are set
+    back to 0. With the penalty off this is the relaxed refit of a
     selected model (relaxed lasso: Meinshausen, 2007): the kept features are fitted without
     the shrinkage the penalty put on them, the dropped ones stay out.
 
@@ -271,7 +299,7 @@ class FixedSupport(_CallbackWithNetReferences):
 
 
 class NonFiniteLossError(ValueError):
-    """The training loss became NaN or infinite."""
+    """The fit diverged: the training loss, or the optimizer's state, is no longer finite."""
 
 
 class StopOnNonFiniteLoss(Callback):

@@ -3,7 +3,7 @@ import pytest
 import torch
 from sklearn.linear_model import Lasso
 from skorch import NeuralNetClassifier, NeuralNetRegressor
-from skorch.callbacks import LRScheduler
+from skorch.callbacks import Callback, LRScheduler
 
 from sklearn_sparse_mlp import ProximalL1
 from sklearn_sparse_mlp._optim import effective_step
@@ -323,3 +323,32 @@ def test_nonfinite_loss_stops_with_advice():
     )
     with pytest.raises(NonFiniteLossError, match="became (nan|inf).*scale X"):
         net.fit(X, y)
+
+
+def test_a_fit_that_raised_leaves_no_second_prox_behind():
+    X, y = _classic_question_data(200)
+    calls = []
+
+    class Spy(ProximalL1):
+        def _after_step(self, optimizer, args, kwargs):
+            calls.append(id(self))
+            super()._after_step(optimizer, args, kwargs)
+
+    class FailAtBatch3(Callback):
+        def on_batch_end(self, net, training=False, **kwargs):
+            self.n = getattr(self, "n", 0) + 1
+            if self.n == 3:
+                raise RuntimeError("stop")
+
+    net = NeuralNetClassifier(
+        Network, criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.SGD, lr=0.05,
+        max_epochs=1, batch_size=20, train_split=None, verbose=0,
+        callbacks=[("prox", Spy(alpha=0.01)), ("fail", FailAtBatch3())],
+    )
+    with pytest.raises(RuntimeError, match="stop"):
+        net.fit(X, y)  # on_train_end never ran: the hook is still on the optimizer
+    replacement = Spy(alpha=0.1)
+    net.set_params(callbacks__prox=replacement, callbacks__fail=Callback())
+    calls.clear()
+    net.partial_fit(X, y)
+    assert calls == [id(replacement)] * 10  # 10 batches, each proxed once, by the live one

@@ -375,6 +375,14 @@ def test_diverging_fit_stops_with_advice():
     clf = SparseMLPClassifier(solver="sgd", learning_rate_init=10.0, random_state=0)
     with pytest.raises(NonFiniteLossError, match="lower learning_rate_init"):
         clf.fit(X, y)
+    # Adam: one huge value overflows the second moments (a step of 0 on part of a column
+    # with a positive learning rate), and the fit must still end with the advice
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    X[50, 2] = 1e30
+    clf = SparseMLPClassifier(alpha=0.01, max_iter=3, warmup_epochs=0, ramp_epochs=0,
+                              random_state=0)
+    with pytest.raises(NonFiniteLossError, match="lower learning_rate_init"):
+        clf.fit(X, y)
 
 
 def test_max_iter_too_small_warns():

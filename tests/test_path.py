@@ -200,6 +200,12 @@ def test_drop_one_alphas_takes_the_targets_as_given_to_fit():
         drop_one_alphas(clf, X, y)
     with pytest.raises(ValueError, match="X has 4 features"):
         drop_one_alphas(clf, X[:, :4], labels)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        drop_one_alphas(clf, X[:100], labels, max_samples=50)
+    import scipy.sparse as sp
+
+    np.testing.assert_allclose(drop_one_alphas(clf, sp.coo_matrix(X), labels), alphas,
+                               rtol=1e-5)
     target = 3 * X[:, 0] - X[:, 1]
     reg = SparseMLPRegressor(**params).fit(X, target)
     one_d = drop_one_alphas(reg, X, target)
