@@ -204,20 +204,22 @@ class ProximalL1(_CallbackWithNetReferences):
     def _register_step_hook(self, net):
         live = [callback for _, callback in net.callbacks_]
         kept = []
-        for callback, handle in _STEP_HOOKS.get(self._optimizer, []):
-            if callback is self or not any(callback is other for other in live):
+        # weak references: an entry must not keep the optimizer (its key) alive
+        for callback_ref, handle in _STEP_HOOKS.get(self._optimizer, []):
+            callback = callback_ref()
+            if callback is None or callback is self or not any(callback is c for c in live):
                 handle.remove()  # left by a fit that ended in an exception
             else:
-                kept.append((callback, handle))  # another live ProximalL1 (another layer)
-        kept.append((self, self._optimizer.register_step_post_hook(self._after_step)))
-        _STEP_HOOKS[self._optimizer] = kept
+                kept.append((callback_ref, handle))  # another live ProximalL1 (another layer)
+        handle = self._optimizer.register_step_post_hook(self._after_step)
+        _STEP_HOOKS[self._optimizer] = [*kept, (weakref.ref(self), handle)]
 
     def on_train_end(self, net, **kwargs):
         entries = _STEP_HOOKS.get(self._optimizer, [])
-        for callback, handle in entries:
-            if callback is self:
+        for callback_ref, handle in entries:
+            if callback_ref() is self:
                 handle.remove()
-        _STEP_HOOKS[self._optimizer] = [entry for entry in entries if entry[0] is not self]
+        _STEP_HOOKS[self._optimizer] = [entry for entry in entries if entry[0]() is not self]
 
     def on_epoch_begin(self, net, **kwargs):
         epoch = self._epoch = len(net.history)
