@@ -352,3 +352,27 @@ def test_a_fit_that_raised_leaves_no_second_prox_behind():
     calls.clear()
     net.partial_fit(X, y)
     assert calls == [id(replacement)] * 10  # 10 batches, each proxed once, by the live one
+
+
+def test_a_fit_that_raised_does_not_keep_its_optimizer_alive():
+    import gc
+    import weakref
+
+    X, y = _classic_question_data(100)
+
+    class Fail(Callback):
+        def on_batch_end(self, net, **kwargs):
+            raise RuntimeError("stop")
+
+    optimizers = []
+    for _ in range(2):
+        net = NeuralNetClassifier(
+            Network, criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.SGD,
+            max_epochs=1, train_split=None, verbose=0, callbacks=[ProximalL1(), Fail()],
+        )
+        with pytest.raises(RuntimeError, match="stop"):
+            net.fit(X, y)
+        optimizers.append(weakref.ref(net.optimizer_))
+        del net
+    gc.collect()
+    assert all(ref() is None for ref in optimizers)
