@@ -11,6 +11,7 @@ from sklearn.base import _fit_context, is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import _SELECT_FROM_MODEL_L1_THRESHOLD, ACCEPT_SPARSE, _BaseSparseMLP
@@ -390,7 +391,8 @@ class _SparseMLPCVMixin:
             y_numeric=not is_classifier(self), accept_sparse=ACCEPT_SPARSE,
         )
         base = self._base_estimator()
-        check_scoring(base, scoring=self.scoring)  # a typo fails now, not after the path
+        self._check_scoring(base)  # a typo fails now, not after the path
+        folds = self._folds(X, y)
         path_kwargs = dict(path_multiplier=self.path_multiplier,
                            max_iter_per_alpha=self.max_iter_per_alpha)
         fold_kwargs = dict(path_kwargs, relax_epochs=self.relax_epochs)
@@ -399,7 +401,6 @@ class _SparseMLPCVMixin:
         path = sparse_mlp_path(base, X, y, alphas=self.alphas, verbose=bool(self.verbose),
                                **path_kwargs)
         grid = path.alphas
-        folds = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y))
         scores = Parallel(n_jobs=self.n_jobs)(
             delayed(_fold_scores)(base, X, y, train, test, grid, self.scoring, fold_kwargs)
             for train, test in folds
@@ -461,6 +462,46 @@ class _SparseMLPCVMixin:
         self.feature_importances_ = importances
         return self
 
+    def _check_scoring(self, base):
+        scorer = check_scoring(base, scoring=self.scoring)
+        # a classification scorer on a regressor would fail only after the full-data path
+        methods = getattr(scorer, "_response_method", "predict")
+        methods = (methods,) if isinstance(methods, str) else tuple(methods)
+        if not any(hasattr(base, method) for method in methods):
+            raise ValueError(
+                f"scoring={self.scoring!r} needs {' or '.join(methods)}, which "
+                f"{type(self).__name__} does not have; use a scorer for "
+                f"{'classification' if is_classifier(self) else 'regression'} (e.g. "
+                f"{'accuracy' if is_classifier(self) else 'r2'!r})."
+            )
+
+    def _folds(self, X, y):
+        """The (train, test) splits of ``cv``, checked before any fit."""
+        if is_classifier(self):
+            check_classification_targets(y)
+        cv = check_cv(self.cv, y, classifier=is_classifier(self))
+        try:
+            folds = list(cv.split(X, y))
+        except ValueError as exc:
+            if "groups" not in str(exc):
+                raise
+            raise ValueError(
+                f"cv={self.cv!r} splits by sample groups, which fit does not take (the "
+                "estimator's groups parameter groups features): pass the splits instead, "
+                "cv=list(splitter.split(X, y, groups=sample_groups))."
+            ) from exc
+        if is_classifier(self):
+            classes = np.unique(y)
+            for i, (train, _) in enumerate(folds):
+                missing = np.setdiff1d(classes, y[train])
+                if missing.size:
+                    raise ValueError(
+                        f"The training part of fold {i} of cv={self.cv!r} has no sample of "
+                        f"class(es) {missing[:5].tolist()}{' ...' if missing.size > 5 else ''}: "
+                        "use fewer folds, or a stratified or shuffled splitter."
+                    )
+        return folds
+
     def _adopt(self, fitted):
         """Predict with ``fitted``: take its net and fitted attributes."""
         for name in ("net_", "n_iter_", "loss_curve_", "classes_", "n_outputs_", "_y_is_1d"):
@@ -494,9 +535,12 @@ class SparseMLPClassifierCV(_SparseMLPCVMixin, SparseMLPClassifier):
         pay, see :func:`~sklearn_sparse_mlp.drop_one_alphas`), each ``path_multiplier``
         times the previous one (``path_multiplier ** 3`` while no feature has left), cut at
         the first alpha that leaves no feature; the folds' paths take the same alphas. An
-        array: those alphas.
+        array: those alphas, sorted (duplicates dropped), also cut at the first alpha that
+        leaves no feature.
     cv : int, cross-validation generator or iterable, default=5
-        As in :class:`~sklearn.linear_model.LassoCV`; stratified folds for classifiers.
+        As in :class:`~sklearn.linear_model.LassoCV`; stratified folds for classifiers. A
+        splitter by sample groups (``GroupKFold``) needs its splits passed:
+        ``cv=list(GroupKFold(5).split(X, y, groups=sample_groups))``.
     scoring : str or callable, default=None
         Scorer of the folds; None is accuracy.
     selection : {"one_standard_error", "best"}, default="one_standard_error"
@@ -547,8 +591,9 @@ random_state, verbose, device, weight_decay
     n_features_path_ : ndarray of shape (n_alphas,)
         Number of selected features at each alpha of the full-data path.
     path_ : SparseMLPPath
-        The full-data path's record (alphas, supports, scores, first-layer weights), without
-        the per-alpha networks.
+        The full-data path's record (alphas, supports, training losses, first-layer weights,
+        leave alphas), without the per-alpha networks; the folds' scores are
+        ``scores_path_``.
     best_estimator_ : SparseMLPClassifier
         The full-data path's model at ``alpha_``; predictions come from it. With
         ``relax_epochs``, its relaxed refit on as many features as the full-data path keeps
@@ -609,7 +654,8 @@ class SparseMLPRegressorCV(_SparseMLPCVMixin, SparseMLPRegressor):
     Parameters
     ----------
     alphas : int or array-like, default=80
-        Number of alphas of the data-derived grid, or the alphas themselves.
+        Number of alphas of the data-derived grid, or the alphas themselves, as in
+        :class:`SparseMLPClassifierCV`.
     cv : int, cross-validation generator or iterable, default=5
         Folds.
     scoring : str or callable, default=None

@@ -51,7 +51,10 @@ class SparseMLPPath:
     alpha_start : float
         The data-derived first alpha of the default grid.
     estimator : SparseMLPClassifier or SparseMLPRegressor
-        The estimator walked along the path, left at its last alpha.
+        The estimator walked along the path, left at its last alpha (with the template's
+        parameters, ``alpha`` aside).
+    n_epochs : ndarray of int of shape (n_alphas,)
+        Epochs trained from the dense fit's first to the end of each alpha.
 
     Examples
     --------
@@ -80,6 +83,7 @@ class SparseMLPPath:
     feature_last_norms: np.ndarray
     alpha_start: float
     estimator: object = field(repr=False)
+    n_epochs: np.ndarray | None = None
 
     def estimator_at(self, index, relaxed=False):
         """A copy of the path's estimator with the network of ``alphas[index]``.
@@ -95,7 +99,9 @@ class SparseMLPPath:
         Returns
         -------
         estimator : SparseMLPClassifier or SparseMLPRegressor
-            Fitted, with ``alpha`` set to ``alphas[index]``.
+            Fitted, with ``alpha`` set to ``alphas[index]``, the other parameters those of
+            the path's template, and the training history (``n_iter_``, ``loss_curve_``) up
+            to the end of that alpha (a relaxed refit's epochs are not in it).
         """
         if self.module_states is None:
             raise ValueError(
@@ -107,7 +113,9 @@ class SparseMLPPath:
         states = self.relaxed_states if relaxed else self.module_states
         estimator = copy.deepcopy(self.estimator)
         estimator.net_.module_.load_state_dict(states[index])
-        estimator.set_params(alpha=float(self.alphas[index]), warm_start=False)
+        estimator.set_params(alpha=float(self.alphas[index]))
+        if self.n_epochs is not None:
+            del estimator.net_.history[int(self.n_epochs[index]):]
         estimator._set_fitted_attributes()
         return estimator
 
@@ -231,7 +239,8 @@ def sparse_mlp_path(
         (see :func:`drop_one_alphas`): the smallest alpha at which dropping a feature starts
         to pay, as a lasso's critical alpha. Each alpha is ``path_multiplier`` times the
         previous one, or ``path_multiplier ** 3`` as long as no feature has left (those
-        alphas only shrink the weights). If an array: these alphas, sorted increasingly.
+        alphas only shrink the weights). If an array: these alphas, sorted increasingly
+        (duplicates dropped).
     path_multiplier : float, default=1.25
         Ratio of consecutive alphas of the default grid once features start to leave.
     max_iter_per_alpha : int, default=50
@@ -281,6 +290,7 @@ def sparse_mlp_path(
             )
     elif alphas < 1:
         raise ValueError(f"alphas must be a positive int or an array of alphas, got {alphas}.")
+    template_params = estimator.get_params(deep=False)
     estimator = clone(estimator).set_params(alpha=0.0, warm_start=False)
     scorer = None if X_valid is None else check_scoring(estimator, scoring=scoring)
     estimator.fit(X, y)
@@ -288,7 +298,7 @@ def sparse_mlp_path(
         alpha_start = default_alpha_start(drop_one_alphas(estimator, X, y))
         grid, n_alphas = None, int(alphas)
     else:
-        grid = np.sort(given)
+        grid = np.unique(given)
         alpha_start, n_alphas = float(grid[0]), len(grid)
     n_dense = int(feature_support(estimator.net_.module_.lin1.weight).sum())
 
@@ -296,7 +306,7 @@ def sparse_mlp_path(
                          ramp_epochs=0)
     n_features = estimator.n_features_in_
     record = {"alphas": [], "supports": [], "train_loss": [], "valid_scores": [],
-              "lin1_weights": [], "module_states": [], "relaxed_states": []}
+              "lin1_weights": [], "module_states": [], "relaxed_states": [], "n_epochs": []}
     relaxed = relaxed_support = relaxed_score = None
     progress = tqdm(total=n_alphas, desc="alpha path", disable=not verbose, leave=False)
     alpha, dropping = alpha_start, False
@@ -310,6 +320,7 @@ def sparse_mlp_path(
         record["alphas"].append(float(alpha))
         record["supports"].append(support)
         record["train_loss"].append(float(estimator.net_.history[-1, "train_loss"]))
+        record["n_epochs"].append(len(estimator.net_.history))
         if relax_epochs:
             # The relaxed refit is a function of the support alone: refit and score it only
             # where the support changes (a handful of times along the path).
@@ -335,6 +346,10 @@ def sparse_mlp_path(
             stride = 1 if dropping else _STRIDE_BEFORE_FIRST_DROP
             alpha *= path_multiplier**stride
     progress.close()
+    # the path's own training settings are not the model's: a clone of it, or of a model
+    # taken from the path, trains as the template says
+    estimator.set_params(**{name: template_params[name] for name in
+                            ("warm_start", "max_iter", "warmup_epochs", "ramp_epochs")})
 
     supports = np.array(record["supports"]).reshape(-1, n_features)
     path_alphas = np.array(record["alphas"])
@@ -352,6 +367,7 @@ def sparse_mlp_path(
         feature_last_norms=last_norms,
         alpha_start=alpha_start,
         estimator=estimator,
+        n_epochs=np.array(record["n_epochs"]),
     )
 
 

@@ -30,6 +30,16 @@ def test_cv_classifier_recovers_support(fitted_cv):
     assert (clf.net_.module_.lin1.weight[:, 2:] == 0).all()
 
 
+def test_best_estimator_clones_into_the_same_model(fitted_cv):
+    clf, X, y, X_test, y_test = fitted_cv
+    best = clf.best_estimator_
+    # the path trains with its own budget (max_iter_per_alpha, no warm-up); the model it
+    # hands over keeps the user's, as GridSearchCV's best_estimator_ does
+    for name in ("max_iter", "warmup_epochs", "ramp_epochs", "hidden_layer_sizes"):
+        assert best.get_params()[name] == clf.get_params()[name], name
+    assert best.alpha == clf.alpha_
+
+
 def test_cv_attributes(fitted_cv):
     clf, X, y, _, _ = fitted_cv
     n_alphas = len(clf.alphas_)
@@ -287,6 +297,18 @@ def test_bad_scoring_fails_before_the_path(monkeypatch):
     X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
     with pytest.raises(ValueError, match="not a valid scoring"):
         SparseMLPClassifierCV(scoring="bogus").fit(X, y)
+    with pytest.raises(ValueError, match="scoring='neg_log_loss' needs predict_proba.*'r2'"):
+        SparseMLPRegressorCV(scoring="neg_log_loss").fit(X, X[:, 0])
+    # folds that cannot train a classifier fail before the path, naming the fold
+    y_rare = np.zeros(100, dtype=int)
+    y_rare[-1] = 1
+    with pytest.warns(UserWarning, match="least populated class"):
+        with pytest.raises(ValueError, match=r"fold 1 of cv=2 has no sample of class\(es\) \[1\]"):
+            SparseMLPClassifierCV(cv=2).fit(X, y_rare)
+    from sklearn.model_selection import GroupKFold
+
+    with pytest.raises(ValueError, match=r"splits by sample groups.*cv=list\(splitter.split"):
+        SparseMLPClassifierCV(cv=GroupKFold(2)).fit(X, y)
 
 
 def test_a_path_cut_short_by_alphas_warns():

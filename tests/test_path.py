@@ -74,9 +74,25 @@ def test_default_alpha_start_is_derived_from_the_data():
 def test_given_alphas_are_used_sorted():
     X, y, _, _ = make_seed_problem("circle", 0, n_train=200)
     path = sparse_mlp_path(SparseMLPClassifier(random_state=0, max_iter=80), X, y,
-                           alphas=[0.2, 0.01, 0.05], stop_when_empty=False)
-    np.testing.assert_allclose(path.alphas, [0.01, 0.05, 0.2])
+                           alphas=[0.2, 0.01, 0.05, 0.01], stop_when_empty=False)
+    np.testing.assert_allclose(path.alphas, [0.01, 0.05, 0.2])  # sorted, once each
     assert path.valid_scores is None
+
+
+def test_models_taken_from_the_path_have_the_template_parameters_and_history():
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=150)
+    template = SparseMLPClassifier(random_state=0, max_iter=70, warmup_epochs=20,
+                                   ramp_epochs=10)
+    path = sparse_mlp_path(template, X, y, alphas=[0.01, 0.05, 0.2], max_iter_per_alpha=4,
+                           stop_when_empty=False)
+    expected = dict(template.get_params(), alpha=0.05)
+    taken = path.estimator_at(1)
+    assert taken.get_params() == expected  # not the path's max_iter=4, warm-up 0
+    assert path.estimator.get_params() == dict(expected, alpha=0.2)
+    # the history ends with the alpha taken
+    assert taken.n_iter_ == path.n_epochs[1] == len(taken.loss_curve_)
+    assert path.n_epochs[0] < path.n_epochs[1] < path.n_epochs[2] == path.estimator.n_iter_
+    assert path.n_epochs[2] - path.n_epochs[1] <= 4
 
 
 def test_relaxed_refits_keep_the_support_and_undo_the_shrinkage():
