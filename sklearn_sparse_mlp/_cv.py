@@ -490,15 +490,18 @@ class _SparseMLPCVMixin:
                 "estimator's groups parameter groups features): pass the splits instead, "
                 "cv=list(splitter.split(X, y, groups=sample_groups))."
             ) from exc
+        if not folds:
+            raise ValueError(f"cv={self.cv!r} yields no split (an exhausted generator?).")
         if is_classifier(self):
-            classes = np.unique(y)
+            # a fold may miss a rare class (its model just never predicts it), but it cannot
+            # train a classifier on one class
             for i, (train, _) in enumerate(folds):
-                missing = np.setdiff1d(classes, y[train])
-                if missing.size:
+                present = np.unique(y[train])
+                if len(present) < 2:
                     raise ValueError(
-                        f"The training part of fold {i} of cv={self.cv!r} has no sample of "
-                        f"class(es) {missing[:5].tolist()}{' ...' if missing.size > 5 else ''}: "
-                        "use fewer folds, or a stratified or shuffled splitter."
+                        f"The training part of fold {i} of cv={self.cv!r} holds only class "
+                        f"{present.tolist()}: use a stratified or shuffled splitter, or fewer "
+                        "folds."
                     )
         return folds
 
@@ -657,7 +660,8 @@ class SparseMLPRegressorCV(_SparseMLPCVMixin, SparseMLPRegressor):
         Number of alphas of the data-derived grid, or the alphas themselves, as in
         :class:`SparseMLPClassifierCV`.
     cv : int, cross-validation generator or iterable, default=5
-        Folds.
+        Folds, as in :class:`SparseMLPClassifierCV` (a group splitter needs its splits
+        passed).
     scoring : str or callable, default=None
         Scorer of the folds; None is r2.
     selection : {"one_standard_error", "best"}, default="one_standard_error"

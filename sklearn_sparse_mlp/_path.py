@@ -418,8 +418,10 @@ def relaxed_refit(estimator, X, y, epochs, support=None):
     net = relaxed.net_
     # the refit continues this network, whatever the estimator's parameters say now
     kept = {name: getattr(relaxed, name)
-            for name in ("alpha", "max_iter", "warm_start", "weight_decay", *fitted_structure(net))}
-    relaxed.set_params(**fitted_structure(net))
+            for name in ("alpha", "max_iter", "warm_start", "weight_decay", "warmup_epochs",
+                         "ramp_epochs", *fitted_structure(net))}
+    # no penalty, so no schedule: convergence may be declared from the first epoch
+    relaxed.set_params(warmup_epochs=0, ramp_epochs=0, **fitted_structure(net))
     support = relaxed.get_support() if support is None else _support_mask(
         support, relaxed.n_features_in_)
     mask = FixedSupport(support).initialize()

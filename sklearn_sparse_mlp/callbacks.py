@@ -68,9 +68,12 @@ class ProximalL1(_CallbackWithNetReferences):
         Name of the submodule of ``net.module_`` whose ``weight`` is penalised (dotted names
         such as ``"encoder.0"`` work).
     warmup_epochs : int, default=0
-        Epochs trained without the prox first (dense warm-up).
+        Epochs trained without the prox first (dense warm-up), counted from the net's first
+        epoch.
     ramp_epochs : int, default=0
         Epochs over which the penalty is ramped linearly from 0 to ``alpha`` after the warm-up.
+        When training continues (warm start, ``partial_fit``), the strength in force never
+        drops below that of the net's last epoch.
 
     Attributes
     ----------
@@ -229,6 +232,14 @@ class ProximalL1(_CallbackWithNetReferences):
             factor = (epoch - self.warmup_epochs) / self.ramp_epochs
         else:
             factor = 1.0
+        if factor < 1.0 and self.penalty_.alpha > 0 and epoch >= 2:
+            # Continuing a net (warm start, partial_fit, a model taken from a path) never
+            # lowers the penalty below the strength of its last epoch: a net trained at full
+            # strength for fewer epochs than the schedule would otherwise ramp again from a
+            # fraction of alpha, and let dropped features back in.
+            previous = net.history[-2].get("alpha")
+            if previous is not None:
+                factor = min(1.0, max(factor, previous / self.penalty_.alpha))
         self.current_alpha_ = self.penalty_.alpha * factor
 
     def _after_step(self, optimizer, args, kwargs):

@@ -303,8 +303,16 @@ def test_bad_scoring_fails_before_the_path(monkeypatch):
     y_rare = np.zeros(100, dtype=int)
     y_rare[-1] = 1
     with pytest.warns(UserWarning, match="least populated class"):
-        with pytest.raises(ValueError, match=r"fold 1 of cv=2 has no sample of class\(es\) \[1\]"):
+        with pytest.raises(ValueError, match=r"fold 1 of cv=2 holds only class \[0\]"):
             SparseMLPClassifierCV(cv=2).fit(X, y_rare)
+    # a rare third class missing from a fold's training part is no error (that fold's model
+    # just never predicts it)
+    y_three = y.copy()
+    y_three[-1] = 2
+    with pytest.warns(UserWarning, match="least populated class"):
+        assert len(SparseMLPClassifierCV(cv=2)._folds(X, y_three)) == 2
+    with pytest.raises(ValueError, match="yields no split"):
+        SparseMLPClassifierCV(cv=[]).fit(X, y)
     from sklearn.model_selection import GroupKFold
 
     with pytest.raises(ValueError, match=r"splits by sample groups.*cv=list\(splitter.split"):

@@ -274,3 +274,21 @@ def test_path_with_a_short_dense_fit_applies_each_alpha_in_full():
     history = path.estimator.net_.history
     applied = [row["alpha"] for row in history[5:]]
     assert applied[0] == 1.0 and set(applied) <= {1.0, 2.0}
+
+
+def test_continuing_a_model_from_the_path_keeps_its_alpha_and_the_relaxed_refit_may_stop():
+    # the dense fit (max_iter=20) ends before its schedule (warm-up 30 + ramp 30) would
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=150)
+    template = SparseMLPClassifier(random_state=0, max_iter=20, warmup_epochs=30,
+                                   ramp_epochs=30, n_iter_no_change=2, tol=10.0)
+    path = sparse_mlp_path(template, X, y, alphas=[0.05, 0.1, 0.3], max_iter_per_alpha=5,
+                           stop_when_empty=False)
+    model = path.estimator_at(2)
+    assert model.n_iter_ < 60
+    model.set_params(warm_start=True, max_iter=3).fit(X, y)
+    assert model.net_.history[-3:, "alpha"] == pytest.approx([0.3] * 3)  # not a new ramp
+    # the relaxed refit has no penalty, hence no schedule: with tol=10 it stops at once
+    before = path.estimator_at(2)
+    relaxed = relaxed_refit(before, X, y, epochs=40)
+    assert relaxed.n_iter_ - before.n_iter_ <= 3
+    assert (relaxed.warmup_epochs, relaxed.ramp_epochs) == (30, 30)
