@@ -1,0 +1,61 @@
+"""The code shown on the README and the docs' front page runs and does what its comments say."""
+
+import re
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _readme_blocks():
+    return re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+
+
+def _index_blocks():
+    text = (ROOT / "docs" / "index.rst").read_text()
+    blocks = re.findall(r"\.\. code-block:: python\n\n((?:   .*\n|\n)+)", text)
+    return [textwrap.dedent(block).strip() + "\n" for block in blocks]
+
+
+class MyModule(torch.nn.Module):
+    """The module the skorch snippets leave to the reader: lin1 first, logits out."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin1 = torch.nn.Linear(10, 64)
+        self.lin2 = torch.nn.Linear(64, 2)
+
+    def forward(self, X):
+        return self.lin2(torch.relu(self.lin1(X)))
+
+
+def test_front_page_shows_the_readme_code():
+    readme = [block.strip() + "\n" for block in _readme_blocks()]
+    index = _index_blocks()
+    assert index and all(block in readme for block in index)
+
+
+def test_readme_snippets_run_and_do_what_their_comments_say():
+    quickstart, cross_validated, skorch_net = _readme_blocks()
+    namespace = {}
+    exec(quickstart, namespace)
+    clf = namespace["clf"]
+    np.testing.assert_array_equal(clf.get_support(indices=True), [0, 1])
+    assert clf.net_.module_.lin1.weight[:, 2:].abs().max().item() == 0.0
+
+    exec(cross_validated, namespace)
+    clf = namespace["clf"]
+    np.testing.assert_array_equal(clf.get_support(indices=True), [0, 1])
+    assert clf.alpha_ == pytest.approx(0.21, abs=0.01)
+
+    namespace["MyModule"] = MyModule
+    exec(skorch_net, namespace)
+    X, y = namespace["X"].astype(np.float32), namespace["y"].astype(np.int64)
+    net = namespace["net"].set_params(verbose=0).fit(X, y)
+    kept = (net.module_.lin1.weight != 0).any(dim=0).numpy()
+    np.testing.assert_array_equal(np.flatnonzero(kept), [0, 1])
+    assert (net.predict(X) == y).mean() > 0.95
