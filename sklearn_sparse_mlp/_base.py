@@ -108,6 +108,16 @@ class _SupportConvergence(Callback):
             net.module_.load_state_dict(self.best_state_)
 
 
+def _check_float32_range(values, name, fix):
+    """ValueError if casting finite data to float32 (as training does) overflowed to inf."""
+    # max/min: no temporary the size of the data; the input was checked finite before
+    if values.size and not (np.isfinite(values.max()) and np.isfinite(values.min())):
+        raise ValueError(
+            f"{name} has values beyond the float32 range (about 3.4e38) in which the network "
+            f"trains; {fix}."
+        )
+
+
 def fitted_structure(net):
     """The estimator parameters that shaped the skorch ``net`` (a warm start cannot change)."""
     return {
@@ -235,22 +245,31 @@ class _BaseSparseMLP(BaseEstimator):
                 "one group label per feature (or groups=None)."
             )
         try:
-            torch.device(self.device)
+            kind = torch.device(self.device).type
         except RuntimeError:
             raise ValueError(
                 f"device={self.device!r} is not a torch device; use 'cpu', 'cuda' or 'cuda:N'."
             ) from None
-        if self.device.startswith("cuda") and not torch.cuda.is_available():
+        if kind == "cuda" and not torch.cuda.is_available():
             raise ValueError(
                 f"device={self.device!r} but torch sees no CUDA device; use device='cpu'."
+            )
+        if kind not in ("cpu", "cuda"):
+            # predictions run in float64, which e.g. MPS lacks; only cpu and cuda are tested
+            raise ValueError(
+                f"device={self.device!r}: the estimators train on 'cpu' or 'cuda[:N]' only; "
+                "use device='cpu'."
             )
         return tuple(int(h) for h in hidden)
 
     def _to_tensor(self, X):
         """Training copy of X: float32 torch tensor, or float32 CSR for sparse input."""
         if sp.issparse(X):
-            return X.tocsr().astype(np.float32, copy=False)
+            X = X.tocsr().astype(np.float32, copy=False)
+            _check_float32_range(X.data, "X", "scale the features (e.g. MaxAbsScaler)")
+            return X
         X = np.asarray(X, dtype=np.float32)
+        _check_float32_range(X, "X", "scale the features (e.g. StandardScaler)")
         if not X.flags.writeable or not X.flags.c_contiguous:
             X = np.ascontiguousarray(X).copy()
         return torch.from_numpy(X)

@@ -78,7 +78,7 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
         1 prints skorch's table of losses, selected features and time per epoch; with 0
         the net has no ``PrintLog`` callback at all (it formats the table even when silent).
     device : str, default="cpu"
-        torch device to train and predict on, e.g. "cuda".
+        torch device to train and predict on: "cpu", "cuda" or "cuda:N".
     n_jobs : int, default=None
         Number of torch threads during fit and predict. None means 1 (the fastest for the
         small layers trained here, and safe inside parallel grid searches), -1 all cores.

@@ -76,15 +76,16 @@ class BatchSlicer:
 
     def __iter__(self):
         n = len(self.dataset)
+        # skorch's own Dataset (net_.predict(X) builds one) holds numpy X and, to predict, no y
         X, y = self.dataset.X, self.dataset.y
-        sparse = sp.issparse(X)
+        by_numpy_index = not torch.is_tensor(X)
         if self.shuffle:
             order = torch.randperm(n)
             for start in range(0, n, self.batch_size):
                 index = order[start : start + self.batch_size]
-                rows = X[index.numpy()] if sparse else X[index]
-                yield rows_to_tensor(rows), y[index]
+                rows = X[index.numpy()] if by_numpy_index else X[index]
+                yield rows_to_tensor(rows), None if y is None else y[index]
         else:
             for start in range(0, n, self.batch_size):
                 stop = start + self.batch_size
-                yield rows_to_tensor(X[start:stop]), y[start:stop]
+                yield rows_to_tensor(X[start:stop]), None if y is None else y[start:stop]

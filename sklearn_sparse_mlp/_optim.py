@@ -19,9 +19,10 @@ def check_optimizer(optimizer, param_group):
             f"The proximal step cannot follow the optimizer {type(optimizer).__name__}: its "
             f"per-coordinate step size is unknown. Use one of {names}."
         )
-    if isinstance(optimizer, (torch.optim.Adam, torch.optim.Adagrad)) and not isinstance(
-        optimizer, torch.optim.AdamW
-    ):
+    decoupled = isinstance(optimizer, torch.optim.AdamW) or param_group.get(
+        "decoupled_weight_decay", False
+    )  # Adam(decoupled_weight_decay=True) is AdamW
+    if isinstance(optimizer, (torch.optim.Adam, torch.optim.Adagrad)) and not decoupled:
         if param_group.get("weight_decay", 0):
             raise ValueError(
                 f"weight_decay={param_group['weight_decay']} on the penalised layer passes "

@@ -6,7 +6,10 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils.validation import validate_data
 from skorch import NeuralNetRegressor
 
-from ._base import ACCEPT_SPARSE, _BaseSparseMLP
+from ._base import ACCEPT_SPARSE, _BaseSparseMLP, _check_float32_range
+
+_SCALE_THE_TARGET = ("scale the target (e.g. TransformedTargetRegressor(..., "
+                     "transformer=StandardScaler()))")
 
 
 class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
@@ -63,7 +66,7 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
     verbose : int, default=0
         1 prints skorch's per-epoch table; with 0 the net has no ``PrintLog`` callback.
     device : str, default="cpu"
-        torch device.
+        torch device: "cpu", "cuda" or "cuda:N".
     n_jobs : int, default=None
         torch threads during fit and predict; None means 1, -1 all cores.
     weight_decay : float, default=1e-2
@@ -126,6 +129,7 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
             y_numeric=True, accept_sparse=ACCEPT_SPARSE,
         )
         y2d = np.asarray(y, dtype=np.float32).reshape(len(y), -1)
+        _check_float32_range(y2d, "y", _SCALE_THE_TARGET)
         if not reset and y2d.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"warm_start=True but y has {y2d.shape[1]} outputs, the previous fit had "
@@ -161,6 +165,7 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
             y_numeric=True, accept_sparse=ACCEPT_SPARSE,
         )
         y2d = np.asarray(y, dtype=np.float32).reshape(len(y), -1)
+        _check_float32_range(y2d, "y", _SCALE_THE_TARGET)
         if first:
             self.n_outputs_ = y2d.shape[1]
             self._y_is_1d = y.ndim == 1

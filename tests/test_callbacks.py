@@ -288,6 +288,10 @@ def test_unsupported_optimizer_and_weight_decay_raise_clear_errors():
                               callbacks=[ProximalL1()], **kwargs)
     with pytest.raises(ValueError, match="weight_decay"):
         net.fit(X, y)
+    # decoupled decay does not go through the preconditioner: Adam then is AdamW
+    NeuralNetClassifier(Network, optimizer=torch.optim.Adam, optimizer__weight_decay=0.1,
+                        optimizer__decoupled_weight_decay=True, callbacks=[ProximalL1()],
+                        **kwargs).fit(X, y)
     net = NeuralNetClassifier(Network, optimizer=torch.optim.Adam,
                               callbacks=[ProximalL1(layer="encoder")], **kwargs)
     with pytest.raises(ValueError, match="no such submodule"):

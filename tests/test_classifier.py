@@ -358,6 +358,14 @@ def test_other_errors():
         SparseMLPClassifier(groups=[0, 0, None] + [1] * 7).fit(X, y)
     with pytest.raises(ValueError, match="device='tpu' is not a torch device"):
         SparseMLPClassifier(device="tpu").fit(X, y)
+    for device in ("mps", "meta"):
+        with pytest.raises(ValueError, match=f"device='{device}'.*'cpu' or 'cuda"):
+            SparseMLPClassifier(device=device).fit(X, y)
+    # finite in float64, inf in the float32 the network trains in
+    X_huge = X.copy()
+    X_huge[0, 0] = 1e39
+    with pytest.raises(ValueError, match="X has values beyond the float32 range"):
+        SparseMLPClassifier().fit(X_huge, y)
     # 6 samples, 2 classes: 5 train / 1 validation cannot hold both classes on each side
     with pytest.raises(ValueError, match="stratified split needs at least one sample"):
         SparseMLPClassifier(early_stopping=True).fit(X[:6], [0, 1] * 3)
@@ -392,3 +400,14 @@ def test_max_iter_too_small_warns():
     X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
     with pytest.warns(ConvergenceWarning, match="increase max_iter"):
         SparseMLPClassifier(max_iter=5).fit(X, y)
+
+
+def test_the_fitted_skorch_net_predicts_on_its_own():
+    import scipy.sparse as sp
+
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    clf = SparseMLPClassifier(max_iter=5, random_state=0).fit(X, y)
+    X32 = X.astype(np.float32)
+    np.testing.assert_allclose(clf.net_.predict_proba(X32), clf.predict_proba(X), atol=1e-6)
+    np.testing.assert_allclose(clf.net_.predict_proba(sp.csr_matrix(X32)),
+                               clf.predict_proba(X), atol=1e-6)

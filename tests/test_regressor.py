@@ -69,3 +69,12 @@ def test_a_refused_warm_start_leaves_the_fitted_model_as_it_was():
         reg.set_params(warm_start=True, activation="tanh").fit(X, y.ravel())
     np.testing.assert_array_equal(reg.predict(X[:2]), before)
     assert before.shape == (2, 1)
+
+
+def test_a_target_beyond_float32_is_refused_with_the_fix():
+    rng = np.random.RandomState(0)
+    X = rng.randn(50, 3)
+    with pytest.raises(ValueError, match="y has values beyond the float32 range.*scale the"):
+        SparseMLPRegressor().fit(X, X[:, 0] * 1e39)
+    with pytest.raises(ValueError, match="y has values beyond the float32 range"):
+        SparseMLPRegressor().partial_fit(X, X[:, 0] * 1e39)
