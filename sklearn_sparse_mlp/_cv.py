@@ -464,7 +464,8 @@ class _SparseMLPCVMixin:
 
     def _check_scoring(self, base):
         scorer = check_scoring(base, scoring=self.scoring)
-        # a classification scorer on a regressor would fail only after the full-data path
+        # a classification scorer on a regressor would fail only after the full-data path;
+        # sklearn's scorers name their method in a private attribute (callables: predict)
         methods = getattr(scorer, "_response_method", "predict")
         methods = (methods,) if isinstance(methods, str) else tuple(methods)
         if not any(hasattr(base, method) for method in methods):

@@ -433,7 +433,7 @@ def relaxed_refit(estimator, X, y, epochs, support=None):
     try:
         _fit_quietly(relaxed, X, y)
     finally:
-        # by name: with verbose, the warm start may have appended a print_log after it
+        # by identity, not position: the warm start may have appended a print_log after it
         net.callbacks_ = [(name, cb) for name, cb in net.callbacks_ if cb is not mask]
         for group, decay in zip(net.optimizer_.param_groups, decays, strict=True):
             group["weight_decay"] = decay
