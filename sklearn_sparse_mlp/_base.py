@@ -391,12 +391,12 @@ class _BaseSparseMLP(BaseEstimator):
 
     def _update_warm_net(self, net, batch_size, early_stopping):
         """Carry the current training parameters into the fitted net before it trains on."""
+        # ProximalL1 checks these and rebuilds its penalty from them at train begin.
         proximal = dict(net.callbacks_)["proximal"]
         proximal.alpha, proximal.l1_ratio = self.alpha, self.l1_ratio
         proximal.groups = self.groups
         # The schedule counts epochs from the net's first: after a long fit it is over.
         proximal.warmup_epochs, proximal.ramp_epochs = self.warmup_epochs, self.ramp_epochs
-        proximal.initialize()
         convergence = dict(net.callbacks_)["convergence"]
         convergence.tol, convergence.n_iter_no_change = self.tol, self.n_iter_no_change
         convergence.early_stopping = early_stopping

@@ -417,11 +417,12 @@ def relaxed_refit(estimator, X, y, epochs, support=None):
     relaxed = copy.deepcopy(estimator, _history_memo(estimator))
     net = relaxed.net_
     # the refit continues this network, whatever the estimator's parameters say now
+    structure = fitted_structure(net)
     kept = {name: getattr(relaxed, name)
             for name in ("alpha", "max_iter", "warm_start", "weight_decay", "warmup_epochs",
-                         "ramp_epochs", *fitted_structure(net))}
+                         "ramp_epochs", *structure)}
     # no penalty, so no schedule: convergence may be declared from the first epoch
-    relaxed.set_params(warmup_epochs=0, ramp_epochs=0, **fitted_structure(net))
+    relaxed.set_params(warmup_epochs=0, ramp_epochs=0, **structure)
     support = relaxed.get_support() if support is None else _support_mask(
         support, relaxed.n_features_in_)
     mask = FixedSupport(support).initialize()

@@ -8,8 +8,13 @@ from skorch import NeuralNetRegressor
 
 from ._base import ACCEPT_SPARSE, _BaseSparseMLP, _check_float32_range
 
-_SCALE_THE_TARGET = ("scale the target (e.g. TransformedTargetRegressor(..., "
-                     "transformer=StandardScaler()))")
+
+def _float32_targets(y):
+    """y as the network trains on it: float32 of shape (n_samples, n_outputs)."""
+    y2d = np.asarray(y, dtype=np.float32).reshape(len(y), -1)
+    _check_float32_range(y2d, "y", "scale the target (e.g. TransformedTargetRegressor(..., "
+                         "transformer=StandardScaler()))")
+    return y2d
 
 
 class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
@@ -128,8 +133,7 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
             self, X, y, reset=reset, dtype=[np.float64, np.float32], multi_output=True,
             y_numeric=True, accept_sparse=ACCEPT_SPARSE,
         )
-        y2d = np.asarray(y, dtype=np.float32).reshape(len(y), -1)
-        _check_float32_range(y2d, "y", _SCALE_THE_TARGET)
+        y2d = _float32_targets(y)
         if not reset and y2d.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"warm_start=True but y has {y2d.shape[1]} outputs, the previous fit had "
@@ -164,8 +168,7 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
             self, X, y, reset=first, dtype=[np.float64, np.float32], multi_output=True,
             y_numeric=True, accept_sparse=ACCEPT_SPARSE,
         )
-        y2d = np.asarray(y, dtype=np.float32).reshape(len(y), -1)
-        _check_float32_range(y2d, "y", _SCALE_THE_TARGET)
+        y2d = _float32_targets(y)
         if first:
             self.n_outputs_ = y2d.shape[1]
             self._y_is_1d = y.ndim == 1

@@ -140,13 +140,10 @@ class ProximalL1(_CallbackWithNetReferences):
             value = getattr(self, name)
             if not (isinstance(value, Integral) and value >= 0):
                 raise ValueError(f"{name} must be an int >= 0, got {value!r}.")
-        self._build_penalty()
-        return self
-
-    def _build_penalty(self):
         # numpy scalars (a GridSearchCV grid of np.float32) become floats before meeting tensors
         self.penalty_ = make_penalty(float(self.alpha), float(self.l1_ratio), self.groups)
         self.current_alpha_ = 0.0 if self.warmup_epochs or self.ramp_epochs else self.penalty_.alpha
+        return self
 
     def _weight(self, net):
         try:
