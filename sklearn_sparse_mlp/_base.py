@@ -1,25 +1,37 @@
 """What the classifier and the regressor share: parameters, validation, the fit loop, support."""
 
-import copy
+import os
+import sys
 import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
 
+import joblib
 import numpy as np
 import scipy.sparse as sp
+import sklearn
+import skorch
 import torch
 from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch.callbacks import Callback, PrintLog
+from sklearn.utils.sparsefuncs import min_max_axis
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from skorch.callbacks import PrintLog
 from skorch.helper import predefined_split
 
-from ._data import BatchSlicer, TensorPairDataset
+from ._data import BatchSlicer, TensorPairDataset, merge_duplicate_rows
 from ._module import ACTIVATIONS, SparseInputMLP, forward_float64
-from .callbacks import ProximalL1, StopOnNonFiniteLoss
+from ._net import per_sample, pointwise_criterion
+from .callbacks import (
+    FixedSupport,
+    LayerScaleDecay,
+    ProximalL1,
+    StopOnNonFiniteLoss,
+    SupportConvergence,
+)
 from .penalties import feature_support
 
 # SelectFromModel's default threshold for L1-penalised estimators; the importance of a selected
@@ -43,69 +55,64 @@ def torch_threads(n_threads):
         torch.set_num_threads(previous)
 
 
-class _SupportConvergence(Callback):
-    """Stop training once the penalty is at full strength and the fit has converged.
+# Where a warning should not point: the first frame outside these is the user's code.
+_LIBRARY_DIRS = tuple(
+    os.path.dirname(module.__file__) + os.sep for module in (sys.modules[__package__], sklearn,
+                                                             skorch, joblib)
+)
 
-    Converged means: for ``n_iter_no_change`` consecutive epochs at full penalty the monitored
-    loss (the training objective, or the validation loss with early stopping) did not improve
-    by more than ``tol``, and the set of selected features did not change. With early stopping
-    the weights of the best validation epoch at full penalty are restored at the end.
 
-    skorch's ``EarlyStopping`` cannot wait for the end of a penalty schedule nor watch the
-    support, hence this callback.
+def warn_user(message, category=UserWarning):
+    """``warnings.warn`` pointing at the user's line, past this package, sklearn and skorch.
+
+    ``stacklevel`` alone cannot: ``_fit_context``, ``Pipeline`` or ``cross_validate`` may
+    stand between the user and the estimator (Python 3.12's ``skip_file_prefixes`` does the
+    same walk).
+    """
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY_DIRS):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
+class DataAdviceWarning(UserWarning):
+    """Advice about the training data or the parameters (feature scales, no-op parameters).
+
+    The CV estimators warn once for the whole data; their inner fits do not repeat it.
     """
 
-    def __init__(self, start_epoch, tol, n_iter_no_change, early_stopping):
-        self.start_epoch = start_epoch
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
 
-    def initialize(self):
-        self._reset()
-        return self
+def column_min_max(X):
+    """Per-column minimum and maximum of a dense or sparse (implicit zeros included) X."""
+    if sp.issparse(X):
+        low, high = min_max_axis(X, axis=0)
+        return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
+    return X.min(axis=0).astype(np.float64), X.max(axis=0).astype(np.float64)
 
-    def _reset(self):
-        self.best_loss_ = np.inf
-        self.n_bad_epochs_ = 0
-        self.best_state_ = None
-        self.converged_ = False
-        self._last_support = None
-        self._support_stable = 0
 
-    def on_train_begin(self, net, **kwargs):
-        # Each fit call (also a warm-started one at a new alpha) converges on its own.
-        self._reset()
+def feature_scale_problems(low, high):
+    """What makes columns of these ranges unfit for one penalty; an empty list if nothing.
 
-    def on_epoch_end(self, net, **kwargs):
-        history = net.history
-        epoch = len(history)
-        support = history[-1, "n_features_selected"]
-        self._support_stable = self._support_stable + 1 if support == self._last_support else 0
-        self._last_support = support
-        if epoch <= self.start_epoch:
-            return
-        if self.early_stopping:
-            loss = history[-1, "valid_loss"]
-        else:
-            loss = history[-1, "train_loss"] + history[-1, "penalty"]
-        if loss < self.best_loss_ - self.tol:
-            self.n_bad_epochs_ = 0
-        else:
-            self.n_bad_epochs_ += 1
-        if loss < self.best_loss_:
-            self.best_loss_ = loss
-            if self.early_stopping:
-                self.best_state_ = copy.deepcopy(net.module_.state_dict())
-        if self.n_bad_epochs_ >= self.n_iter_no_change and (
-            self._support_stable >= self.n_iter_no_change
-        ):
-            self.converged_ = True
-            raise KeyboardInterrupt
-
-    def on_train_end(self, net, **kwargs):
-        if self.early_stopping and self.best_state_ is not None:
-            net.module_.load_state_dict(self.best_state_)
+    Considered over the columns that vary: values beyond 1e3 in absolute value, ranges
+    (max - min) that differ by more than a factor 100, or a centre further from 0 than 10
+    times the column's range.
+    """
+    varying = high > low
+    if not varying.any():
+        return []
+    low, high = low[varying], high[varying]
+    ranges = high - low
+    problems = []
+    magnitude = float(np.maximum(np.abs(low), np.abs(high)).max())
+    if magnitude > 1e3:
+        problems.append(f"values up to {magnitude:.3g} in absolute value")
+    spread = float(ranges.max() / ranges.min())
+    if spread > 1e2:
+        problems.append(f"column ranges that differ by a factor of {spread:.3g}")
+    off_centre = float((np.abs(high + low) / 2 / ranges).max())
+    if off_centre > 10:
+        problems.append(f"a column centred {off_centre:.3g} times its range away from 0")
+    return problems
 
 
 def _check_float32_range(values, name, fix):
@@ -244,6 +251,13 @@ class _BaseSparseMLP(BaseEstimator):
                 f"groups has {len(self.groups)} labels but X has {n_features} features: give "
                 "one group label per feature (or groups=None)."
             )
+        if self.groups is not None and self.l1_ratio == 1:
+            warn_user(
+                f"{type(self).__name__}: groups has no effect with l1_ratio=1, the element-wise "
+                "lasso, which penalises single weights; use l1_ratio < 1 (the group or the "
+                "sparse-group lasso) for groups to count, or groups=None.",
+                DataAdviceWarning,
+            )
         try:
             kind = torch.device(self.device).type
         except RuntimeError:
@@ -262,8 +276,23 @@ class _BaseSparseMLP(BaseEstimator):
             )
         return tuple(int(h) for h in hidden)
 
-    def _to_tensor(self, X):
-        """Training copy of X: float32 torch tensor, or float32 CSR for sparse input."""
+    def _check_feature_scales(self, low, high, sparse):
+        """Warn when the columns' ranges make one penalty unfair (see the user guide)."""
+        problems = feature_scale_problems(low, high)
+        if problems:
+            scaler = "MaxAbsScaler (sparse input)" if sparse else "StandardScaler"
+            warn_user(
+                f"{type(self).__name__}: X has {' and '.join(problems)}. The penalty is not "
+                "scale-invariant: a column on a large scale needs small weights and costs the "
+                "penalty little, a column on a small scale costs it much, so the scales, not "
+                "the data, decide the selection (and large inputs slow training down). Scale "
+                f"the features first, e.g. make_pipeline({scaler.split()[0]}(), "
+                f"{type(self).__name__}(...)) with {scaler}.",
+                DataAdviceWarning,
+            )
+
+    def _float32_data(self, X):
+        """Training copy of X: float32 C-contiguous array, or float32 CSR for sparse input."""
         if sp.issparse(X):
             X = X.tocsr().astype(np.float32, copy=False)
             _check_float32_range(X.data, "X", "scale the features (e.g. MaxAbsScaler)")
@@ -272,9 +301,18 @@ class _BaseSparseMLP(BaseEstimator):
         _check_float32_range(X, "X", "scale the features (e.g. StandardScaler)")
         if not X.flags.writeable or not X.flags.c_contiguous:
             X = np.ascontiguousarray(X).copy()
-        return torch.from_numpy(X)
+        return X
 
-    def _callbacks(self):
+    def _dataset(self, X, y, sample_weight):
+        """The skorch dataset of float32 rows, targets and weights scaled to a mean of 1."""
+        X = X if sp.issparse(X) else torch.from_numpy(X)
+        weight = None
+        if sample_weight is not None and np.any(sample_weight != sample_weight[0]):
+            weight = torch.as_tensor(sample_weight * (len(sample_weight) / sample_weight.sum()),
+                                     dtype=torch.float32)
+        return TensorPairDataset(X, torch.as_tensor(y), weight)
+
+    def _callbacks(self, early_stopping, constant, fill_values):
         return [
             (
                 "proximal",
@@ -289,13 +327,16 @@ class _BaseSparseMLP(BaseEstimator):
             ),
             (
                 "convergence",
-                _SupportConvergence(
+                SupportConvergence(
                     start_epoch=self.warmup_epochs + self.ramp_epochs,
                     tol=self.tol,
                     n_iter_no_change=self.n_iter_no_change,
-                    early_stopping=self.early_stopping,
+                    early_stopping=early_stopping,
                 ),
             ),
+            # a constant column only shifts lin1's bias: it is held out, its share in the bias
+            ("constant_features", FixedSupport(~constant, fill_values=fill_values)),
+            ("layer_scale_decay", LayerScaleDecay(self.weight_decay)),
             (
                 "finite_loss",
                 StopOnNonFiniteLoss(advice=self._divergence_advice()),
@@ -336,43 +377,100 @@ class _BaseSparseMLP(BaseEstimator):
             np.arange(n_samples), test_size=n_valid, random_state=rng, stratify=y_for_stratify
         )
 
-    def _fit(self, X, y, y_for_stratify, n_outputs):
+    def _check_sample_weight(self, sample_weight, X):
+        """float64 weights of shape (n_samples,), >= 0, not all 0; None stays None."""
+        if sample_weight is None:
+            return None
+        # sklearn's own check refuses negative weights and weights that are all zero
+        return _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                    ensure_non_negative=True)
+
+    def _fit(self, X, y, sample_weight, n_outputs, y_for_stratify=None, incremental=False):
+        """Train on validated data: a new network, or the fitted one continued.
+
+        ``incremental`` is ``partial_fit``: one epoch, no early stopping, no convergence
+        warning, and the columns constant in every chunk so far held out.
+        """
         hidden = self._check_params(X.shape[1])
+        continuing = hasattr(self, "net_") and (incremental or self.warm_start)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        reuse = self.warm_start and hasattr(self, "net_")
-        X_t = self._to_tensor(X)
-        y_t = torch.as_tensor(y)
-        with torch_threads(self._torch_threads()), torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            train_split = None
-            if self.early_stopping:
-                train, valid = self._split_validation(X.shape[0], y_for_stratify, rng)
-                train_split = predefined_split(TensorPairDataset(X_t[valid], y_t[valid]))
-                X_t, y_t = X_t[train], y_t[train]
-            dataset = TensorPairDataset(X_t, y_t)
-            batch_size = self._batch_size(len(dataset))
-            if reuse:
+        if incremental and continuing:  # a different but reproducible stream for each call
+            seed = (seed + len(self.net_.history)) % np.iinfo(np.int32).max
+        X = self._float32_data(X)
+        if sample_weight is not None and not np.all(sample_weight > 0):
+            kept = np.flatnonzero(sample_weight > 0)  # weight 0 is a sample removed
+            X, y, sample_weight = X[kept], y[kept], sample_weight[kept]
+            y_for_stratify = None if y_for_stratify is None else y_for_stratify[kept]
+        low, high = column_min_max(X)
+        self._check_feature_scales(low, high, sp.issparse(X))
+        if incremental and continuing:
+            low, high = np.minimum(low, self._seen_min), np.maximum(high, self._seen_max)
+        early_stopping = self.early_stopping and not incremental
+        train_split = None
+        if early_stopping:
+            train, valid = self._split_validation(X.shape[0], y_for_stratify, rng)
+            weight_valid = None if sample_weight is None else sample_weight[valid]
+            train_split = predefined_split(self._dataset(X[valid], y[valid], weight_valid))
+            X, y = X[train], y[train]
+            sample_weight = None if sample_weight is None else sample_weight[train]
+        batch_size = self._batch_size(X.shape[0])
+        if batch_size >= X.shape[0]:
+            # one batch: the same gradient from merged rows, and a fit that depends on
+            # neither the order of the rows nor on repeating a row instead of weighting it
+            X, y, sample_weight = merge_duplicate_rows(
+                X, y, np.ones(X.shape[0]) if sample_weight is None else sample_weight
+            )
+        dataset = self._dataset(X, y, sample_weight)
+        # One private generator draws the initial weights, then the shuffles: the fit never
+        # touches torch's global RNG, which threads running other fits share.
+        generator = torch.Generator().manual_seed(seed)
+        constant = low == high
+        with torch_threads(self._torch_threads()):
+            if continuing:
                 net = self.net_
-                self._check_warm_start_structure(net, hidden)
-                self._update_warm_net(net, batch_size, self.early_stopping)
-                net.train_split = train_split
-                net.partial_fit(dataset, None)
-            else:
-                net = self._make_net(
-                    self._net_kwargs(hidden, X.shape[1], n_outputs, batch_size, train_split)
+                self._check_warm_start_structure(
+                    net, hidden, caller="partial_fit" if incremental else "warm_start=True"
                 )
-                net.fit(dataset, None)
+                self._update_warm_net(net, batch_size, early_stopping, generator, constant,
+                                      low)
+                net.train_split = train_split
+                net.partial_fit(dataset, None, **({"epochs": 1} if incremental else {}))
+            else:
+                net = self._make_net(self._net_kwargs(
+                    hidden, X.shape[1], n_outputs, batch_size, train_split, generator,
+                    early_stopping, constant, low,
+                ))
+                if incremental:
+                    net.partial_fit(dataset, None, epochs=1)
+                else:
+                    net.fit(dataset, None)
         self.net_ = net
+        self._seen_min, self._seen_max = low, high
         self._set_fitted_attributes()
-        if not dict(net.callbacks_)["convergence"].converged_:
-            warnings.warn(
+        if not incremental:
+            self._warn_if_not_converged()
+        return self
+
+    def _warn_if_not_converged(self):
+        history = self.net_.history
+        reached = history[-1].get("alpha", self.alpha)
+        if self.alpha > 0 and reached < self.alpha:
+            warn_user(
+                f"{type(self).__name__}: the penalty never reached alpha={self.alpha}: after "
+                f"max_iter={self.max_iter} epochs it was at {reached:.3g}, still inside the "
+                f"schedule of warmup_epochs={self.warmup_epochs} dense epochs and "
+                f"ramp_epochs={self.ramp_epochs} epochs of rising penalty, so features were "
+                "not selected at alpha. Raise max_iter above warmup_epochs + ramp_epochs, or "
+                "shorten the schedule.",
+                ConvergenceWarning,
+            )
+        elif not dict(self.net_.callbacks_)["convergence"].converged_:
+            warn_user(
                 f"{type(self).__name__}: max_iter={self.max_iter} epochs reached before the "
                 "loss and the selected features converged; increase max_iter.",
                 ConvergenceWarning,
-                stacklevel=3,
             )
-        return self
 
     def _check_warm_start_structure(self, net, hidden, caller="warm_start=True"):
         """Raise a ValueError if continuing ``net`` would silently keep another network."""
@@ -389,20 +487,28 @@ class _BaseSparseMLP(BaseEstimator):
                 + " to train a new network."
             )
 
-    def _update_warm_net(self, net, batch_size, early_stopping):
+    def _update_warm_net(self, net, batch_size, early_stopping, generator=None,
+                         constant=None, fill_values=None):
         """Carry the current training parameters into the fitted net before it trains on."""
+        callbacks = dict(net.callbacks_)
         # ProximalL1 checks these and rebuilds its penalty from them at train begin.
-        proximal = dict(net.callbacks_)["proximal"]
+        proximal = callbacks["proximal"]
         proximal.alpha, proximal.l1_ratio = self.alpha, self.l1_ratio
         proximal.groups = self.groups
         # The schedule counts epochs from the net's first: after a long fit it is over.
         proximal.warmup_epochs, proximal.ramp_epochs = self.warmup_epochs, self.ramp_epochs
-        convergence = dict(net.callbacks_)["convergence"]
+        convergence = callbacks["convergence"]
         convergence.tol, convergence.n_iter_no_change = self.tol, self.n_iter_no_change
         convergence.early_stopping = early_stopping
         convergence.start_epoch = self.warmup_epochs + self.ramp_epochs
+        if constant is not None:
+            held = callbacks["constant_features"]
+            held.support, held.fill_values = ~constant, fill_values
+        callbacks["layer_scale_decay"].weight_decay = self.weight_decay
         net.set_params(max_epochs=self.max_iter, batch_size=batch_size,
                        lr=self.learning_rate_init)  # skorch sets lr in every param group
+        if generator is not None:
+            net.iterator_train__generator = generator
         lin1_weight = net.module_.lin1.weight
         for group in net.optimizer_.param_groups:
             if not any(p is lin1_weight for p in group["params"]):
@@ -424,43 +530,23 @@ class _BaseSparseMLP(BaseEstimator):
             net.callbacks__print_log = None
         net.verbose = self.verbose
 
-    def _partial_fit(self, X, y, n_outputs):
-        """One pass over (X, y), prox included, continuing the current network if any."""
-        hidden = self._check_params(X.shape[1])
-        first = not hasattr(self, "net_")
-        rng = check_random_state(self.random_state)
-        # a different but reproducible stream for each call
-        seed = int(rng.randint(np.iinfo(np.int32).max)) + (0 if first else len(self.net_.history))
-        dataset = TensorPairDataset(self._to_tensor(X), torch.as_tensor(y))
-        batch_size = self._batch_size(len(dataset))
-        with torch_threads(self._torch_threads()), torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed % np.iinfo(np.int32).max)
-            if first:
-                kwargs = self._net_kwargs(hidden, X.shape[1], n_outputs, batch_size, None)
-                self.net_ = self._make_net(kwargs).initialize()
-                # no held-out data in partial_fit (MLPClassifier ignores early_stopping too)
-                dict(self.net_.callbacks_)["convergence"].early_stopping = False
-            else:  # parameters set since the last call apply, as in sklearn's partial_fit
-                self._check_warm_start_structure(self.net_, hidden, caller="partial_fit")
-                self._update_warm_net(self.net_, batch_size, early_stopping=False)
-                self.net_.train_split = None  # a fit with early_stopping had set one
-            self.net_.partial_fit(dataset, None, epochs=1)
-        self._set_fitted_attributes()
-        return self
-
-    def _net_kwargs(self, hidden, n_features, n_outputs, batch_size, train_split):
+    def _net_kwargs(self, hidden, n_features, n_outputs, batch_size, train_split, generator,
+                    early_stopping, constant, fill_values):
         """Keyword arguments of the skorch net, shared by the classifier and the regressor."""
         optimizer_kwargs = {"optimizer__momentum": self.momentum} if self.solver == "sgd" else {}
         # lin1 is governed by the prox alone: any weight decay there would pass through the
         # adaptive preconditioner and bias the sparse solution.
         optimizer_kwargs["optimizer__weight_decay"] = self.weight_decay
-        optimizer_kwargs["optimizer__param_groups"] = [("lin1.weight", {"weight_decay": 0.0})]
+        # The later weights form one group: LayerScaleDecay sets its weight decay.
+        optimizer_kwargs["optimizer__param_groups"] = [("lin1.weight", {"weight_decay": 0.0}),
+                                                       ("*.weight", {})]
         return dict(
             module=SparseInputMLP,
             module__n_features=n_features,
             module__n_outputs=n_outputs,
             module__hidden_layer_sizes=hidden,
             module__activation=self.activation,
+            module__generator=generator,
             optimizer=_OPTIMIZERS[self.solver],
             lr=self.learning_rate_init,
             max_epochs=self.max_iter,
@@ -468,8 +554,9 @@ class _BaseSparseMLP(BaseEstimator):
             iterator_train=BatchSlicer,
             iterator_valid=BatchSlicer,
             iterator_train__shuffle=True,
+            iterator_train__generator=generator,
             train_split=train_split,
-            callbacks=self._callbacks(),
+            callbacks=self._callbacks(early_stopping, constant, fill_values),
             device=self.device,
             verbose=self.verbose,
             # skorch's PrintLog formats a table every epoch even when verbose=0: 6% of a
@@ -477,6 +564,10 @@ class _BaseSparseMLP(BaseEstimator):
             **({} if self.verbose else {"callbacks__print_log": None}),
             **optimizer_kwargs,
         )
+
+    def _pointwise_loss(self, output, y):
+        """Loss of each sample, shape (n_samples,): the net's criterion, not reduced."""
+        return per_sample(pointwise_criterion(self.net_.criterion_)(output, y))
 
     def _set_fitted_attributes(self):
         history = self.net_.history

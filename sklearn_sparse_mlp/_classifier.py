@@ -4,11 +4,21 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
-from skorch import NeuralNetClassifier
 
 from ._base import ACCEPT_SPARSE, _BaseSparseMLP
+from ._net import SampleWeightedNetClassifier
+
+
+def class_weighted(sample_weight, class_weight, y):
+    """``sample_weight`` (None: ones) times the weight of each sample's class, or None."""
+    if class_weight is None:
+        return sample_weight
+    weight = compute_sample_weight(class_weight, y)
+    return weight if sample_weight is None else weight * sample_weight
 
 
 class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
@@ -83,11 +93,19 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
         Number of torch threads during fit and predict. None means 1 (the fastest for the
         small layers trained here, and safe inside parallel grid searches), -1 all cores.
     weight_decay : float, default=1e-2
-        L2 penalty (torch's ``weight_decay``) on every parameter but ``lin1.weight``: the later
-        layers and all biases (never on ``lin1.weight``, which the prox alone governs). A ReLU
-        network can shrink ``lin1`` and grow the next layer without changing its function, so
-        a penalty on ``lin1`` alone would fade away during training and noise features would
-        creep back; this small L2 term pins the scale.
+        L2 penalty on every parameter but ``lin1.weight`` (which the prox alone governs): the
+        later layers and all biases. A ReLU network can shrink ``lin1`` and grow the layers
+        after it without changing its function, so a penalty on ``lin1`` alone would fade
+        away during training and noise features would creep back; this L2 term pins the
+        scale. With several hidden layers the term on the later weights is of the mean of
+        their squared norms to the power of their number (see
+        :class:`~sklearn_sparse_mlp.callbacks.LayerScaleDecay`), so that the scale is pinned
+        as firmly as with one hidden layer.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, as in
+        :class:`~sklearn.linear_model.LogisticRegression`: ``{label: weight}``, or
+        "balanced" for ``n_samples / (n_classes * np.bincount(y))``; multiplied with
+        ``sample_weight``. None: all classes weigh 1.
 
     Attributes
     ----------
@@ -151,8 +169,52 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
     True
     """
 
+    _parameter_constraints: dict = {
+        **_BaseSparseMLP._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        alpha=0.1,
+        *,
+        l1_ratio=0.0,
+        groups=None,
+        hidden_layer_sizes=(64,),
+        activation="relu",
+        solver="adam",
+        learning_rate_init=1e-2,
+        batch_size="auto",
+        max_iter=300,
+        tol=1e-4,
+        n_iter_no_change=10,
+        warmup_epochs=30,
+        ramp_epochs=30,
+        early_stopping=False,
+        validation_fraction=0.1,
+        momentum=0.9,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        device="cpu",
+        n_jobs=None,
+        weight_decay=1e-2,
+        class_weight=None,
+    ):
+        super().__init__(
+            alpha, l1_ratio=l1_ratio, groups=groups, hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation, solver=solver, learning_rate_init=learning_rate_init,
+            batch_size=batch_size, max_iter=max_iter, tol=tol,
+            n_iter_no_change=n_iter_no_change, warmup_epochs=warmup_epochs,
+            ramp_epochs=ramp_epochs, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, momentum=momentum,
+            warm_start=warm_start, random_state=random_state, verbose=verbose, device=device,
+            n_jobs=n_jobs, weight_decay=weight_decay,
+        )
+        self.class_weight = class_weight
+
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the network to X and y, selecting features on the way.
 
         Parameters
@@ -161,6 +223,11 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
             Training data.
         y : array-like of shape (n_samples,)
             Target class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the loss (>= 0): the loss is their weighted mean, as in
+            :class:`~sklearn.neural_network.MLPClassifier`; 0 removes a sample. Integer
+            weights train like repeated rows (in expectation; exactly, to the last bit,
+            for a fit on one batch). None: all 1.
 
         Returns
         -------
@@ -185,11 +252,24 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
                 f"{type(self).__name__} needs samples of at least 2 classes in the data, but "
                 f"the data contains only one class: {self.classes_[0]!r}."
             )
+        sample_weight = self._check_sample_weight(sample_weight, X)
+        sample_weight = class_weighted(sample_weight, self._class_weight(), y)
         y_encoded = encoder.transform(y).astype(np.int64)
-        return self._fit(X, y_encoded, y_encoded, n_outputs=len(self.classes_))
+        return self._fit(X, y_encoded, sample_weight, len(self.classes_), y_encoded)
+
+    def _class_weight(self):
+        """``class_weight`` with a dict's labels checked against ``classes_``."""
+        if isinstance(self.class_weight, dict):
+            unknown = [label for label in self.class_weight if label not in self.classes_]
+            if unknown:
+                raise ValueError(
+                    f"class_weight has labels {unknown!r} that are not classes of y "
+                    f"({self.classes_.tolist()!r}); give weights for labels of y."
+                )
+        return self.class_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one pass over the given data, prox step included.
 
         For data that does not fit in memory: call it on successive chunks. Each call counts
@@ -208,6 +288,8 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
         classes : array-like of shape (n_classes,), default=None
             Every class of the whole data. Required on the first call, as in
             :meth:`sklearn.neural_network.MLPClassifier.partial_fit`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample of the chunk in the loss, as in :meth:`fit`.
 
         Returns
         -------
@@ -240,14 +322,20 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
             raise ValueError(
                 f"y contains labels {unknown!r} that are not in classes {self.classes_!r}."
             )
+        if self.class_weight == "balanced":
+            # as SGDClassifier: one chunk's class counts are not the whole data's
+            raise ValueError(
+                "class_weight='balanced' cannot be computed from one chunk in partial_fit; "
+                "pass class_weight=dict(zip(classes, compute_class_weight('balanced', "
+                "classes=classes, y=y_all))) computed on all the labels instead."
+            )
+        sample_weight = self._check_sample_weight(sample_weight, X)
+        sample_weight = class_weighted(sample_weight, self._class_weight(), y)
         y_encoded = np.searchsorted(self.classes_, y).astype(np.int64)
-        return self._partial_fit(X, y_encoded, n_outputs=len(self.classes_))
+        return self._fit(X, y_encoded, sample_weight, len(self.classes_), incremental=True)
 
     def _make_net(self, net_kwargs):
-        return NeuralNetClassifier(criterion=torch.nn.CrossEntropyLoss, **net_kwargs)
-
-    def _pointwise_loss(self, output, y):
-        return torch.nn.functional.cross_entropy(output, y, reduction="none")
+        return SampleWeightedNetClassifier(criterion=torch.nn.CrossEntropyLoss, **net_kwargs)
 
     def predict_proba(self, X):
         """Probability estimates.

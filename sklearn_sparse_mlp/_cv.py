@@ -14,7 +14,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import _SELECT_FROM_MODEL_L1_THRESHOLD, ACCEPT_SPARSE, _BaseSparseMLP
+from ._base import (
+    _SELECT_FROM_MODEL_L1_THRESHOLD,
+    ACCEPT_SPARSE,
+    DataAdviceWarning,
+    _BaseSparseMLP,
+    column_min_max,
+    warn_user,
+)
 from ._classifier import SparseMLPClassifier
 from ._path import relaxed_refit, sparse_mlp_path
 from ._regressor import SparseMLPRegressor
@@ -25,11 +32,17 @@ _CV_PARAMS = (
 )
 
 
-def _fold_scores(estimator, X, y, train, test, grid, scoring, path_kwargs):
-    path = sparse_mlp_path(
-        estimator, X[train], y[train], alphas=grid, X_valid=X[test], y_valid=y[test],
-        scoring=scoring, **path_kwargs,
+def _fold_scores(estimator, X, y, train, test, grid, scoring, path_kwargs, sample_weight):
+    weights = {} if sample_weight is None else dict(
+        sample_weight=sample_weight[train], sample_weight_valid=sample_weight[test]
     )
+    with warnings.catch_warnings():
+        # the CV estimator gave its advice about the data once, for all the paths
+        warnings.simplefilter("ignore", DataAdviceWarning)
+        path = sparse_mlp_path(
+            estimator, X[train], y[train], alphas=grid, X_valid=X[test], y_valid=y[test],
+            scoring=scoring, **weights, **path_kwargs,
+        )
     scores = np.full(len(grid), path.valid_scores[-1])
     scores[: len(path.valid_scores)] = path.valid_scores  # past an empty model, it stays so
     n_features = np.zeros(len(grid), dtype=int)
@@ -113,7 +126,7 @@ def _dense_rows(X, start, stop, columns):
     return np.asarray(block.toarray() if sp.issparse(block) else block, dtype=np.float64)
 
 
-def absolute_correlations(X, columns, chunk_rows=4096):
+def absolute_correlations(X, columns, chunk_rows=4096, sample_weight=None):
     """Absolute Pearson correlations between some columns of X (0 for a constant column).
 
     Computed by chunks of rows, centred on the exact mean first: neither sparse input nor a
@@ -127,23 +140,31 @@ def absolute_correlations(X, columns, chunk_rows=4096):
         The columns to compare.
     chunk_rows : int, default=4096
         Rows converted to a dense float64 block at a time.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the rows (weighted correlations); None: all 1.
 
     Returns
     -------
     ndarray of shape (n_columns, n_columns)
     """
     starts = range(0, X.shape[0], chunk_rows)
+    weight = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight,
+                                                                             np.float64)
     total = np.zeros(len(columns))
     low, high = np.full(len(columns), np.inf), np.full(len(columns), -np.inf)
     for start in starts:
         block = _dense_rows(X, start, start + chunk_rows, columns)
-        total += block.sum(axis=0)
-        low, high = np.minimum(low, block.min(axis=0)), np.maximum(high, block.max(axis=0))
-    mean = total / X.shape[0]
+        rows = weight[start : start + chunk_rows]
+        total += rows @ block
+        # a row of weight 0 is no sample: it cannot make a column vary
+        block = block[rows > 0]
+        if len(block):
+            low, high = np.minimum(low, block.min(axis=0)), np.maximum(high, block.max(axis=0))
+    mean = total / weight.sum()
     cov = np.zeros((len(columns), len(columns)))
     for start in starts:
         block = _dense_rows(X, start, start + chunk_rows, columns) - mean
-        cov += block.T @ block
+        cov += (block * weight[start : start + chunk_rows, None]).T @ block
     # exact test: a constant column's variance is rounding noise, not 0
     std = np.where(high > low, np.sqrt(np.diag(cov)), 0.0)
     scale = np.outer(std, std)
@@ -151,7 +172,7 @@ def absolute_correlations(X, columns, chunk_rows=4096):
     return np.minimum(np.abs(corr), 1.0)
 
 
-def find_near_duplicates(X, order, threshold, max_checked=1000):
+def find_near_duplicates(X, order, threshold, max_checked=1000, sample_weight=None):
     """For each feature, the higher-ranked feature it nearly duplicates (-1: none).
 
     Walks ``order`` (best first) and marks a feature as a near-duplicate when the absolute
@@ -171,8 +192,9 @@ def find_near_duplicates(X, order, threshold, max_checked=1000):
         Smallest absolute correlation that makes a near-duplicate.
     max_checked : int, default=1000
         Only the first ``max_checked`` features of ``order`` are compared (the cost is
-        ``n_samples * max_checked ** 2``: 2 s for 50,000 x 1000); the others are never
-        marked.
+        ``n_samples * max_checked ** 2``); the others are never marked.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the rows of X: correlations are weighted.
 
     Returns
     -------
@@ -181,7 +203,7 @@ def find_near_duplicates(X, order, threshold, max_checked=1000):
     """
     order = np.asarray(order)
     checked = order[:max_checked]
-    corr = absolute_correlations(X, checked)
+    corr = absolute_correlations(X, checked, sample_weight=sample_weight)
     duplicate_of = np.full(len(order), -1)
     kept = []  # positions in ``checked`` of the features not marked so far
     for position, feature in enumerate(checked):
@@ -371,7 +393,7 @@ class _SparseMLPCVMixin:
         return self._single_fit_class(**params)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Choose alpha by cross-validation along the path, then keep the full-data model.
 
         Parameters
@@ -380,6 +402,10 @@ class _SparseMLPCVMixin:
             Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples: every fit along the full-data path and the folds' paths
+            trains on them (a fold on its training part's), and each fold scores its test
+            part with them. None: all 1.
 
         Returns
         -------
@@ -390,19 +416,27 @@ class _SparseMLPCVMixin:
             self, X, y, dtype=[np.float64, np.float32], multi_output=not is_classifier(self),
             y_numeric=not is_classifier(self), accept_sparse=ACCEPT_SPARSE,
         )
+        sample_weight = self._check_sample_weight(sample_weight, X)
         base = self._base_estimator()
         self._check_scoring(base)  # a typo fails now, not after the path
         folds = self._folds(X, y)
+        # advice about the data and parameters, once (the inner fits keep quiet)
+        self._check_params(X.shape[1])
+        rows = slice(None) if sample_weight is None else sample_weight > 0
+        self._check_feature_scales(*column_min_max(X[rows]), sp.issparse(X))
         path_kwargs = dict(path_multiplier=self.path_multiplier,
                            max_iter_per_alpha=self.max_iter_per_alpha)
         fold_kwargs = dict(path_kwargs, relax_epochs=self.relax_epochs)
         # The full-data path fixes the grid (it ends where no feature is left) and provides the
         # refit at the chosen alpha.
-        path = sparse_mlp_path(base, X, y, alphas=self.alphas, verbose=bool(self.verbose),
-                               **path_kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataAdviceWarning)
+            path = sparse_mlp_path(base, X, y, alphas=self.alphas, verbose=bool(self.verbose),
+                                   sample_weight=sample_weight, **path_kwargs)
         grid = path.alphas
         scores = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fold_scores)(base, X, y, train, test, grid, self.scoring, fold_kwargs)
+            delayed(_fold_scores)(base, X, y, train, test, grid, self.scoring, fold_kwargs,
+                                  sample_weight)
             for train, test in folds
         )
         # Features kept at each alpha by each fold's path (0 once a fold's path has ended).
@@ -415,11 +449,10 @@ class _SparseMLPCVMixin:
         chosen = choose_alpha_index(self.scores_path_, path.n_features, self.selection)
         if (isinstance(self.alphas, Integral) and chosen == len(grid) - 1
                 and path.n_features[-1] > 0):
-            warnings.warn(
+            warn_user(
                 f"{type(self).__name__}: the path ended after alphas={self.alphas} alphas with "
                 f"{path.n_features[-1]} features still selected, and the folds chose its last "
                 "alpha: a sparser model may be better. Increase alphas (default 80).",
-                UserWarning, stacklevel=2,
             )
         self.alphas_ = grid
         self.alpha_ = float(grid[chosen])
@@ -442,7 +475,8 @@ class _SparseMLPCVMixin:
             # from the shrunk network it is still improving (nonlinear benchmark, true
             # support: test accuracy .76 after 60 epochs, .84 when converged).
             self.best_estimator_ = relaxed_refit(
-                self.best_estimator_, X, y, max(self.relax_epochs, self.max_iter), support
+                self.best_estimator_, X, y, max(self.relax_epochs, self.max_iter), support,
+                sample_weight=sample_weight,
             )
         self._adopt(self.best_estimator_)
         self.feature_leave_alphas_ = path.feature_leave_alphas
@@ -454,7 +488,8 @@ class _SparseMLPCVMixin:
         self.duplicate_of_ = np.full(len(importances), -1)
         if self.redundancy_threshold is not None:
             self.duplicate_of_ = find_near_duplicates(
-                X, np.argsort(-importances, kind="stable"), self.redundancy_threshold
+                X, np.argsort(-importances, kind="stable"), self.redundancy_threshold,
+                sample_weight=sample_weight,
             )
             if np.any(self.duplicate_of_ >= 0):
                 importances = path_importances(paths_leave, self.get_support(), grid,
@@ -572,8 +607,9 @@ class SparseMLPClassifierCV(_SparseMLPCVMixin, SparseMLPClassifier):
         Folds run in parallel through joblib; each fit uses one torch thread.
     l1_ratio, groups, hidden_layer_sizes, activation, solver, learning_rate_init, \
 batch_size, max_iter, tol, n_iter_no_change, warmup_epochs, ramp_epochs, momentum, \
-random_state, verbose, device, weight_decay
-        As in :class:`SparseMLPClassifier`; ``max_iter``, ``warmup_epochs`` and
+random_state, verbose, device, weight_decay, class_weight
+        As in :class:`SparseMLPClassifier` (``class_weight="balanced"`` is computed on the
+        training part of each fold); ``max_iter``, ``warmup_epochs`` and
         ``ramp_epochs`` apply to the dense fit that starts each path. ``n_iter_no_change``
         defaults to 5 here (10 in the single fit): each alpha of the path starts from the
         previous solution, so less patience is needed, and the whole CV runs about 1.4x
@@ -629,6 +665,15 @@ random_state, verbose, device, weight_decay
         ``loss_curve_`` count every epoch of the full-data path (its dense fit and all its
         alphas, not only those up to ``alpha_``) and of the relaxed refit.
 
+    Notes
+    -----
+    There is no ``early_stopping`` nor ``validation_fraction``, as in
+    :class:`~sklearn.linear_model.LassoCV`: the folds already hold data out and score every
+    alpha of the path on it, and each fit along a path stops by the convergence test on its
+    training objective within ``max_iter_per_alpha`` epochs. Holding out a further share
+    inside every fold would only shrink the data each path selects on. For one fit at a
+    given alpha with early stopping, use :class:`SparseMLPClassifier` with ``early_stopping=True``.
+
     See Also
     --------
     SparseMLPClassifier : One fit at a given alpha.
@@ -647,6 +692,55 @@ random_state, verbose, device, weight_decay
     """
 
     _single_fit_class = SparseMLPClassifier
+
+    _parameter_constraints: dict = {
+        **_SparseMLPCVMixin._parameter_constraints,
+        "class_weight": SparseMLPClassifier._parameter_constraints["class_weight"],
+    }
+
+    def __init__(
+        self,
+        *,
+        alphas=80,
+        cv=5,
+        scoring=None,
+        selection="one_standard_error",
+        path_multiplier=1.25,
+        max_iter_per_alpha=50,
+        relax_epochs=60,
+        redundancy_threshold=0.97,
+        n_jobs=None,
+        l1_ratio=0.0,
+        groups=None,
+        hidden_layer_sizes=(64,),
+        activation="relu",
+        solver="adam",
+        learning_rate_init=1e-2,
+        batch_size="auto",
+        max_iter=300,
+        tol=1e-4,
+        n_iter_no_change=5,
+        warmup_epochs=30,
+        ramp_epochs=30,
+        momentum=0.9,
+        random_state=None,
+        verbose=0,
+        device="cpu",
+        weight_decay=1e-2,
+        class_weight=None,
+    ):
+        super().__init__(
+            alphas=alphas, cv=cv, scoring=scoring, selection=selection,
+            path_multiplier=path_multiplier, max_iter_per_alpha=max_iter_per_alpha,
+            relax_epochs=relax_epochs, redundancy_threshold=redundancy_threshold,
+            n_jobs=n_jobs, l1_ratio=l1_ratio, groups=groups,
+            hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
+            learning_rate_init=learning_rate_init, batch_size=batch_size, max_iter=max_iter,
+            tol=tol, n_iter_no_change=n_iter_no_change, warmup_epochs=warmup_epochs,
+            ramp_epochs=ramp_epochs, momentum=momentum, random_state=random_state,
+            verbose=verbose, device=device, weight_decay=weight_decay,
+        )
+        self.class_weight = class_weight
 
 
 class SparseMLPRegressorCV(_SparseMLPCVMixin, SparseMLPRegressor):
@@ -715,6 +809,15 @@ random_state, verbose, device, weight_decay
     duplicate_of_ : ndarray of int of shape (`n_features_in_`,)
         For each feature, the higher-ranked feature it nearly duplicates (only the 1000
         best-ranked features are compared), or -1.
+
+    Notes
+    -----
+    There is no ``early_stopping`` nor ``validation_fraction``, as in
+    :class:`~sklearn.linear_model.LassoCV`: the folds already hold data out and score every
+    alpha of the path on it, and each fit along a path stops by the convergence test on its
+    training objective within ``max_iter_per_alpha`` epochs. Holding out a further share
+    inside every fold would only shrink the data each path selects on. For one fit at a
+    given alpha with early stopping, use :class:`SparseMLPRegressor` with ``early_stopping=True``.
 
     Examples
     --------

@@ -1,5 +1,7 @@
 """The torch network: a sparse input layer ``lin1``, hidden layers, a linear output."""
 
+import math
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -23,6 +25,10 @@ class SparseInputMLP(nn.Module):
         Width of each hidden layer; ``lin1`` maps the input to the first.
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Non-linearity after each hidden layer.
+    generator : torch.Generator, default=None
+        Draws the initial weights (``nn.Linear``'s own initialisation, in the same order),
+        so that building the module neither reads nor advances torch's process-wide RNG,
+        which other threads share. None: torch's global RNG, as ``nn.Linear`` does.
 
     Examples
     --------
@@ -34,15 +40,27 @@ class SparseInputMLP(nn.Module):
     torch.Size([8, 10])
     """
 
-    def __init__(self, n_features, n_outputs, hidden_layer_sizes=(64,), activation="relu"):
+    def __init__(self, n_features, n_outputs, hidden_layer_sizes=(64,), activation="relu",
+                 generator=None):
         super().__init__()
+
+        def linear(n_in, n_out):
+            if generator is None:
+                return nn.Linear(n_in, n_out)
+            layer = torch.nn.utils.skip_init(nn.Linear, n_in, n_out)
+            # nn.Linear.reset_parameters, drawing from the given generator
+            nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+            bound = 1 / math.sqrt(n_in) if n_in > 0 else 0
+            nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+            return layer
+
         sizes = [n_features, *hidden_layer_sizes]
-        self.lin1 = nn.Linear(sizes[0], sizes[1])
+        self.lin1 = linear(sizes[0], sizes[1])
         layers = [ACTIVATIONS[activation]()]
         for n_in, n_out in zip(sizes[1:-1], sizes[2:], strict=True):
-            layers += [nn.Linear(n_in, n_out), ACTIVATIONS[activation]()]
+            layers += [linear(n_in, n_out), ACTIVATIONS[activation]()]
         self.hidden = nn.Sequential(*layers)
-        self.output = nn.Linear(sizes[-1], n_outputs)
+        self.output = linear(sizes[-1], n_outputs)
 
     def forward(self, X):
         if X.is_sparse:

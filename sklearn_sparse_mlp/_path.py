@@ -13,8 +13,8 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted
 from tqdm.auto import tqdm
 
-from ._base import fitted_structure
-from ._data import rows_to_tensor
+from ._base import DataAdviceWarning, fitted_structure
+from ._data import merge_duplicate_rows, rows_to_tensor
 from .callbacks import FixedSupport
 from .penalties import feature_support
 
@@ -120,7 +120,7 @@ class SparseMLPPath:
         return estimator
 
 
-def drop_one_alphas(estimator, X, y, max_samples=2000):
+def drop_one_alphas(estimator, X, y, max_samples=2000, sample_weight=None):
     """For each feature, the alpha at which removing it pays for itself, from a fitted model.
 
     Zeroing feature j's column of ``lin1.weight`` raises the training loss by ``delta_j`` and
@@ -138,6 +138,10 @@ def drop_one_alphas(estimator, X, y, max_samples=2000):
         Its targets, as given to ``fit`` (class labels for a classifier).
     max_samples : int, default=2000
         Rows used (the first ones); the estimate needs no more.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the rows: the loss increase is their weighted mean. Identical rows are
+        merged (weights summed) first, so repeating a row and weighting it give the same
+        alphas.
 
     Returns
     -------
@@ -157,14 +161,27 @@ def drop_one_alphas(estimator, X, y, max_samples=2000):
     """
     check_is_fitted(estimator, "net_")
     check_consistent_length(X, y)
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight, dtype=np.float64)
+        check_consistent_length(X, sample_weight)
     rows = slice(0, max_samples)
     X = X.tocsr() if sp.issparse(X) else X  # COO cannot be sliced
     X, y = _training_arrays(estimator, _safe_indexing(X, rows), _safe_indexing(y, rows))
+    weight = np.ones(X.shape[0]) if sample_weight is None else sample_weight[rows]
+    kept = weight > 0
+    X = X[kept].astype(np.float32) if sp.issparse(X) else np.asarray(X[kept], np.float32)
+    merged = merge_duplicate_rows(X, y[kept], weight[kept])
+    if merged[0].shape[0] < X.shape[0] or np.any(merged[2] != merged[2][0]):
+        X, y, weight = merged
+    else:  # no weights, no repeated rows: the plain mean, in the rows' own order
+        y, weight = y[kept], None
     module = estimator.net_.module_
     # Column j only changes the rows where x_j != 0: a CSC view gives them for dense and
     # sparse X alike, and a sparse X is never densified.
     X_sub = sp.csc_matrix(X, dtype=np.float32)
     y_t = torch.as_tensor(y)
+    if weight is not None:
+        weight_t = torch.as_tensor(weight / weight.sum(), dtype=torch.float32)
     W = module.lin1.weight.detach().cpu()
     norms = W.norm(dim=0)
     deltas = torch.zeros(W.shape[1])
@@ -181,7 +198,10 @@ def drop_one_alphas(estimator, X, y, max_samples=2000):
             changed = pre[rows] - values[:, None] * W[:, j]
             loss = estimator._pointwise_loss(cpu_module.output(cpu_module.hidden(changed)),
                                              y_t[rows])
-            deltas[j] = (loss - base[rows]).sum() / X_sub.shape[0]
+            if weight is None:
+                deltas[j] = (loss - base[rows]).sum() / X_sub.shape[0]
+            else:
+                deltas[j] = ((loss - base[rows]) * weight_t[rows]).sum()
     alphas = torch.where(norms > 0, deltas.clamp(min=0) / norms.clamp(min=1e-30), np.inf)
     return alphas.numpy().astype(np.float64)
 
@@ -216,6 +236,8 @@ def sparse_mlp_path(
     stop_when_empty=True,
     relax_epochs=0,
     verbose=False,
+    sample_weight=None,
+    sample_weight_valid=None,
 ):
     """Walk the regularization path: dense fit, then warm-started fits at increasing alpha.
 
@@ -258,6 +280,11 @@ def sparse_mlp_path(
         which do not suffer the penalty's shrinkage of the kept features.
     verbose : bool, default=False
         Show a progress bar over the path (tqdm).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the training samples, passed to every fit along the path and to
+        :func:`drop_one_alphas`.
+    sample_weight_valid : array-like of shape (n_valid_samples,), default=None
+        Weights of the validation samples, passed to the scorer.
 
     Returns
     -------
@@ -293,9 +320,12 @@ def sparse_mlp_path(
     template_params = estimator.get_params(deep=False)
     estimator = clone(estimator).set_params(alpha=0.0, warm_start=False)
     scorer = None if X_valid is None else check_scoring(estimator, scoring=scoring)
-    estimator.fit(X, y)
+    score_kwargs = {} if sample_weight_valid is None else {"sample_weight": sample_weight_valid}
+    estimator.fit(X, y, sample_weight=sample_weight)
     if generated_grid:
-        alpha_start = default_alpha_start(drop_one_alphas(estimator, X, y))
+        alpha_start = default_alpha_start(
+            drop_one_alphas(estimator, X, y, sample_weight=sample_weight)
+        )
         grid, n_alphas = None, int(alphas)
     else:
         grid = np.unique(given)
@@ -314,7 +344,7 @@ def sparse_mlp_path(
         if grid is not None:
             alpha = grid[step]
         estimator.set_params(alpha=float(alpha))
-        _fit_quietly(estimator, X, y)
+        _fit_quietly(estimator, X, y, sample_weight)
         module = estimator.net_.module_
         support = feature_support(module.lin1.weight)
         record["alphas"].append(float(alpha))
@@ -325,14 +355,18 @@ def sparse_mlp_path(
             # The relaxed refit is a function of the support alone: refit and score it only
             # where the support changes (a handful of times along the path).
             if relaxed is None or not np.array_equal(support, relaxed_support):
-                relaxed, relaxed_support = relaxed_refit(estimator, X, y, relax_epochs), support
+                relaxed = relaxed_refit(estimator, X, y, relax_epochs,
+                                        sample_weight=sample_weight)
+                relaxed_support = support
                 if scorer is not None:
-                    relaxed_score = float(scorer(relaxed, X_valid, y_valid))
+                    relaxed_score = float(scorer(relaxed, X_valid, y_valid, **score_kwargs))
             record["relaxed_states"].append(copy.deepcopy(relaxed.net_.module_.state_dict()))
             if scorer is not None:
                 record["valid_scores"].append(relaxed_score)
         elif scorer is not None:
-            record["valid_scores"].append(float(scorer(estimator, X_valid, y_valid)))
+            record["valid_scores"].append(
+                float(scorer(estimator, X_valid, y_valid, **score_kwargs))
+            )
         record["lin1_weights"].append(module.lin1.weight.detach().cpu().numpy().copy())
         record["module_states"].append(copy.deepcopy(module.state_dict()))
         progress.set_postfix(alpha=f"{alpha:.3g}", n_features=int(support.sum()))
@@ -387,7 +421,7 @@ def _leave_alphas_and_norms(supports, alphas, lin1_weights):
     return leave, last_norms
 
 
-def relaxed_refit(estimator, X, y, epochs, support=None):
+def relaxed_refit(estimator, X, y, epochs, support=None, sample_weight=None):
     """A copy of a fitted estimator retrained on its own support without the penalty.
 
     The relaxed lasso (Meinshausen, 2007): the penalty both selects features and shrinks the
@@ -408,6 +442,8 @@ def relaxed_refit(estimator, X, y, epochs, support=None):
         Features to train, as a mask or as column indices (like ``get_support(indices=True)``);
         None: the estimator's own support. Columns outside it are set to 0 and held there; a
         feature the estimator had dropped starts from a zero column.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the training samples.
 
     Returns
     -------
@@ -432,7 +468,7 @@ def relaxed_refit(estimator, X, y, epochs, support=None):
     relaxed.set_params(alpha=0.0, warm_start=True, max_iter=epochs, weight_decay=0.0)
     decays = [group["weight_decay"] for group in net.optimizer_.param_groups]
     try:
-        _fit_quietly(relaxed, X, y)
+        _fit_quietly(relaxed, X, y, sample_weight)
     finally:
         # by identity, not position: the warm start may have appended a print_log after it
         net.callbacks_ = [(name, cb) for name, cb in net.callbacks_ if cb is not mask]
@@ -522,12 +558,14 @@ def _training_arrays(estimator, X, y):
     return X_arr, y
 
 
-def _fit_quietly(estimator, X, y):
+def _fit_quietly(estimator, X, y, sample_weight=None):
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
 
-    # Along a path a few epochs per alpha are expected not to converge fully.
+    # Along a path a few epochs per alpha are expected not to converge fully, and the advice
+    # about the data was given by the path's first fit.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        estimator.fit(X, y)
+        warnings.simplefilter("ignore", DataAdviceWarning)
+        estimator.fit(X, y, sample_weight=sample_weight)

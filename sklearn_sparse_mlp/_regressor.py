@@ -4,9 +4,9 @@ import numpy as np
 import torch
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils.validation import validate_data
-from skorch import NeuralNetRegressor
 
 from ._base import ACCEPT_SPARSE, _BaseSparseMLP, _check_float32_range
+from ._net import SampleWeightedNetRegressor
 
 
 def _float32_targets(y):
@@ -113,7 +113,7 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
     """
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the network to X and y, selecting features on the way.
 
         Parameters
@@ -122,6 +122,10 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
             Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the loss (>= 0): the loss is their weighted mean, as in
+            :class:`~sklearn.neural_network.MLPRegressor`; 0 removes a sample. Integer
+            weights train like repeated rows (exactly for a fit on one batch). None: all 1.
 
         Returns
         -------
@@ -139,13 +143,14 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
                 f"warm_start=True but y has {y2d.shape[1]} outputs, the previous fit had "
                 f"{self.n_outputs_}; use warm_start=False."
             )
+        sample_weight = self._check_sample_weight(sample_weight, X)
         self.n_outputs_ = y2d.shape[1]
-        self._fit(X, y2d, None, n_outputs=self.n_outputs_)
+        self._fit(X, y2d, sample_weight, self.n_outputs_)
         self._y_is_1d = y.ndim == 1  # after the fit: a refused warm start changes nothing
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """Train for one pass over the given data, prox step included.
 
         Each call counts as one epoch of the training schedule; parameters set between calls
@@ -157,6 +162,8 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
             A chunk of training data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Its targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample of the chunk in the loss, as in :meth:`fit`.
 
         Returns
         -------
@@ -169,20 +176,19 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
             y_numeric=True, accept_sparse=ACCEPT_SPARSE,
         )
         y2d = _float32_targets(y)
-        if first:
-            self.n_outputs_ = y2d.shape[1]
-            self._y_is_1d = y.ndim == 1
-        elif y2d.shape[1] != self.n_outputs_:
+        if not first and y2d.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {y2d.shape[1]} outputs, the previous calls had {self.n_outputs_}."
             )
-        return self._partial_fit(X, y2d, n_outputs=self.n_outputs_)
+        sample_weight = self._check_sample_weight(sample_weight, X)
+        self.n_outputs_ = y2d.shape[1]
+        self._fit(X, y2d, sample_weight, self.n_outputs_, incremental=True)
+        if first:
+            self._y_is_1d = y.ndim == 1
+        return self
 
     def _make_net(self, net_kwargs):
-        return NeuralNetRegressor(criterion=torch.nn.MSELoss, **net_kwargs)
-
-    def _pointwise_loss(self, output, y):
-        return ((output - y) ** 2).mean(dim=-1)
+        return SampleWeightedNetRegressor(criterion=torch.nn.MSELoss, **net_kwargs)
 
     def predict(self, X):
         """Predict using the network.

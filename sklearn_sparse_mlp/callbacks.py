@@ -1,5 +1,6 @@
 """skorch callbacks: the proximal step on the first layer, and a guard against divergence."""
 
+import copy
 import math
 import weakref
 from numbers import Integral, Real
@@ -21,7 +22,7 @@ _STEP_HOOKS = weakref.WeakKeyDictionary()
 
 
 class _CallbackWithNetReferences(Callback):
-    """A callback holding private references into the net (weights, optimizer, hooks)."""
+    """A callback with private state (references into the net, counters) besides its params."""
 
     def _get_param_names(self):
         # skorch takes every attribute not ending in "_" as a parameter; the private ones are
@@ -273,10 +274,12 @@ class ProximalL1(_CallbackWithNetReferences):
 class FixedSupport(_CallbackWithNetReferences):
     """Keep the columns of dropped features at exactly zero: train on a fixed support.
 
-    After each training batch the columns of ``layer``'s weight outside ``support`` are set
-    back to 0. With the penalty off this is the relaxed refit of a
-    selected model (relaxed lasso: Meinshausen, 2007): the kept features are fitted without
-    the shrinkage the penalty put on them, the dropped ones stay out.
+    The columns of ``layer``'s weight outside ``support`` are set to 0 at the start of
+    training, their gradients are zeroed after each backward pass (so that no optimizer moves
+    them, momentum included) and they are set back to 0 after each training batch. With the
+    penalty off this is the relaxed refit of a selected model (relaxed lasso: Meinshausen,
+    2007): the kept features are fitted without the shrinkage the penalty put on them, the
+    dropped ones stay out. The estimators also hold constant input columns out this way.
 
     Parameters
     ----------
@@ -284,11 +287,17 @@ class FixedSupport(_CallbackWithNetReferences):
         True for the features to train, False for those held at 0.
     layer : str, default="lin1"
         Name of the submodule whose ``weight`` columns are masked.
+    fill_values : array-like of shape (n_features,), default=None
+        The value each dropped feature is taken to have (a constant column's value): what
+        its column contributed, ``W[:, j] * fill_values[j]``, moves into the layer's bias
+        before the column is zeroed, so the network's output does not change. None: the
+        columns are zeroed as they are.
     """
 
-    def __init__(self, support, layer="lin1"):
+    def __init__(self, support, layer="lin1", fill_values=None):
         self.support = support
         self.layer = layer
+        self.fill_values = fill_values
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -296,16 +305,177 @@ class FixedSupport(_CallbackWithNetReferences):
         return state
 
     def on_train_begin(self, net, **kwargs):
-        weight = net.module_.get_submodule(self.layer).weight
-        self._weight = weight
-        self._dropped = torch.as_tensor(~np.asarray(self.support, dtype=bool), device=weight.device)
+        module = net.module_.get_submodule(self.layer)
+        weight = self._weight = module.weight
+        dropped = ~np.asarray(self.support, dtype=bool)
+        self._dropped = torch.as_tensor(dropped, device=weight.device) if dropped.any() else None
+        if self._dropped is None:
+            return
         with torch.no_grad():
+            if self.fill_values is not None and getattr(module, "bias", None) is not None:
+                values = torch.as_tensor(np.asarray(self.fill_values)[dropped],
+                                         dtype=weight.dtype, device=weight.device)
+                module.bias += weight[:, self._dropped] @ values
             weight[:, self._dropped] = 0.0
 
+    def on_grad_computed(self, net, named_parameters=None, training=False, **kwargs):
+        if training and self._dropped is not None and self._weight.grad is not None:
+            self._weight.grad[:, self._dropped] = 0.0
+
     def on_batch_end(self, net, training=False, **kwargs):
-        if training:
+        if training and self._dropped is not None:
             with torch.no_grad():
                 self._weight[:, self._dropped] = 0.0
+
+
+class SupportConvergence(_CallbackWithNetReferences):
+    """Stop training once the penalty is at full strength and the fit has converged.
+
+    Converged means: for ``n_iter_no_change`` consecutive epochs at full penalty the monitored
+    loss (the training objective, or the validation loss with early stopping) did not improve
+    by more than ``tol``, and the set of selected features (the non-zero columns of
+    ``layer``'s weight) did not change. With early stopping the weights of the best
+    validation epoch at full penalty are restored at the end.
+
+    skorch's ``EarlyStopping`` cannot wait for the end of a penalty schedule nor watch the
+    support, hence this callback. It reads the ``"penalty"`` that :class:`ProximalL1` records.
+
+    Parameters
+    ----------
+    start_epoch : int
+        Epochs (counted from the net's first) before which convergence is not tested: the
+        end of the penalty schedule.
+    tol : float
+        Smallest improvement of the monitored loss that counts.
+    n_iter_no_change : int
+        Epochs without improvement, and with the same support, that make convergence.
+    early_stopping : bool
+        Monitor ``valid_loss`` instead of the training objective.
+    layer : str, default="lin1"
+        The penalised layer whose non-zero columns are the support.
+
+    Attributes
+    ----------
+    converged_ : bool
+        Whether the last fit stopped by convergence (False: it ran out of epochs).
+    """
+
+    def __init__(self, start_epoch, tol, n_iter_no_change, early_stopping, layer="lin1"):
+        self.start_epoch = start_epoch
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.layer = layer
+
+    def initialize(self):
+        self._reset()
+        return self
+
+    def _reset(self):
+        self.best_loss_ = np.inf
+        self.n_bad_epochs_ = 0
+        self.best_state_ = None
+        self.converged_ = False
+        self._last_support = None
+        self._support_stable = 0
+
+    def on_train_begin(self, net, **kwargs):
+        # Each fit call (also a warm-started one at a new alpha) converges on its own.
+        self._reset()
+
+    def on_epoch_end(self, net, **kwargs):
+        history = net.history
+        epoch = len(history)
+        support = feature_support(net.module_.get_submodule(self.layer).weight)
+        same = self._last_support is not None and np.array_equal(support, self._last_support)
+        self._support_stable = self._support_stable + 1 if same else 0
+        self._last_support = support
+        if epoch <= self.start_epoch:
+            return
+        if self.early_stopping:
+            loss = history[-1, "valid_loss"]
+        else:
+            loss = history[-1, "train_loss"] + history[-1, "penalty"]
+        if loss < self.best_loss_ - self.tol:
+            self.n_bad_epochs_ = 0
+        else:
+            self.n_bad_epochs_ += 1
+        if loss < self.best_loss_:
+            self.best_loss_ = loss
+            if self.early_stopping:
+                self.best_state_ = copy.deepcopy(net.module_.state_dict())
+        if self.n_bad_epochs_ >= self.n_iter_no_change and (
+            self._support_stable >= self.n_iter_no_change
+        ):
+            self.converged_ = True
+            raise KeyboardInterrupt
+
+    def on_train_end(self, net, **kwargs):
+        if self.early_stopping and self.best_state_ is not None:
+            net.module_.load_state_dict(self.best_state_)
+
+
+class LayerScaleDecay(_CallbackWithNetReferences):
+    """L2 penalty on the weights after the penalised layer that pins their scale at any depth.
+
+    A ReLU network computes the same function when ``lin1`` shrinks by ``c`` and the layers
+    after it grow by ``c`` in all: the penalty on ``lin1`` alone would fade away, and noise
+    features creep back in. An L2 term ``weight_decay / 2 * ||W_2||^2`` on the next layer
+    pins the scale of a network with one hidden layer. With ``L`` weight layers after
+    ``lin1`` each needs to grow by ``c ** (1 / L)`` only, which a plain L2 term on each
+    barely resists. This callback therefore sets the optimizer's ``weight_decay`` of the
+    later weights, before each training batch, to
+
+    ``weight_decay * m ** (L - 1)``, with ``m = mean_l(||W_l||_F^2 / (n_out_l / 3))``,
+
+    the gradient (at fixed ``m``) of ``weight_decay / 2 * sum_l ||W_l||^2 * m ** (L - 1)``:
+    the later layers' squared norms measured against ``nn.Linear``'s expected initial one
+    (``fan_out / 3``), so that the decay strengthens as the layers grow in all. With one
+    layer after ``lin1`` it is ``weight_decay`` itself. Biases keep the plain
+    ``weight_decay`` of their parameter group.
+
+    Parameters
+    ----------
+    weight_decay : float
+        The L2 coefficient, >= 0.
+    layer : str, default="lin1"
+        The penalised layer; every other 2-D parameter of the module is a later weight. They
+        must form one parameter group of the optimizer (``optimizer__param_groups``).
+    """
+
+    def __init__(self, weight_decay, layer="lin1"):
+        self.weight_decay = weight_decay
+        self.layer = layer
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        for name in ("_weights", "_group"):
+            state.pop(name, None)  # looked up again at the start of each fit
+        return state
+
+    def on_train_begin(self, net, **kwargs):
+        first = net.module_.get_submodule(self.layer).weight
+        self._weights = [p for p in net.module_.parameters() if p.ndim == 2 and p is not first]
+        groups = [group for group in net.optimizer_.param_groups
+                  if any(p is self._weights[0] for p in group["params"])]
+        if len(groups) != 1 or len(groups[0]["params"]) != len(self._weights):
+            raise ValueError(
+                "LayerScaleDecay needs the weights after the penalised layer in one parameter "
+                "group of their own, e.g. optimizer__param_groups=[('lin1.weight', "
+                "{'weight_decay': 0.0}), ('*.weight', {})]."
+            )
+        self._group = groups[0]
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        if not training:
+            return
+        n_layers = len(self._weights)
+        if n_layers == 1:
+            self._group["weight_decay"] = self.weight_decay
+            return
+        with torch.no_grad():
+            growth = sum(float(w.square().sum()) * 3.0 / w.shape[0] for w in self._weights)
+        self._group["weight_decay"] = self.weight_decay * (growth / n_layers) ** (n_layers - 1)
 
 
 class NonFiniteLossError(ValueError):

@@ -380,3 +380,84 @@ def test_a_fit_that_raised_does_not_keep_its_optimizer_alive():
         del net
     gc.collect()
     assert all(ref() is None for ref in optimizers)
+
+
+def _stub_net(weight, losses):
+    """A net-like object for SupportConvergence: a history and a module with lin1."""
+    from types import SimpleNamespace
+
+    from skorch.history import History
+
+    history = History()
+    module = torch.nn.Module()
+    module.lin1 = torch.nn.Linear(weight.shape[1], weight.shape[0])
+    module.lin1.weight.data.copy_(weight)
+    return SimpleNamespace(history=history, module_=module), losses
+
+
+def test_support_convergence_needs_a_stable_set_not_a_stable_count():
+    from sklearn_sparse_mlp.callbacks import SupportConvergence
+
+    weight_a = torch.tensor([[1.0, 1.0, 0.0]])  # features {0, 1}
+    weight_b = torch.tensor([[1.0, 0.0, 1.0]])  # features {0, 2}: the same count
+    net, _ = _stub_net(weight_a, None)
+    callback = SupportConvergence(start_epoch=0, tol=1e-4, n_iter_no_change=3,
+                                  early_stopping=False).initialize()
+    callback.on_train_begin(net)
+    for epoch in range(12):  # constant objective, the support flips between two sets
+        net.history.new_epoch()
+        net.history.record("train_loss", 1.0)
+        net.history.record("penalty", 0.0)
+        net.module_.lin1.weight.data.copy_(weight_a if epoch % 2 else weight_b)
+        callback.on_epoch_end(net)
+    assert not callback.converged_
+    for _ in range(3):  # the same set from now on: converged after n_iter_no_change epochs
+        net.history.new_epoch()
+        net.history.record("train_loss", 1.0)
+        net.history.record("penalty", 0.0)
+        try:
+            callback.on_epoch_end(net)
+        except KeyboardInterrupt:
+            break
+    assert callback.converged_
+
+
+def test_the_estimators_skorch_net_clones_and_continues_with_a_valid_split():
+    from sklearn.base import clone
+    from skorch.dataset import ValidSplit
+
+    from sklearn_sparse_mlp import SparseMLPClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 6).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    clf = SparseMLPClassifier(alpha=0.05, random_state=0, max_iter=70).fit(X, y)
+    copy = clone(clf.net_)  # a callback's private state was taken for parameters
+    assert not hasattr(copy, "module_")
+    copy.set_params(max_epochs=3).fit(X, y)
+    assert len(copy.history) == 3
+    clf.net_.set_params(train_split=ValidSplit(5), max_epochs=2)
+    clf.net_.partial_fit(X, y)  # the batch iterator got skorch's Subset views
+    assert "valid_loss" in clf.net_.history[-1]
+    assert np.isfinite(clf.net_.history[-1, "valid_loss"])
+
+
+def test_fixed_support_moves_a_dropped_constant_into_the_bias():
+    from types import SimpleNamespace
+
+    from sklearn_sparse_mlp.callbacks import FixedSupport
+
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(3, 4)
+    module = torch.nn.Module()
+    module.lin1 = layer
+    X = torch.randn(5, 3)
+    X[:, 1] = 2.5
+    before = layer(X).detach()
+    callback = FixedSupport([True, False, True], fill_values=[0.0, 2.5, 0.0])
+    callback.on_train_begin(SimpleNamespace(module_=module))
+    assert torch.all(layer.weight[:, 1] == 0)
+    torch.testing.assert_close(layer(X), before)
+    layer(X).sum().backward()
+    callback.on_grad_computed(None, training=True)
+    assert torch.all(layer.weight.grad[:, 1] == 0) and torch.all(layer.weight.grad[:, 0] != 0)

@@ -399,7 +399,22 @@ def test_max_iter_too_small_warns():
 
     X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
     with pytest.warns(ConvergenceWarning, match="increase max_iter"):
-        SparseMLPClassifier(max_iter=5).fit(X, y)
+        SparseMLPClassifier(max_iter=5, warmup_epochs=0, ramp_epochs=0).fit(X, y)
+
+
+def test_a_schedule_longer_than_max_iter_warns_that_alpha_was_never_reached():
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y, _, _ = make_seed_problem("square", 0, n_train=200)
+    with pytest.warns(ConvergenceWarning, match="never reached alpha=0.1") as record:
+        clf = SparseMLPClassifier(alpha=0.1, max_iter=20, random_state=0).fit(X, y)
+    message = str(record[0].message)
+    assert "warmup_epochs=30" in message and "ramp_epochs=30" in message
+    assert "it was at 0" in message  # 20 epochs, all inside the dense warm-up
+    assert clf.net_.history[-1, "alpha"] == 0.0
+    # inside the ramp: the strength reached is reported
+    with pytest.warns(ConvergenceWarning, match=r"it was at 0\.05,"):
+        SparseMLPClassifier(alpha=0.1, max_iter=45, random_state=0).fit(X, y)
 
 
 def test_the_fitted_skorch_net_predicts_on_its_own():

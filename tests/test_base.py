@@ -1,0 +1,192 @@
+"""What the classifier and the regressor share (_base.py): threads, data checks, warnings."""
+
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from conftest import make_regression_twin, make_seed_problem
+from joblib import parallel_backend
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from sklearn_sparse_mlp import SparseMLPClassifier, SparseMLPRegressor
+from sklearn_sparse_mlp._base import DataAdviceWarning, feature_scale_problems
+
+TWINS = [SparseMLPClassifier, SparseMLPRegressor]
+
+
+def _data(cls, n_train=200, random_state=0):
+    if cls is SparseMLPClassifier:
+        X, y, _, _ = make_seed_problem("square", random_state, n_train=n_train)
+    else:
+        X, y, _, _ = make_regression_twin(random_state, n_train=n_train)
+    return X, y
+
+
+def _lin1(estimator):
+    return estimator.net_.module_.lin1.weight.detach().clone()
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_fits_in_threads_equal_fits_one_after_another(cls):
+    """A fit draws from its own generators: threads running other fits change nothing."""
+    X, y = _data(cls)
+
+    def fit(seed):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return _lin1(cls(random_state=seed, max_iter=70).fit(X, y))
+
+    sequential = [fit(seed) for seed in range(4)]
+    for _ in range(2):
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            threaded = list(pool.map(fit, range(4)))
+        for a, b in zip(sequential, threaded, strict=True):
+            assert torch.equal(a, b)
+    assert not torch.equal(sequential[0], sequential[1])  # the seeds do differ
+
+
+def test_cross_val_score_in_threads_is_reproducible():
+    X, y = _data(SparseMLPClassifier)
+    clf = SparseMLPClassifier(random_state=0, max_iter=70)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        one = cross_val_score(clf, X, y, cv=4)
+        with parallel_backend("threading", n_jobs=2):
+            threaded = [cross_val_score(clf, X, y, cv=4, n_jobs=2) for _ in range(2)]
+    np.testing.assert_array_equal(threaded[0], one)
+    np.testing.assert_array_equal(threaded[1], one)
+
+
+def test_a_fit_leaves_torch_global_rng_and_threads_alone():
+    X, y = _data(SparseMLPClassifier)
+    torch.manual_seed(7)
+    state = torch.get_rng_state()
+    threads = torch.get_num_threads()
+    SparseMLPClassifier(random_state=0, max_iter=70, n_jobs=2).fit(X, y)
+    assert torch.equal(torch.get_rng_state(), state)
+    assert torch.get_num_threads() == threads
+
+
+@pytest.mark.parametrize("cls", TWINS)
+@pytest.mark.parametrize("solver", ["adam", "sgd", "adagrad"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_a_constant_column_is_never_selected(cls, solver, sparse):
+    X, y = _data(cls)
+    X = np.hstack([X[:, :4], np.full((len(X), 1), 5.0)])
+    lr = {"adam": 1e-2, "sgd": 1e-2, "adagrad": 5e-2}[solver]
+    est = cls(alpha=0.05, solver=solver, learning_rate_init=lr, random_state=0, max_iter=120)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(sp.csr_matrix(X) if sparse else X, y)
+    assert not est.get_support()[4]
+    assert est.feature_importances_[4] == 0.0
+    assert torch.all(est.net_.module_.lin1.weight[:, 4] == 0)
+    assert est.get_support()[:2].all()  # the informative features stay
+
+
+def test_a_constant_column_moves_into_the_bias_without_changing_predictions():
+    """Warm start on data where a column became constant: its share goes into the bias."""
+    X, y = _data(SparseMLPClassifier)
+    clf = SparseMLPClassifier(alpha=0.0, random_state=0, max_iter=40).fit(X, y)
+    X_const = X.copy()
+    X_const[:, 3] = 0.7
+    before = clf.predict_proba(X_const)
+    assert clf.get_support()[3]
+    clf.set_params(warm_start=True, max_iter=1, learning_rate_init=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X_const, y)
+    assert not clf.get_support()[3]
+    np.testing.assert_allclose(clf.predict_proba(X_const), before, atol=1e-6)
+
+
+def test_partial_fit_holds_out_columns_constant_in_every_chunk_so_far():
+    X, y = _data(SparseMLPClassifier)
+    X = X[:, :4].copy()
+    X[:100, 3] = 2.0  # constant in the first chunk only
+    clf = SparseMLPClassifier(alpha=0.01, random_state=0, warmup_epochs=0, ramp_epochs=0)
+    clf.partial_fit(X[:100], y[:100], classes=[0, 1])
+    assert not clf.get_support()[3]
+    for _ in range(3):
+        clf.partial_fit(X[100:], y[100:])
+    assert clf.get_support()[3]  # it varies now: free to enter
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_badly_scaled_counts_warn_and_name_the_scaler(cls):
+    rng = np.random.RandomState(0)
+    # raw counts: values up to 2489, column ranges from 1 to 276
+    X = rng.poisson(rng.lognormal(3, 2, size=300), size=(120, 300)).astype(float)
+    y = (X[:, 0] > np.median(X[:, 0])).astype(int)
+    est = cls(random_state=0, max_iter=3, warmup_epochs=0, ramp_epochs=0)
+    with pytest.warns(DataAdviceWarning, match="StandardScaler") as record:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X, y)
+    message = str(record[0].message)
+    assert "values up to 2.49e+03" in message and "differ by a factor of 276" in message
+    with pytest.warns(DataAdviceWarning, match="MaxAbsScaler"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(sp.csr_matrix(X), y)
+
+
+def test_feature_scale_problems_each_kind_and_none_for_scaled_data():
+    assert feature_scale_problems(np.array([0.0, -2.0]), np.array([1.0, 3.0])) == []
+    # min-max scaled columns, some rarely non-zero: nothing to say
+    assert feature_scale_problems(np.zeros(5), np.ones(5)) == []
+    # constant columns are left out
+    assert feature_scale_problems(np.array([0.0, 5e6]), np.array([1.0, 5e6])) == []
+    big = feature_scale_problems(np.array([0.0]), np.array([2e4]))
+    assert len(big) == 1 and "absolute value" in big[0]
+    spread = feature_scale_problems(np.array([0.0, 0.0]), np.array([1.0, 1e-3]))
+    assert len(spread) == 1 and "factor of 1e+03" in spread[0]
+    assert feature_scale_problems(np.array([0.0, 0.0]), np.array([1.0, 0.02])) == []
+    off = feature_scale_problems(np.array([100.0]), np.array([101.0]))
+    assert len(off) == 1 and "centred 100" in off[0]
+
+
+def test_standardized_and_minmax_data_do_not_warn():
+    X, y = _data(SparseMLPClassifier)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataAdviceWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        SparseMLPClassifier(max_iter=2, warmup_epochs=0, ramp_epochs=0).fit(X, y)
+        X01 = (X - X.min(0)) / (X.max(0) - X.min(0))
+        SparseMLPClassifier(max_iter=2, warmup_epochs=0, ramp_epochs=0).fit(X01, y)
+
+
+def test_groups_without_effect_at_l1_ratio_one_warn():
+    X, y = _data(SparseMLPClassifier)
+    groups = np.repeat(np.arange(5), 2)
+    with pytest.warns(DataAdviceWarning, match="groups has no effect with l1_ratio=1"):
+        SparseMLPClassifier(l1_ratio=1.0, groups=groups, max_iter=70).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataAdviceWarning)
+        SparseMLPClassifier(l1_ratio=0.5, groups=groups, max_iter=70).fit(X, y)
+
+
+@pytest.mark.parametrize("through_pipeline", [False, True])
+def test_warnings_point_at_the_callers_line(through_pipeline):
+    X, y = _data(SparseMLPClassifier)
+    est = SparseMLPClassifier(max_iter=3, warmup_epochs=0, ramp_epochs=0)
+    if through_pipeline:
+        est = make_pipeline(FunctionTransformer(), est)
+    with pytest.warns(ConvergenceWarning) as record:
+        est.fit(X, y)
+    assert record[0].filename == __file__
+
+
+@pytest.mark.parametrize("hidden", [(50, 30, 10), (32, 32)])
+@pytest.mark.parametrize("rule", ["square", "circle"])
+def test_deeper_networks_select_like_one_hidden_layer(hidden, rule):
+    X, y, X_test, y_test = make_seed_problem(rule, 0)
+    clf = SparseMLPClassifier(alpha=0.1, hidden_layer_sizes=hidden, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(clf.get_support(indices=True), [0, 1])
+    assert clf.score(X_test, y_test) > 0.93
