@@ -13,6 +13,9 @@ optimizer step instead, and every weight that reads a noise feature becomes exac
 
 # %%
 # The data: 800 training and 200 test samples, 10 standard normal features.
+import sys
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -81,4 +84,12 @@ for ax, W, title in [
     ax.set_xticks(range(10))
 axes[0].set_ylabel("hidden unit")
 fig.colorbar(image, ax=axes, label="|weight| (white: exactly 0)")
+
+# %%
+# Run as a script (``make demo``) with a backend that shows nothing (Agg, as on a server), the
+# figure goes to a file instead. The docs' gallery renders it itself.
+if plt.get_backend().lower() == "agg" and "sphinx_gallery" not in sys.modules:
+    path = Path("seed_problem_heatmaps.png").resolve()
+    fig.savefig(path, dpi=100)
+    print(f"heat maps saved to {path}")
 plt.show()

@@ -3,18 +3,21 @@
 Plots live in :mod:`sklearn_sparse_mlp.plotting` (matplotlib is optional).
 """
 
+from ._base import DataAdviceWarning
 from ._classifier import SparseMLPClassifier
 from ._cv import SparseMLPClassifierCV, SparseMLPRegressorCV
 from ._path import SparseMLPPath, drop_one_alphas, sparse_mlp_path
 from ._regressor import SparseMLPRegressor
-from .callbacks import ProximalL1
+from .callbacks import NonFiniteLossError, ProximalL1
 from .penalties import L1, GroupLasso, SparseGroupLasso, make_penalty
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DataAdviceWarning",
     "GroupLasso",
     "L1",
+    "NonFiniteLossError",
     "ProximalL1",
     "SparseGroupLasso",
     "SparseMLPClassifier",

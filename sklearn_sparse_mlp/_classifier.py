@@ -38,9 +38,12 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
         Mix of the penalty: 0 is the group lasso over input features (whole features drop out),
         1 the element-wise lasso (single weights drop out), in between the sparse-group lasso.
     groups : array-like of shape (n_features,), default=None
-        One group label per input feature; the features of a group are kept or dropped
-        together (e.g. the one-hot columns of one categorical). None makes each feature its
-        own group. A group's penalty is weighted by the square root of its size.
+        One group label per input feature; with ``l1_ratio=0`` the features of a group are
+        kept or dropped together (e.g. the one-hot columns of one categorical). With
+        ``0 < l1_ratio < 1`` (sparse-group lasso) a group still leaves as a whole, but single
+        columns inside a kept group can drop out; at ``l1_ratio=1`` groups have no effect
+        (a warning says so). None makes each feature its own group. A group's penalty is
+        weighted by the square root of its size.
     hidden_layer_sizes : array-like of shape (n_layers,) or int, default=(64,)
         Width of each hidden layer; ``lin1`` maps the inputs to the first one.
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"

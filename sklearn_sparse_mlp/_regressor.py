@@ -33,7 +33,9 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
     l1_ratio : float, default=0.0
         0 is the group lasso over input features, 1 the element-wise lasso.
     groups : array-like of shape (n_features,), default=None
-        One group label per input feature; the features of a group are kept or dropped together.
+        One group label per input feature; the features of a group are kept or dropped
+        together (single columns inside a kept group can drop when ``0 < l1_ratio < 1``; no
+        effect at ``l1_ratio=1``), as in :class:`SparseMLPClassifier`.
     hidden_layer_sizes : array-like of shape (n_layers,) or int, default=(64,)
         Width of each hidden layer.
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
@@ -75,7 +77,8 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
     n_jobs : int, default=None
         torch threads during fit and predict; None means 1, -1 all cores.
     weight_decay : float, default=1e-2
-        L2 penalty on every parameter but ``lin1.weight`` (later layers, biases).
+        L2 penalty on every parameter but ``lin1.weight`` (later layers, biases), pinning
+        the scale of the later layers at any depth, as in :class:`SparseMLPClassifier`.
 
     Attributes
     ----------

@@ -12,7 +12,14 @@ from skorch.callbacks import Callback
 from ._optim import check_optimizer, effective_step
 from .penalties import feature_support, make_penalty
 
-__all__ = ["ProximalL1"]
+__all__ = [
+    "FixedSupport",
+    "LayerScaleDecay",
+    "NonFiniteLossError",
+    "ProximalL1",
+    "StopOnNonFiniteLoss",
+    "SupportConvergence",
+]
 
 # The step hooks of ProximalL1 instances, per optimizer. A fit that raises never reaches
 # on_train_end: its hook stays on the optimizer, and the net may since hold another instance
@@ -64,7 +71,9 @@ class ProximalL1(_CallbackWithNetReferences):
         the sparse-group lasso.
     groups : array-like of shape (n_features,), default=None
         One group label per input feature, so that e.g. the one-hot columns of a categorical
-        drop out together. None makes each feature its own group.
+        drop out together (with ``0 < l1_ratio < 1`` single columns of a kept group can still
+        drop; at ``l1_ratio=1`` groups have no effect). None makes each feature its own
+        group.
     layer : str, default="lin1"
         Name of the submodule of ``net.module_`` whose ``weight`` is penalised (dotted names
         such as ``"encoder.0"`` work).

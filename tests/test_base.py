@@ -10,7 +10,7 @@ import torch
 from conftest import make_regression_twin, make_seed_problem
 from joblib import parallel_backend
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import cross_val_score
+from sklearn.model_selection import cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
@@ -51,16 +51,19 @@ def test_fits_in_threads_equal_fits_one_after_another(cls):
     assert not torch.equal(sequential[0], sequential[1])  # the seeds do differ
 
 
-def test_cross_val_score_in_threads_is_reproducible():
+def test_cross_validate_in_threads_is_reproducible():
     X, y = _data(SparseMLPClassifier)
     clf = SparseMLPClassifier(random_state=0, max_iter=70)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        one = cross_val_score(clf, X, y, cv=4)
+        one = cross_validate(clf, X, y, cv=4, return_estimator=True)
         with parallel_backend("threading", n_jobs=2):
-            threaded = [cross_val_score(clf, X, y, cv=4, n_jobs=2) for _ in range(2)]
-    np.testing.assert_array_equal(threaded[0], one)
-    np.testing.assert_array_equal(threaded[1], one)
+            threaded = [cross_validate(clf, X, y, cv=4, n_jobs=2, return_estimator=True)
+                        for _ in range(3)]
+    for run in threaded:
+        np.testing.assert_array_equal(run["test_score"], one["test_score"])
+        for a, b in zip(run["estimator"], one["estimator"], strict=True):
+            assert torch.equal(_lin1(a), _lin1(b))
 
 
 def test_a_fit_leaves_torch_global_rng_and_threads_alone():

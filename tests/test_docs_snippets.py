@@ -59,3 +59,20 @@ def test_readme_snippets_run_and_do_what_their_comments_say():
     kept = (net.module_.lin1.weight != 0).any(dim=0).numpy()
     np.testing.assert_array_equal(np.flatnonzero(kept), [0, 1])
     assert (net.predict(X) == y).mean() > 0.95
+
+
+def test_the_demo_saves_its_heat_maps_where_it_says(tmp_path):
+    """`make demo` runs headless (MPLBACKEND=Agg): plt.show() alone would discard the figure."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "plot_seed_problem.py")], cwd=tmp_path,
+        env=env, capture_output=True, text=True, timeout=300, check=True,
+    )
+    saved = tmp_path / "seed_problem_heatmaps.png"
+    assert f"heat maps saved to {saved}" in result.stdout
+    assert saved.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "selected features [0 1]" in result.stdout

@@ -107,7 +107,7 @@ def test_bad_sample_weights_raise(cls):
     X, y = _data(cls, n_train=40)
     with pytest.raises(ValueError, match="at least one non-zero"):
         cls(**QUICK).fit(X, y, sample_weight=np.zeros(len(X)))
-    with pytest.raises(ValueError, match="negative"):
+    with pytest.raises(ValueError, match="Negative values"):
         cls(**QUICK).fit(X, y, sample_weight=-np.ones(len(X)))
     with pytest.raises(ValueError, match="shape"):
         cls(**QUICK).fit(X, y, sample_weight=np.ones(len(X) + 1))
