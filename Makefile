@@ -34,8 +34,10 @@ docs: $(VENV)/.installed
 # Feature selection for a downstream model (3 seeds, ~15-20 min on one core); writes the table
 # of docs/benchmarks_selection.rst.
 bench-selection: $(VENV)/.installed
+	$(VENV)/bin/pip install -q -e ".[bench]"
 	$(RUN) $(PY) benchmarks/bench_selection.py --write-docs
 
 bench-selection-20: $(VENV)/.installed
+	$(VENV)/bin/pip install -q -e ".[bench]"
 	$(RUN) $(PY) benchmarks/bench_selection.py --datasets breast_cancer nonlinear \
 		--seeds $$(seq 0 19) --no-stability --write-docs docs/benchmarks_selection_20_seeds.rst

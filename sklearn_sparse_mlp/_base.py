@@ -238,7 +238,8 @@ class _BaseSparseMLP(BaseEstimator):
         raise NotImplementedError
 
     # -- fitting -------------------------------------------------------------------------------
-    def _check_params(self, n_features):
+    def _check_params(self, n_features, name=None):
+        """Hidden sizes, groups and device, checked; advice warned in the name of ``name``."""
         hidden = self.hidden_layer_sizes
         hidden = (hidden,) if isinstance(hidden, Integral) else tuple(hidden)
         if not hidden or not all(isinstance(h, Integral) and h >= 1 for h in hidden):
@@ -253,7 +254,8 @@ class _BaseSparseMLP(BaseEstimator):
             )
         if self.groups is not None and self.l1_ratio == 1:
             warn_user(
-                f"{type(self).__name__}: groups has no effect with l1_ratio=1, the element-wise "
+                f"{name or type(self).__name__}: groups has no effect with l1_ratio=1, the "
+                "element-wise "
                 "lasso, which penalises single weights; use l1_ratio < 1 (the group or the "
                 "sparse-group lasso) for groups to count, or groups=None.",
                 DataAdviceWarning,
@@ -276,18 +278,19 @@ class _BaseSparseMLP(BaseEstimator):
             )
         return tuple(int(h) for h in hidden)
 
-    def _check_feature_scales(self, low, high, sparse):
+    def _check_feature_scales(self, low, high, sparse, name=None):
         """Warn when the columns' ranges make one penalty unfair (see the user guide)."""
         problems = feature_scale_problems(low, high)
+        name = name or type(self).__name__
         if problems:
             scaler = "MaxAbsScaler (sparse input)" if sparse else "StandardScaler"
             warn_user(
-                f"{type(self).__name__}: X has {' and '.join(problems)}. The penalty is not "
+                f"{name}: X has {' and '.join(problems)}. The penalty is not "
                 "scale-invariant: a column on a large scale needs small weights and costs the "
                 "penalty little, a column on a small scale costs it much, so the scales, not "
                 "the data, decide the selection (and large inputs slow training down). Scale "
                 f"the features first, e.g. make_pipeline({scaler.split()[0]}(), "
-                f"{type(self).__name__}(...)) with {scaler}.",
+                f"{name}(...)) with {scaler}.",
                 DataAdviceWarning,
             )
 

@@ -7,29 +7,18 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
-from sklearn.base import _fit_context, is_classifier
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context, is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import (
-    _SELECT_FROM_MODEL_L1_THRESHOLD,
-    ACCEPT_SPARSE,
-    DataAdviceWarning,
-    _BaseSparseMLP,
-    column_min_max,
-    warn_user,
-)
+from ._base import ACCEPT_SPARSE, DataAdviceWarning, column_min_max, warn_user
 from ._classifier import SparseMLPClassifier
 from ._path import relaxed_refit, sparse_mlp_path
+from ._ranking import find_near_duplicates, path_importances
 from ._regressor import SparseMLPRegressor
-
-_CV_PARAMS = (
-    "alphas", "cv", "scoring", "selection", "path_multiplier", "max_iter_per_alpha",
-    "relax_epochs", "redundancy_threshold",
-)
 
 
 def _fold_scores(estimator, X, y, train, test, grid, scoring, path_kwargs, sample_weight):
@@ -48,173 +37,6 @@ def _fold_scores(estimator, X, y, train, test, grid, scoring, path_kwargs, sampl
     n_features = np.zeros(len(grid), dtype=int)
     n_features[: len(path.n_features)] = path.n_features
     return scores, n_features, path.feature_leave_alphas, path.feature_last_norms
-
-
-def path_importances(leave_alphas, support, path_alphas, last_norms=None, demoted=None):
-    """Importances that rank features by how long they stay on the regularization paths.
-
-    Features are ordered by the geometric mean, over the given paths (the full-data path and
-    each fold's path), of the alpha at which they leave; features still selected at the end
-    of a path count as leaving at the next alpha of the grid. Ties (features that leave
-    together everywhere) are broken by the mean rank of their column norm at the last alpha
-    where they were selected. Kept features (``support``) come first, with values >= 1e-5
-    (their mean leave alpha, where it is larger), dropped features get values below 1e-5:
-    SelectFromModel's default threshold (1e-5) keeps exactly ``support``, and
-    ``max_features=k`` takes the k features that stay longest. Within each of these two
-    tiers, ``demoted`` features (near-duplicates, see :func:`find_near_duplicates`) come
-    after the others. All values are distinct.
-
-    Parameters
-    ----------
-    leave_alphas : ndarray of shape (n_features,) or (n_paths, n_features)
-        Alpha after which each feature never comes back, per path (``inf``: never left).
-    support : ndarray of bool of shape (n_features,)
-        Features kept by the fitted model.
-    path_alphas : ndarray of shape (n_alphas,)
-        The increasing grid shared by the paths.
-    last_norms : ndarray of the shape of ``leave_alphas``, default=None
-        Column norm of each feature at the last alpha where it was selected, per path.
-    demoted : ndarray of bool of shape (n_features,), default=None
-        Features to rank last within their tier (their values shrink accordingly).
-
-    Returns
-    -------
-    ndarray of shape (n_features,)
-    """
-    leave = np.atleast_2d(np.asarray(leave_alphas, dtype=np.float64))
-    path_alphas = np.sort(np.asarray(path_alphas, dtype=np.float64))
-    positive = path_alphas[path_alphas > 0]
-    ratio = positive[-1] / positive[-2] if len(positive) > 1 else 2.0
-    beyond = float(positive[-1]) * max(float(ratio), 1.0 + 1e-6) if positive.size else 1.0
-    # a grid may start at alpha=0 (a feature never selected leaves there): log needs > 0
-    floor = 1e-3 * (float(positive[0]) if positive.size else beyond)
-    leave = np.maximum(np.where(np.isfinite(leave), leave, beyond), floor)
-    mean_log = np.log(leave).mean(axis=0)
-    if last_norms is None:
-        norm_rank = np.zeros(leave.shape[1])
-    else:
-        norms = np.atleast_2d(np.asarray(last_norms, dtype=np.float64))
-        ranks = np.argsort(np.argsort(norms, axis=1, kind="stable"), axis=1, kind="stable")
-        norm_rank = ranks.mean(axis=0)
-    support = np.asarray(support, dtype=bool)
-    demoted = np.zeros_like(support) if demoted is None else np.asarray(demoted, dtype=bool)
-    # rounding: equal leave alphas summed in another order must still tie
-    order = np.lexsort((norm_rank, np.round(mean_log, 9), ~demoted, support))
-    mean_leave = np.exp(mean_log)
-    base = np.where(
-        support,
-        np.maximum(mean_leave, _SELECT_FROM_MODEL_L1_THRESHOLD),
-        _SELECT_FROM_MODEL_L1_THRESHOLD * 0.99 * mean_leave / beyond,
-    )
-    for tier in (support, ~support):
-        # demoted values scaled below the rest of the tier keep their own spacing
-        low, high = tier & demoted, tier & ~demoted
-        if low.any() and high.any():
-            base[low] *= min(1.0, 0.5 * base[high].min() / base[low].max())
-    base[support] = np.maximum(base[support], _SELECT_FROM_MODEL_L1_THRESHOLD)
-    importances = np.empty_like(base)
-    previous = -np.inf
-    for feature in order:  # strictly increasing along the order
-        value = max(base[feature], np.nextafter(previous, np.inf))
-        importances[feature] = previous = value
-    return importances
-
-
-def _dense_rows(X, start, stop, columns):
-    """Rows ``start:stop`` of the given columns of X, as a dense float64 array."""
-    block = X[start:stop][:, columns]
-    return np.asarray(block.toarray() if sp.issparse(block) else block, dtype=np.float64)
-
-
-def absolute_correlations(X, columns, chunk_rows=4096, sample_weight=None):
-    """Absolute Pearson correlations between some columns of X (0 for a constant column).
-
-    Computed by chunks of rows, centred on the exact mean first: neither sparse input nor a
-    large float32 input is copied whole to float64, and a large offset does not cancel.
-
-    Parameters
-    ----------
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        The data.
-    columns : array-like of int of shape (n_columns,)
-        The columns to compare.
-    chunk_rows : int, default=4096
-        Rows converted to a dense float64 block at a time.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Weights of the rows (weighted correlations); None: all 1.
-
-    Returns
-    -------
-    ndarray of shape (n_columns, n_columns)
-    """
-    starts = range(0, X.shape[0], chunk_rows)
-    weight = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight,
-                                                                             np.float64)
-    total = np.zeros(len(columns))
-    low, high = np.full(len(columns), np.inf), np.full(len(columns), -np.inf)
-    for start in starts:
-        block = _dense_rows(X, start, start + chunk_rows, columns)
-        rows = weight[start : start + chunk_rows]
-        total += rows @ block
-        # a row of weight 0 is no sample: it cannot make a column vary
-        block = block[rows > 0]
-        if len(block):
-            low, high = np.minimum(low, block.min(axis=0)), np.maximum(high, block.max(axis=0))
-    mean = total / weight.sum()
-    cov = np.zeros((len(columns), len(columns)))
-    for start in starts:
-        block = _dense_rows(X, start, start + chunk_rows, columns) - mean
-        cov += (block * weight[start : start + chunk_rows, None]).T @ block
-    # exact test: a constant column's variance is rounding noise, not 0
-    std = np.where(high > low, np.sqrt(np.diag(cov)), 0.0)
-    scale = np.outer(std, std)
-    corr = np.divide(cov, scale, out=np.zeros_like(cov), where=scale > 0)
-    return np.minimum(np.abs(corr), 1.0)
-
-
-def find_near_duplicates(X, order, threshold, max_checked=1000, sample_weight=None):
-    """For each feature, the higher-ranked feature it nearly duplicates (-1: none).
-
-    Walks ``order`` (best first) and marks a feature as a near-duplicate when the absolute
-    Pearson correlation, over the rows of ``X``, between it and an earlier feature that is
-    not itself marked reaches ``threshold``. The group lasso cannot tell near-duplicates
-    apart: they share the penalty and leave the path together (on ``load_breast_cancer``,
-    "worst perimeter" and "worst area" with "worst radius", r >= 0.98), so a top-k ranked
-    by the path alone spends places on columns that add nothing downstream.
-
-    Parameters
-    ----------
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        The training data.
-    order : array-like of int of shape (n_features,)
-        Feature indices, the best first.
-    threshold : float in (0, 1]
-        Smallest absolute correlation that makes a near-duplicate.
-    max_checked : int, default=1000
-        Only the first ``max_checked`` features of ``order`` are compared (the cost is
-        ``n_samples * max_checked ** 2``); the others are never marked.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Weights of the rows of X: correlations are weighted.
-
-    Returns
-    -------
-    ndarray of int of shape (n_features,)
-        Index of the most correlated earlier unmarked feature, or -1.
-    """
-    order = np.asarray(order)
-    checked = order[:max_checked]
-    corr = absolute_correlations(X, checked, sample_weight=sample_weight)
-    duplicate_of = np.full(len(order), -1)
-    kept = []  # positions in ``checked`` of the features not marked so far
-    for position, feature in enumerate(checked):
-        if kept:
-            closest = kept[int(np.argmax(corr[position, kept]))]
-            # the tolerance lets threshold=1 catch exact copies despite rounding
-            if corr[position, closest] >= threshold - 1e-9:
-                duplicate_of[feature] = checked[closest]
-                continue
-        kept.append(position)
-    return duplicate_of
 
 
 def align_fold_scores(scores_path, fold_n_features, n_features_path):
@@ -297,8 +119,41 @@ def choose_alpha_index(scores_path, n_features_path, selection="one_standard_err
     return int(candidates[mean[candidates] >= mean[best] - std_err].max())
 
 
-class _SparseMLPCVMixin:
-    """Cross-validation along the path; the estimator it extends provides everything else."""
+# The parameters of the path and the folds; the CV estimators share all their others with
+# the single-fit estimator, except those that have no meaning on a path.
+_CV_PARAMETER_CONSTRAINTS: dict = {
+    "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
+    "cv": ["cv_object"],
+    "scoring": [str, callable, None],
+    "selection": [StrOptions({"best", "one_standard_error"})],
+    "path_multiplier": [Interval(Real, 1, None, closed="neither")],
+    "max_iter_per_alpha": [Interval(Integral, 1, None, closed="left")],
+    "relax_epochs": [Interval(Integral, 0, None, closed="left")],
+    "redundancy_threshold": [Interval(Real, 0, 1, closed="right"), None],
+    "n_jobs": [Integral, None],  # folds in parallel (torch threads in the single fit)
+}
+
+
+class _BaseSparseMLPCV(BaseEstimator):
+    """Alpha by cross-validation along the path, as scikit-learn's ``LinearModelCV``.
+
+    Not a subclass of the single-fit estimator (it has no ``alpha``, ``warm_start`` nor
+    ``partial_fit``): it fits ``_single_fit_class`` models along the paths and predicts with
+    ``best_estimator_``. The parameters it shares with that class, and their constraints, are
+    derived from it when a subclass is defined.
+    """
+
+    _single_fit_class = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        single = cls._single_fit_class
+        shared = set(cls._get_param_names()) & set(single._get_param_names())
+        cls._shared_params = tuple(sorted(shared - set(_CV_PARAMETER_CONSTRAINTS)))
+        cls._parameter_constraints = {
+            **{name: single._parameter_constraints[name] for name in cls._shared_params},
+            **_CV_PARAMETER_CONSTRAINTS,
+        }
 
     def __init__(
         self,
@@ -357,38 +212,15 @@ class _SparseMLPCVMixin:
         self.device = device
         self.weight_decay = weight_decay
 
-    _parameter_constraints: dict = {
-        **{
-            k: v
-            for k, v in _BaseSparseMLP._parameter_constraints.items()
-            if k not in ("alpha", "early_stopping", "validation_fraction", "warm_start")
-        },
-        "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
-        "cv": ["cv_object"],
-        "scoring": [str, callable, None],
-        "selection": [StrOptions({"best", "one_standard_error"})],
-        "path_multiplier": [Interval(Real, 1, None, closed="neither")],
-        "max_iter_per_alpha": [Interval(Integral, 1, None, closed="left")],
-        "relax_epochs": [Interval(Integral, 0, None, closed="left")],
-        "redundancy_threshold": [Interval(Real, 0, 1, closed="right"), None],
-    }
-
     @property
-    def partial_fit(self):
-        # hasattr(est, "partial_fit") must be False: cross-validating a path needs all the data.
-        raise AttributeError(
-            f"{type(self).__name__} has no partial_fit: the path and the folds need all the "
-            "data. Stream chunks into the single-alpha estimator instead."
-        )
-
-    def _torch_threads(self):
-        # n_jobs parallelises the folds here; each fit and predict runs one torch thread.
-        return 1
+    def penalty(self):
+        """Always ``"l1"``, so that ``SelectFromModel`` uses ``threshold=1e-5`` by default."""
+        return "l1"
 
     def _base_estimator(self):
-        params = {k: v for k, v in self.get_params(deep=False).items() if k not in _CV_PARAMS}
-        params["n_jobs"] = None
-        # verbose=1 is the progress bar alone; the epoch tables of every inner fit need 2
+        params = {name: getattr(self, name) for name in self._shared_params}
+        # n_jobs parallelises the folds here; each fit and predict runs one torch thread.
+        # verbose=1 is the progress bar alone; the epoch tables of every inner fit need 2.
         params["verbose"] = 1 if self.verbose >= 2 else 0
         return self._single_fit_class(**params)
 
@@ -416,14 +248,15 @@ class _SparseMLPCVMixin:
             self, X, y, dtype=[np.float64, np.float32], multi_output=not is_classifier(self),
             y_numeric=not is_classifier(self), accept_sparse=ACCEPT_SPARSE,
         )
-        sample_weight = self._check_sample_weight(sample_weight, X)
         base = self._base_estimator()
+        sample_weight = base._check_sample_weight(sample_weight, X)
         self._check_scoring(base)  # a typo fails now, not after the path
         folds = self._folds(X, y)
         # advice about the data and parameters, once (the inner fits keep quiet)
-        self._check_params(X.shape[1])
+        base._check_params(X.shape[1], name=type(self).__name__)
         rows = slice(None) if sample_weight is None else sample_weight > 0
-        self._check_feature_scales(*column_min_max(X[rows]), sp.issparse(X))
+        base._check_feature_scales(*column_min_max(X[rows]), sp.issparse(X),
+                                   name=type(self).__name__)
         path_kwargs = dict(path_multiplier=self.path_multiplier,
                            max_iter_per_alpha=self.max_iter_per_alpha)
         fold_kwargs = dict(path_kwargs, relax_epochs=self.relax_epochs)
@@ -543,18 +376,45 @@ class _SparseMLPCVMixin:
 
     def _adopt(self, fitted):
         """Predict with ``fitted``: take its net and fitted attributes."""
-        for name in ("net_", "n_iter_", "loss_curve_", "classes_", "n_outputs_", "_y_is_1d"):
+        for name in ("net_", "n_iter_", "loss_curve_", "classes_", "n_outputs_"):
             if hasattr(fitted, name):
                 setattr(self, name, getattr(fitted, name))
+
+    def _validated(self, X):
+        """X checked against the fit (features, names), for ``best_estimator_``."""
+        check_is_fitted(self, "best_estimator_")
+        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32],
+                             accept_sparse=ACCEPT_SPARSE)
 
     @property
     def support_(self):
         """Mask of the selected features at ``alpha_`` (same as :meth:`get_support`)."""
-        check_is_fitted(self, "net_")
         return self.get_support()
 
+    def get_support(self, indices=False):
+        """Get a mask, or integer index, of the features selected at ``alpha_``.
 
-class SparseMLPClassifierCV(_SparseMLPCVMixin, SparseMLPClassifier):
+        Parameters
+        ----------
+        indices : bool, default=False
+            If True, an array of integers rather than a boolean mask.
+
+        Returns
+        -------
+        support : ndarray
+            Boolean mask of shape (``n_features_in_``,), or the indices of the selected
+            features: those of ``best_estimator_``.
+        """
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.get_support(indices=indices)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class SparseMLPClassifierCV(ClassifierMixin, _BaseSparseMLPCV):
     """SparseMLPClassifier with alpha chosen by cross-validation along the regularization path.
 
     On the full data, and then on each training fold, the network is fitted dense once and
@@ -693,11 +553,6 @@ random_state, verbose, device, weight_decay, class_weight
 
     _single_fit_class = SparseMLPClassifier
 
-    _parameter_constraints: dict = {
-        **_SparseMLPCVMixin._parameter_constraints,
-        "class_weight": SparseMLPClassifier._parameter_constraints["class_weight"],
-    }
-
     def __init__(
         self,
         *,
@@ -742,8 +597,61 @@ random_state, verbose, device, weight_decay, class_weight
         )
         self.class_weight = class_weight
 
+    def predict(self, X):
+        """Predict class labels with ``best_estimator_``.
 
-class SparseMLPRegressorCV(_SparseMLPCVMixin, SparseMLPRegressor):
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Predicted class labels.
+        """
+        X = self._validated(X)  # before best_estimator_ is read: NotFittedError
+        return self.best_estimator_.predict(X)
+
+    def predict_proba(self, X):
+        """Probability estimates of ``best_estimator_``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class, in the order of ``classes_``.
+        """
+        X = self._validated(X)  # before best_estimator_ is read: NotFittedError
+        return self.best_estimator_.predict_proba(X)
+
+    def predict_log_proba(self, X):
+        """Log-probability estimates of ``best_estimator_``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probability of each class, in the order of ``classes_``.
+        """
+        X = self._validated(X)  # before best_estimator_ is read: NotFittedError
+        return self.best_estimator_.predict_log_proba(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        return tags
+
+
+class SparseMLPRegressorCV(RegressorMixin, _BaseSparseMLPCV):
     """SparseMLPRegressor with alpha chosen by cross-validation along the regularization path.
 
     See :class:`SparseMLPClassifierCV`: the same path, folds and selection rule, on the mean
@@ -832,3 +740,24 @@ random_state, verbose, device, weight_decay
     """
 
     _single_fit_class = SparseMLPRegressor
+
+    def predict(self, X):
+        """Predict with ``best_estimator_``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted values.
+        """
+        X = self._validated(X)  # before best_estimator_ is read: NotFittedError
+        return self.best_estimator_.predict(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

@@ -8,10 +8,9 @@ from sklearn.base import clone
 from sklearn.feature_selection import SelectFromModel
 
 from sklearn_sparse_mlp import SparseMLPClassifierCV, SparseMLPRegressorCV
-from sklearn_sparse_mlp._cv import (
+from sklearn_sparse_mlp._cv import align_fold_scores, choose_alpha_index
+from sklearn_sparse_mlp._ranking import (
     absolute_correlations,
-    align_fold_scores,
-    choose_alpha_index,
     find_near_duplicates,
     path_importances,
 )
