@@ -3,6 +3,7 @@
 import copy
 import pickle
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -10,10 +11,11 @@ import torch
 from sklearn.base import clone, is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted
 from tqdm.auto import tqdm
 
-from ._base import DataAdviceWarning, fitted_structure
+from ._base import DataAdviceWarning, _BaseSparseMLP, fitted_structure
 from ._data import merge_duplicate_rows, rows_to_tensor
 from .callbacks import FixedSupport
 from .penalties import feature_support
@@ -120,6 +122,16 @@ class SparseMLPPath:
         return estimator
 
 
+@validate_params(
+    {
+        "estimator": [_BaseSparseMLP],
+        "X": ["array-like", "sparse matrix"],
+        "y": ["array-like"],
+        "max_samples": [Interval(Integral, 1, None, closed="left")],
+        "sample_weight": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def drop_one_alphas(estimator, X, y, max_samples=2000, sample_weight=None):
     """For each feature, the alpha at which removing it pays for itself, from a fitted model.
 
@@ -222,6 +234,25 @@ def default_alpha_start(drop_alphas):
     return float(max(finite.min(), 1e-3 * finite.max()))
 
 
+@validate_params(
+    {
+        "estimator": [_BaseSparseMLP],
+        "X": ["array-like", "sparse matrix"],
+        "y": ["array-like"],
+        "alphas": [Integral, "array-like"],  # the values are checked below, with the fix
+        "path_multiplier": [Interval(Real, 1, None, closed="neither")],
+        "max_iter_per_alpha": [Interval(Integral, 1, None, closed="left")],
+        "X_valid": ["array-like", "sparse matrix", None],
+        "y_valid": ["array-like", None],
+        "scoring": [str, callable, None],
+        "stop_when_empty": ["boolean"],
+        "relax_epochs": [Interval(Integral, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "sample_weight": ["array-like", None],
+        "sample_weight_valid": ["array-like", None],
+    },
+    prefer_skip_nested_validation=False,  # the estimator validates its own parameters
+)
 def sparse_mlp_path(
     estimator,
     X,
@@ -421,6 +452,17 @@ def _leave_alphas_and_norms(supports, alphas, lin1_weights):
     return leave, last_norms
 
 
+@validate_params(
+    {
+        "estimator": [_BaseSparseMLP],
+        "X": ["array-like", "sparse matrix"],
+        "y": ["array-like"],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "support": ["array-like", None],
+        "sample_weight": ["array-like", None],
+    },
+    prefer_skip_nested_validation=False,
+)
 def relaxed_refit(estimator, X, y, epochs, support=None, sample_weight=None):
     """A copy of a fitted estimator retrained on its own support without the penalty.
 

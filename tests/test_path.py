@@ -293,3 +293,23 @@ def test_continuing_a_model_from_the_path_keeps_its_alpha_and_the_relaxed_refit_
     relaxed = relaxed_refit(before, X, y, epochs=40)
     assert relaxed.n_iter_ - before.n_iter_ <= 3
     assert (relaxed.warmup_epochs, relaxed.ramp_epochs) == (30, 30)
+
+
+def test_public_functions_validate_their_parameters():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from sklearn_sparse_mlp import drop_one_alphas
+    from sklearn_sparse_mlp._path import relaxed_refit
+
+    X, y, _, _ = make_seed_problem("circle", 0, n_train=60)
+    with pytest.raises(InvalidParameterError, match="'path_multiplier'.*Got 0.5"):
+        sparse_mlp_path(SparseMLPClassifier(), X, y, path_multiplier=0.5)
+    with pytest.raises(InvalidParameterError, match="'max_iter_per_alpha'"):
+        sparse_mlp_path(SparseMLPClassifier(), X, y, max_iter_per_alpha=0)
+    with pytest.raises(InvalidParameterError, match="'estimator'"):
+        sparse_mlp_path("SparseMLPClassifier", X, y)
+    fitted = SparseMLPClassifier(max_iter=2, warmup_epochs=0, ramp_epochs=0).fit(X, y)
+    with pytest.raises(InvalidParameterError, match="'max_samples'"):
+        drop_one_alphas(fitted, X, y, max_samples=0)
+    with pytest.raises(InvalidParameterError, match="'epochs'"):
+        relaxed_refit(fitted, X, y, epochs=0)
