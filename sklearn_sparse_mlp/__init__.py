@@ -9,11 +9,12 @@ from ._cv import SparseMLPClassifierCV, SparseMLPRegressorCV
 from ._path import SparseMLPPath, drop_one_alphas, sparse_mlp_path
 from ._regressor import SparseMLPRegressor
 from .callbacks import NonFiniteLossError, ProximalL1
-from .penalties import L1, GroupLasso, SparseGroupLasso, make_penalty
+from .penalties import L1, BasePenalty, GroupLasso, SparseGroupLasso, make_penalty
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BasePenalty",
     "DataAdviceWarning",
     "GroupLasso",
     "L1",

@@ -84,11 +84,17 @@ class ProximalL1(_CallbackWithNetReferences):
         Epochs over which the penalty is ramped linearly from 0 to ``alpha`` after the warm-up.
         When training continues (warm start, ``partial_fit``), the strength in force never
         drops below that of the net's last epoch.
+    penalty : BasePenalty, default=None
+        A penalty object of your own (see :class:`~sklearn_sparse_mlp.penalties.BasePenalty`:
+        ``value``, ``prox``, ``support``, ``with_alpha``), used instead of the one built from
+        ``alpha``, ``l1_ratio`` and ``groups``; its ``alpha`` is the strength, so those three
+        must keep their defaults. It is copied at the start of each fit, never modified.
 
     Attributes
     ----------
-    penalty_ : L1, GroupLasso or SparseGroupLasso
-        The penalty object that computes the prox.
+    penalty_ : BasePenalty
+        The penalty object that computes the prox (``L1``, ``GroupLasso`` or
+        ``SparseGroupLasso`` unless ``penalty`` is given).
     current_alpha_ : float
         Penalty strength in force in the current epoch (0 during the warm-up).
 
@@ -133,6 +139,7 @@ class ProximalL1(_CallbackWithNetReferences):
         layer="lin1",
         warmup_epochs=0,
         ramp_epochs=0,
+        penalty=None,
     ):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
@@ -140,6 +147,7 @@ class ProximalL1(_CallbackWithNetReferences):
         self.layer = layer
         self.warmup_epochs = warmup_epochs
         self.ramp_epochs = ramp_epochs
+        self.penalty = penalty
 
     def initialize(self):
         if not (isinstance(self.alpha, Real) and self.alpha >= 0):
@@ -150,8 +158,25 @@ class ProximalL1(_CallbackWithNetReferences):
             value = getattr(self, name)
             if not (isinstance(value, Integral) and value >= 0):
                 raise ValueError(f"{name} must be an int >= 0, got {value!r}.")
-        # numpy scalars (a GridSearchCV grid of np.float32) become floats before meeting tensors
-        self.penalty_ = make_penalty(float(self.alpha), float(self.l1_ratio), self.groups)
+        if self.penalty is None:
+            # numpy scalars (a GridSearchCV grid of np.float32) become floats before tensors
+            self.penalty_ = make_penalty(float(self.alpha), float(self.l1_ratio), self.groups)
+        else:
+            missing = [name for name in ("value", "prox", "support", "with_alpha", "alpha")
+                       if not hasattr(self.penalty, name)]
+            if missing:
+                raise ValueError(
+                    f"penalty={self.penalty!r} lacks {', '.join(missing)}: derive it from "
+                    "sklearn_sparse_mlp.penalties.BasePenalty."
+                )
+            if (self.alpha, self.l1_ratio, self.groups) != (1e-3, 0.0, None):
+                raise ValueError(
+                    "ProximalL1 got both a penalty object and alpha, l1_ratio or groups: the "
+                    "penalty's own alpha is the strength; leave the other three at their "
+                    "defaults."
+                )
+            self.penalty_ = copy.deepcopy(self.penalty)
+        self._current_penalty = self.penalty_
         self.current_alpha_ = 0.0 if self.warmup_epochs or self.ramp_epochs else self.penalty_.alpha
         return self
 
@@ -248,6 +273,10 @@ class ProximalL1(_CallbackWithNetReferences):
             if previous is not None:
                 factor = min(1.0, max(factor, previous / self.penalty_.alpha))
         self.current_alpha_ = self.penalty_.alpha * factor
+        if not getattr(self.penalty_, "homogeneous", False) and self.current_alpha_ > 0:
+            # no step scaling for a penalty that is not positively homogeneous: its prox at
+            # the strength in force
+            self._current_penalty = self.penalty_.with_alpha(self.current_alpha_)
 
     def _after_step(self, optimizer, args, kwargs):
         if self.current_alpha_ == 0:
@@ -266,18 +295,25 @@ class ProximalL1(_CallbackWithNetReferences):
                 "its second-moment estimates overflowed (gradients beyond the float range), "
                 f"the fit diverged. To fix it, {self._advice}."
             )
-        # The penalties are positively homogeneous: the prox of (c * alpha * P) with step t is
-        # the prox of (alpha * P) with step c * t, so the ramp scales the step.
-        scale = self.current_alpha_ / self.penalty_.alpha
         with torch.no_grad():
-            weight.copy_(self.penalty_.prox(weight, step * scale))
+            if getattr(self.penalty_, "homogeneous", False):
+                # the prox of (c * alpha * P) with step t is the prox of (alpha * P) with step
+                # c * t: the ramp scales the step
+                scale = self.current_alpha_ / self.penalty_.alpha
+                weight.copy_(self.penalty_.prox(weight, step * scale))
+            else:
+                weight.copy_(self._current_penalty.prox(weight, step))
 
     def on_epoch_end(self, net, **kwargs):
         weight = self._weight(net)
         net.history.record("alpha", self.current_alpha_)
-        scale = self.current_alpha_ / self.penalty_.alpha if self.penalty_.alpha else 0.0
-        net.history.record("penalty", scale * self.penalty_.value(weight))
-        net.history.record("n_features_selected", int(feature_support(weight).sum()))
+        if not getattr(self.penalty_, "homogeneous", False):
+            value = self._current_penalty.value(weight) if self.current_alpha_ > 0 else 0.0
+        else:
+            scale = self.current_alpha_ / self.penalty_.alpha if self.penalty_.alpha else 0.0
+            value = scale * self.penalty_.value(weight)
+        net.history.record("penalty", value)
+        net.history.record("n_features_selected", int(self.penalty_.support(weight).sum()))
 
 
 class FixedSupport(_CallbackWithNetReferences):

@@ -4,6 +4,7 @@ A penalty acts on ``W`` of shape ``(n_hidden, n_features)``, the weight of the f
 ``torch.nn.Linear`` layer: column ``W[:, j]`` holds every weight that reads input feature ``j``.
 """
 
+import copy
 import math
 from numbers import Real
 
@@ -12,7 +13,15 @@ import torch
 
 from ._prox import group_soft_threshold, soft_threshold, sparse_group_soft_threshold
 
-__all__ = ["L1", "GroupLasso", "SparseGroupLasso", "make_penalty"]
+__all__ = [
+    "BasePenalty",
+    "GroupLasso",
+    "L1",
+    "SparseGroupLasso",
+    "group_soft_threshold",
+    "make_penalty",
+    "soft_threshold",
+]
 
 
 def _encode_groups(groups):
@@ -65,13 +74,66 @@ def _check_step(step, W):
     return float(step)
 
 
-class _Penalty:
-    """What every penalty shares: a strength ``alpha`` and the support of a weight matrix."""
+class BasePenalty:
+    """Base class of the penalties on the first-layer weight: what :class:`ProximalL1` asks.
+
+    A penalty ``alpha * P(W)`` on ``W`` of shape ``(n_hidden, n_features)`` provides
+
+    - ``value(W)``: the penalty's value (a float), logged each epoch;
+    - ``prox(W, step)``: the proximal point of ``step * alpha * P`` at ``W``, where ``step`` is
+      a scalar or a tensor shaped like ``W`` (an adaptive optimizer's per-coordinate step);
+      it must not modify ``W``;
+    - ``support(W)``: the boolean mask of the features it selects (by default, the columns
+      of ``W`` that are not all zero);
+    - ``with_alpha(alpha)``: the same penalty at another strength (the penalty ramp uses it).
+
+    ``homogeneous = True`` declares ``P`` positively homogeneous (any norm is): the prox of
+    ``c * alpha * P`` with step ``t`` is then the prox of ``alpha * P`` with step ``c * t``,
+    and the ramp scales the step instead of building a penalty per epoch. The construction
+    follows skglm's ``BasePenalty`` (``value``, ``prox_1d``, ``generalized_support``).
+
+    Parameters
+    ----------
+    alpha : float
+        Non-negative penalty strength.
+
+    Examples
+    --------
+    A weighted group lasso ``alpha * sum_j w_j ||W[:, j]||_2`` (e.g. adaptive weights from a
+    first fit), through the package's group soft-thresholding:
+
+    >>> import torch
+    >>> from sklearn_sparse_mlp.penalties import BasePenalty, group_soft_threshold
+    >>> class WeightedGroupLasso(BasePenalty):
+    ...     def __init__(self, alpha, weights):
+    ...         super().__init__(alpha)
+    ...         self.weights = torch.as_tensor(weights, dtype=torch.float64)
+    ...     def value(self, W):
+    ...         norms = W.detach().double().norm(dim=0)
+    ...         return float(self.alpha * (self.weights * norms).sum())
+    ...     def prox(self, W, step):
+    ...         groups = torch.arange(W.shape[1])
+    ...         return group_soft_threshold(W, step, self.alpha, groups, self.weights)
+    >>> W = torch.tensor([[3.0, 3.0], [4.0, 4.0]])
+    >>> WeightedGroupLasso(1.0, weights=[0.0, 10.0]).prox(W, step=1.0)
+    tensor([[3., 0.],
+            [4., 0.]])
+    """
+
+    homogeneous = True
 
     def __init__(self, alpha):
         if not (isinstance(alpha, Real) and math.isfinite(alpha) and alpha >= 0):
             raise ValueError(f"alpha must be a finite number >= 0, got {alpha!r}.")
         self.alpha = alpha
+
+    def value(self, W):
+        """Penalty value at ``W`` (a float)."""
+        raise NotImplementedError
+
+    def prox(self, W, step):
+        """Proximal point of ``step * penalty`` at ``W``; ``step`` is a scalar or per coordinate."""
+        raise NotImplementedError
 
     def support(self, W):
         """Mask of the features whose column of ``W`` holds a non-zero weight.
@@ -87,12 +149,28 @@ class _Penalty:
         """
         return feature_support(W)
 
+    def with_alpha(self, alpha):
+        """A copy of the penalty with strength ``alpha``.
+
+        Parameters
+        ----------
+        alpha : float
+            Non-negative penalty strength.
+
+        Returns
+        -------
+        BasePenalty
+        """
+        penalty = copy.copy(self)
+        BasePenalty.__init__(penalty, alpha)
+        return penalty
+
     def __repr__(self):
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
         return f"{type(self).__name__}({params})"
 
 
-class L1(_Penalty):
+class L1(BasePenalty):
     """Element-wise lasso ``alpha * sum_ij |W_ij|``.
 
     Zeroes single weights; a feature drops out only when its whole column happens to be zero.
@@ -121,7 +199,7 @@ class L1(_Penalty):
         return soft_threshold(W, threshold)
 
 
-class GroupLasso(_Penalty):
+class GroupLasso(BasePenalty):
     """Group lasso over input features ``alpha * sum_g sqrt(|g|) * ||W[:, g]||_2``.
 
     Each group of columns (by default each feature's own column) is zeroed as a block, so a

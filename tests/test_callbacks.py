@@ -461,3 +461,91 @@ def test_fixed_support_moves_a_dropped_constant_into_the_bias():
     layer(X).sum().backward()
     callback.on_grad_computed(None, training=True)
     assert torch.all(layer.weight.grad[:, 1] == 0) and torch.all(layer.weight.grad[:, 0] != 0)
+
+
+class _WeightedGroupLasso:
+    """The user guide's weighted group lasso, built on the package's public prox."""
+
+    @staticmethod
+    def make(alpha, weights):
+        from sklearn_sparse_mlp.penalties import BasePenalty, group_soft_threshold
+
+        class WeightedGroupLasso(BasePenalty):
+            def __init__(self, alpha, weights):
+                super().__init__(alpha)
+                self.weights = torch.as_tensor(weights, dtype=torch.float64)
+
+            def value(self, W):
+                return float(self.alpha * (self.weights * W.detach().double().norm(dim=0)).sum())
+
+            def prox(self, W, step):
+                groups = torch.arange(W.shape[1])
+                return group_soft_threshold(W, step, self.alpha, groups, self.weights)
+
+        return WeightedGroupLasso(alpha, weights)
+
+
+def _tiny_net(callback, X, y, max_epochs=80):
+    torch.manual_seed(0)
+    return NeuralNetClassifier(
+        TwoLayer, module__n_features=X.shape[1], criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam, lr=0.01, max_epochs=max_epochs, train_split=None,
+        verbose=0, optimizer__weight_decay=1e-2,
+        optimizer__param_groups=[("lin1.weight", {"weight_decay": 0.0})], callbacks=[callback],
+    ).fit(X, y)
+
+
+class TwoLayer(torch.nn.Module):
+    def __init__(self, n_features):
+        super().__init__()
+        self.lin1 = torch.nn.Linear(n_features, 16)
+        self.lin2 = torch.nn.Linear(16, 2)
+
+    def forward(self, X):
+        return self.lin2(torch.relu(self.lin1(X)))
+
+
+def test_a_users_own_penalty_trains_to_exact_zeros():
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 5).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(np.int64)
+    # no penalty on feature 0, a heavy one on feature 1: only 0 stays, though 1 matters
+    penalty = _WeightedGroupLasso.make(0.1, weights=[0.0, 20.0, 1.0, 1.0, 1.0])
+    net = _tiny_net(ProximalL1(penalty=penalty, warmup_epochs=10, ramp_epochs=10), X, y)
+    W = net.module_.lin1.weight
+    kept = (W != 0).any(dim=0).numpy()
+    np.testing.assert_array_equal(kept, [True, False, False, False, False])
+    assert torch.all(W[:, 1:] == 0)
+    proximal = next(cb for _, cb in net.callbacks_ if isinstance(cb, ProximalL1))
+    assert penalty.alpha == 0.1 and proximal.penalty is penalty  # the object is not modified
+    assert net.history[-1, "penalty"] == pytest.approx(penalty.value(W))
+
+
+def test_a_penalty_that_is_not_homogeneous_is_rebuilt_at_each_strength():
+    from sklearn_sparse_mlp import L1
+
+    class NotDeclaredHomogeneous(L1):
+        homogeneous = False
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 6).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    schedule = dict(warmup_epochs=5, ramp_epochs=10)
+    scaled = _tiny_net(ProximalL1(penalty=L1(0.05), **schedule), X, y, max_epochs=25)
+    rebuilt = _tiny_net(ProximalL1(penalty=NotDeclaredHomogeneous(0.05), **schedule), X, y,
+                        max_epochs=25)
+    torch.testing.assert_close(rebuilt.module_.lin1.weight, scaled.module_.lin1.weight,
+                               rtol=1e-4, atol=1e-6)
+    ramp = [row["penalty"] for row in rebuilt.history[5:16]]
+    np.testing.assert_allclose(ramp, [row["penalty"] for row in scaled.history[5:16]],
+                               rtol=1e-4)
+    assert rebuilt.history[7, "alpha"] == pytest.approx(0.05 * 3 / 10)
+
+
+def test_a_penalty_object_with_alpha_or_without_prox_is_refused():
+    from sklearn_sparse_mlp import L1
+
+    with pytest.raises(ValueError, match="both a penalty object and alpha"):
+        ProximalL1(alpha=0.1, penalty=L1(0.1)).initialize()
+    with pytest.raises(ValueError, match="lacks value, prox, support, with_alpha"):
+        ProximalL1(penalty=object()).initialize()
