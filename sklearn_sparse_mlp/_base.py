@@ -562,8 +562,8 @@ class _BaseSparseMLP(BaseEstimator):
             callbacks=self._callbacks(early_stopping, constant, fill_values),
             device=self.device,
             verbose=self.verbose,
-            # skorch's PrintLog formats a table every epoch even when verbose=0: 6% of a
-            # digits CV fit. It only prints, so a quiet net goes without it.
+            # skorch's PrintLog formats a table every epoch even when verbose=0; it only
+            # prints, so a quiet net goes without it.
             **({} if self.verbose else {"callbacks__print_log": None}),
             **optimizer_kwargs,
         )

@@ -3,7 +3,6 @@
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -237,28 +236,62 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
         self : SparseMLPClassifier
             The fitted classifier.
         """
-        reset = not (self.warm_start and hasattr(self, "net_"))
+        X, y, sample_weight = self._validate_input(X, y, sample_weight, incremental=False)
+        return self._fit(X, y, sample_weight, len(self.classes_), y_for_stratify=y)
+
+    def _validate_input(self, X, y, sample_weight, incremental, classes=None):
+        """X, y encoded as indices into ``classes_``, and the weights with class weights.
+
+        ``fit`` (``incremental=False``) takes the classes from y (a warm start must see the
+        same ones); ``partial_fit`` from ``classes`` on its first call, then checks y
+        against them.
+        """
+        fitted = hasattr(self, "net_")
+        reset = not fitted if incremental else not (self.warm_start and fitted)
+        if incremental and reset and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: the chunks may "
+                "not contain every class."
+            )
         X, y = validate_data(
             self, X, y, reset=reset, dtype=[np.float64, np.float32], accept_sparse=ACCEPT_SPARSE
         )
         check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
+        if not incremental:
+            seen = np.unique(y)
+            if not reset and not np.array_equal(seen, self.classes_):
+                raise ValueError(
+                    "warm_start=True but y has other classes than the previous fit "
+                    f"({self.classes_!r}); use warm_start=False."
+                )
+            if len(seen) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes in the data, "
+                    f"but the data contains only one class: {seen[0]!r}."
+                )
+        else:
+            seen = np.unique(np.asarray(classes)) if reset else self.classes_
+            if reset and len(seen) < 2:
+                raise ValueError(f"{type(self).__name__} needs at least 2 classes, got {seen!r}.")
+            if not reset and classes is not None and not np.array_equal(np.unique(classes), seen):
+                raise ValueError(
+                    f"classes={classes!r} differs from the classes of the first call {seen!r}."
+                )
+            unknown = np.setdiff1d(np.unique(y), seen)
+            if unknown.size:
+                raise ValueError(f"y contains labels {unknown!r} that are not in classes {seen!r}.")
+            if self.class_weight == "balanced":
+                # as SGDClassifier: one chunk's class counts are not the whole data's
+                raise ValueError(
+                    "class_weight='balanced' cannot be computed from one chunk in partial_fit; "
+                    "pass class_weight=dict(zip(classes, compute_class_weight('balanced', "
+                    "classes=classes, y=y_all))) computed on all the labels instead."
+                )
         if reset:
-            self.classes_ = encoder.classes_
-        elif not np.array_equal(encoder.classes_, self.classes_):
-            raise ValueError(
-                "warm_start=True but y has other classes than the previous fit "
-                f"({self.classes_!r}); use warm_start=False."
-            )
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in the data, but "
-                f"the data contains only one class: {self.classes_[0]!r}."
-            )
+            self.classes_ = seen
         sample_weight = self._check_sample_weight(sample_weight, X)
         sample_weight = class_weighted(sample_weight, self._class_weight(), y)
-        y_encoded = encoder.transform(y).astype(np.int64)
-        return self._fit(X, y_encoded, sample_weight, len(self.classes_), y_encoded)
+        return X, np.searchsorted(self.classes_, y).astype(np.int64), sample_weight
 
     def _class_weight(self):
         """``class_weight`` with a dict's labels checked against ``classes_``."""
@@ -299,43 +332,9 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
         self : SparseMLPClassifier
             The updated classifier.
         """
-        first = not hasattr(self, "net_")
-        if first and classes is None:
-            raise ValueError(
-                "classes must be passed on the first call to partial_fit: the chunks may "
-                "not contain every class."
-            )
-        X, y = validate_data(
-            self, X, y, reset=first, dtype=[np.float64, np.float32], accept_sparse=ACCEPT_SPARSE
-        )
-        check_classification_targets(y)
-        if first:
-            self.classes_ = np.unique(np.asarray(classes))
-            if len(self.classes_) < 2:
-                raise ValueError(
-                    f"{type(self).__name__} needs at least 2 classes, got {self.classes_!r}."
-                )
-        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
-            raise ValueError(
-                f"classes={classes!r} differs from the classes of the first call "
-                f"{self.classes_!r}."
-            )
-        unknown = np.setdiff1d(np.unique(y), self.classes_)
-        if unknown.size:
-            raise ValueError(
-                f"y contains labels {unknown!r} that are not in classes {self.classes_!r}."
-            )
-        if self.class_weight == "balanced":
-            # as SGDClassifier: one chunk's class counts are not the whole data's
-            raise ValueError(
-                "class_weight='balanced' cannot be computed from one chunk in partial_fit; "
-                "pass class_weight=dict(zip(classes, compute_class_weight('balanced', "
-                "classes=classes, y=y_all))) computed on all the labels instead."
-            )
-        sample_weight = self._check_sample_weight(sample_weight, X)
-        sample_weight = class_weighted(sample_weight, self._class_weight(), y)
-        y_encoded = np.searchsorted(self.classes_, y).astype(np.int64)
-        return self._fit(X, y_encoded, sample_weight, len(self.classes_), incremental=True)
+        X, y, sample_weight = self._validate_input(X, y, sample_weight, incremental=True,
+                                                   classes=classes)
+        return self._fit(X, y, sample_weight, len(self.classes_), incremental=True)
 
     def _make_net(self, net_kwargs):
         return SampleWeightedNetClassifier(criterion=torch.nn.CrossEntropyLoss, **net_kwargs)

@@ -298,15 +298,14 @@ class _BaseSparseMLPCV(BaseEstimator):
         paths_norms = np.vstack([path.feature_last_norms, fold_norms])
         if self.relax_epochs:
             # The model that predicts keeps alpha_'s number of features, but the features
-            # that stay longest on all the paths: on the nonlinear benchmark (20 splits) the
-            # full-data path alone once swapped an informative feature for a noise one there.
+            # that stay longest on all the paths, not on the full-data path alone (see the
+            # user guide).
             ranking = path_importances(paths_leave, np.zeros(len(paths_leave[0]), dtype=bool),
                                        grid, paths_norms)
             support = np.zeros(len(ranking), dtype=bool)
             support[np.argsort(-ranking, kind="stable")[: path.n_features[chosen]]] = True
-            # It also gets the single fit's budget, not the folds' short one: after 60 epochs
-            # from the shrunk network it is still improving (nonlinear benchmark, true
-            # support: test accuracy .76 after 60 epochs, .84 when converged).
+            # It also gets the single fit's budget, not the folds' short one: after
+            # relax_epochs from the shrunk network it is still improving.
             self.best_estimator_ = relaxed_refit(
                 self.best_estimator_, X, y, max(self.relax_epochs, self.max_iter), support,
                 sample_weight=sample_weight,
@@ -314,9 +313,7 @@ class _BaseSparseMLPCV(BaseEstimator):
         self._adopt(self.best_estimator_)
         self.feature_leave_alphas_ = path.feature_leave_alphas
         self.fold_leave_alphas_ = fold_leave
-        # Ranking by all the paths, not the full-data one alone: on the nonlinear benchmark
-        # (20 splits) the full-data path alone missed an informative feature in the top 5
-        # twice, the mean over the four paths never.
+        # Ranking by all the paths, not the full-data one alone (see the user guide).
         importances = path_importances(paths_leave, self.get_support(), grid, paths_norms)
         self.duplicate_of_ = np.full(len(importances), -1)
         if self.redundancy_threshold is not None:
@@ -460,9 +457,9 @@ class SparseMLPClassifierCV(ClassifierMixin, _BaseSparseMLPCV):
         training data with a feature ranked above it (itself no near-duplicate) reaches this
         value goes after the other features of its tier, kept or dropped (see
         ``feature_importances_`` and ``duplicate_of_``). The group lasso cannot tell
-        near-duplicates apart, so they leave the path together; on ``load_breast_cancer``
-        (40 splits) the top 10 scored .961 downstream by the paths alone, .965 so. The
-        features that the model keeps do not depend on it. None: rank by the paths alone.
+        near-duplicates apart, so they leave the path together (the user guide measures
+        what this changes downstream). The features that the model keeps do not depend on
+        it. None: rank by the paths alone.
     n_jobs : int, default=None
         Folds run in parallel through joblib; each fit uses one torch thread.
     l1_ratio, groups, hidden_layer_sizes, activation, solver, learning_rate_init, \
@@ -472,8 +469,8 @@ random_state, verbose, device, weight_decay, class_weight
         training part of each fold); ``max_iter``, ``warmup_epochs`` and
         ``ramp_epochs`` apply to the dense fit that starts each path. ``n_iter_no_change``
         defaults to 5 here (10 in the single fit): each alpha of the path starts from the
-        previous solution, so less patience is needed, and the whole CV runs about 1.4x
-        faster. ``verbose=1`` shows a progress bar over the full-data path; 2 or more also
+        previous solution, so less patience is needed (and the CV runs faster).
+        ``verbose=1`` shows a progress bar over the full-data path; 2 or more also
         prints the epoch table of every fit along the paths.
 
     Attributes

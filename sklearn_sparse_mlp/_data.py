@@ -1,8 +1,8 @@
 """In-memory tensors fed to skorch by slicing whole batches.
 
 skorch's default ``Dataset`` + ``DataLoader`` index and collate sample by sample, which makes an
-epoch on in-memory arrays 2.4x (batch 128) to 12.5x (full batch) slower than a plain torch
-loop. Slicing whole tensors removes that overhead; torch's ``TensorDataset`` with a
+epoch on in-memory arrays several times slower than a plain torch loop (the user guide's
+speed notes). Slicing whole tensors removes that overhead; torch's ``TensorDataset`` with a
 ``BatchSampler`` still collates per sample, hence this small iterator.
 """
 

@@ -406,8 +406,8 @@ def sparse_mlp_path(
             break
         if grid is None:
             dropping = dropping or int(support.sum()) < n_dense
-            # Until the first feature leaves, the alphas only shrink the weights: on the
-            # nonlinear benchmark 18 of the 25 alphas came before any feature left.
+            # Until the first feature leaves, the alphas only shrink the weights (the
+            # first-order start is low for a network that overfits: see the user guide).
             stride = 1 if dropping else _STRIDE_BEFORE_FIRST_DROP
             alpha *= path_multiplier**stride
     progress.close()
@@ -556,9 +556,8 @@ def _history_memo(estimator):
     """A deepcopy memo holding a copy of the net's history, made by a pickle round trip.
 
     The history of a warm-started path holds every epoch and batch of every alpha so far;
-    deepcopy walks it object by object (74 ms a copy late on the digits path), pickle copies
-    it 2.6x faster and just as deep. A history pickle cannot copy (a callback recorded a
-    lambda) is left to deepcopy.
+    deepcopy walks it object by object, a pickle round trip copies it faster and just as
+    deep. A history pickle cannot copy (a callback recorded a lambda) is left to deepcopy.
     """
     history = getattr(estimator.net_, "history_", None)
     if history is None:

@@ -11,8 +11,7 @@ __all__ = ["soft_threshold", "group_soft_threshold", "sparse_group_soft_threshol
 
 # Newton on the secular equation of the diagonal-step group prox, in the form 1 / ||v(r)|| = 1
 # (see _diagonal_group_prox), converges quadratically and monotonically; 100 iterations is a
-# safety bound never reached in practice (3 or 4 on a digits fit with Adam), convergence is
-# detected per group.
+# safety bound (the user guide gives the usual count), convergence is detected per group.
 _NEWTON_MAX_ITER = 100
 _NEWTON_RTOL = 1e-12
 
@@ -179,8 +178,7 @@ def _diagonal_group_prox(dz, d, lam, group_ids, index, n_groups):
     # the secular equation of a trust region (More and Sorensen, 1983), where Newton on
     # phi(r) = 1 / ||v(r)|| - 1 beats Newton on ||v||^2 - 1: phi is concave and increasing, so
     # from below the root it increases monotonically to it, and it is linear, hence solved in
-    # one step, when d is constant over the group. On a digits fit with Adam: 3 or 4
-    # iterations instead of 7 or 8. Start: the root of the lower bound
+    # one step, when d is constant over the group. Start: the root of the lower bound
     # ||d z|| / (max(d) r + lam) = 1, i.e. (||d z|| - lam) / max(d).
     active = dz_norm > lam
     r = torch.where(active, (dz_norm - lam) / torch.clamp(d_max, min=1e-300), 0.0)

@@ -135,7 +135,17 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
         self : SparseMLPRegressor
             The fitted regressor.
         """
-        reset = not (self.warm_start and hasattr(self, "net_"))
+        X, y2d, sample_weight, one_output = self._validate_input(X, y, sample_weight,
+                                                                 incremental=False)
+        self.n_outputs_ = y2d.shape[1]
+        self._fit(X, y2d, sample_weight, self.n_outputs_)
+        self._y_is_1d = one_output  # after the fit: a refused warm start changes nothing
+        return self
+
+    def _validate_input(self, X, y, sample_weight, incremental):
+        """X, y as float32 of shape (n_samples, n_outputs), the weights, and whether y is 1-d."""
+        fitted = hasattr(self, "net_")
+        reset = not fitted if incremental else not (self.warm_start and fitted)
         X, y = validate_data(
             self, X, y, reset=reset, dtype=[np.float64, np.float32], multi_output=True,
             y_numeric=True, accept_sparse=ACCEPT_SPARSE,
@@ -143,14 +153,12 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
         y2d = _float32_targets(y)
         if not reset and y2d.shape[1] != self.n_outputs_:
             raise ValueError(
+                f"y has {y2d.shape[1]} outputs, the previous calls had {self.n_outputs_}."
+                if incremental else
                 f"warm_start=True but y has {y2d.shape[1]} outputs, the previous fit had "
                 f"{self.n_outputs_}; use warm_start=False."
             )
-        sample_weight = self._check_sample_weight(sample_weight, X)
-        self.n_outputs_ = y2d.shape[1]
-        self._fit(X, y2d, sample_weight, self.n_outputs_)
-        self._y_is_1d = y.ndim == 1  # after the fit: a refused warm start changes nothing
-        return self
+        return X, y2d, self._check_sample_weight(sample_weight, X), y.ndim == 1
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
@@ -174,20 +182,12 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
             The updated regressor.
         """
         first = not hasattr(self, "net_")
-        X, y = validate_data(
-            self, X, y, reset=first, dtype=[np.float64, np.float32], multi_output=True,
-            y_numeric=True, accept_sparse=ACCEPT_SPARSE,
-        )
-        y2d = _float32_targets(y)
-        if not first and y2d.shape[1] != self.n_outputs_:
-            raise ValueError(
-                f"y has {y2d.shape[1]} outputs, the previous calls had {self.n_outputs_}."
-            )
-        sample_weight = self._check_sample_weight(sample_weight, X)
+        X, y2d, sample_weight, one_output = self._validate_input(X, y, sample_weight,
+                                                                 incremental=True)
         self.n_outputs_ = y2d.shape[1]
         self._fit(X, y2d, sample_weight, self.n_outputs_, incremental=True)
         if first:
-            self._y_is_1d = y.ndim == 1
+            self._y_is_1d = one_output
         return self
 
     def _make_net(self, net_kwargs):
