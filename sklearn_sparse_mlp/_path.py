@@ -338,22 +338,14 @@ def sparse_mlp_path(
     # checked before the dense fit, which can take minutes
     if (X_valid is None) != (y_valid is None):
         raise ValueError("Give both X_valid and y_valid, or neither.")
-    generated_grid = isinstance(alphas, int | np.integer)
-    if not generated_grid:
-        given = np.asarray(alphas, dtype=np.float64)
-        if given.ndim != 1 or given.size == 0 or not np.all(np.isfinite(given) & (given >= 0)):
-            raise ValueError(
-                f"alphas must be a positive int or a non-empty 1-d array of finite alphas >= 0, "
-                f"got {alphas!r}."
-            )
-    elif alphas < 1:
-        raise ValueError(f"alphas must be a positive int or an array of alphas, got {alphas}.")
+    given = _given_alphas(alphas)
     template_params = estimator.get_params(deep=False)
     estimator = clone(estimator).set_params(alpha=0.0, warm_start=False)
-    scorer = None if X_valid is None else check_scoring(estimator, scoring=scoring)
-    score_kwargs = {} if sample_weight_valid is None else {"sample_weight": sample_weight_valid}
+    scorer = None if X_valid is None else _ValidationScorer(
+        check_scoring(estimator, scoring=scoring), X_valid, y_valid, sample_weight_valid
+    )
     estimator.fit(X, y, sample_weight=sample_weight)
-    if generated_grid:
+    if given is None:
         alpha_start = default_alpha_start(
             drop_one_alphas(estimator, X, y, sample_weight=sample_weight)
         )
@@ -365,10 +357,8 @@ def sparse_mlp_path(
 
     estimator.set_params(warm_start=True, max_iter=max_iter_per_alpha, warmup_epochs=0,
                          ramp_epochs=0)
-    n_features = estimator.n_features_in_
-    record = {"alphas": [], "supports": [], "train_loss": [], "valid_scores": [],
-              "lin1_weights": [], "module_states": [], "relaxed_states": [], "n_epochs": []}
-    relaxed = relaxed_support = relaxed_score = None
+    record = _PathRecord()
+    relaxed = _RelaxedRefits(X, y, relax_epochs, sample_weight, scorer)
     progress = tqdm(total=n_alphas, desc="alpha path", disable=not verbose, leave=False)
     alpha, dropping = alpha_start, False
     for step in range(n_alphas):
@@ -376,30 +366,13 @@ def sparse_mlp_path(
             alpha = grid[step]
         estimator.set_params(alpha=float(alpha))
         _fit_quietly(estimator, X, y, sample_weight)
-        module = estimator.net_.module_
-        support = feature_support(module.lin1.weight)
-        record["alphas"].append(float(alpha))
-        record["supports"].append(support)
-        record["train_loss"].append(float(estimator.net_.history[-1, "train_loss"]))
-        record["n_epochs"].append(len(estimator.net_.history))
+        support = record.add(float(alpha), estimator)
         if relax_epochs:
-            # The relaxed refit is a function of the support alone: refit and score it only
-            # where the support changes (a handful of times along the path).
-            if relaxed is None or not np.array_equal(support, relaxed_support):
-                relaxed = relaxed_refit(estimator, X, y, relax_epochs,
-                                        sample_weight=sample_weight)
-                relaxed_support = support
-                if scorer is not None:
-                    relaxed_score = float(scorer(relaxed, X_valid, y_valid, **score_kwargs))
-            record["relaxed_states"].append(copy.deepcopy(relaxed.net_.module_.state_dict()))
-            if scorer is not None:
-                record["valid_scores"].append(relaxed_score)
+            relaxed_model, score = relaxed.at(estimator, support)
+            record.relaxed_states.append(copy.deepcopy(relaxed_model.net_.module_.state_dict()))
+            record.valid_scores.append(score)
         elif scorer is not None:
-            record["valid_scores"].append(
-                float(scorer(estimator, X_valid, y_valid, **score_kwargs))
-            )
-        record["lin1_weights"].append(module.lin1.weight.detach().cpu().numpy().copy())
-        record["module_states"].append(copy.deepcopy(module.state_dict()))
+            record.valid_scores.append(scorer(estimator))
         progress.set_postfix(alpha=f"{alpha:.3g}", n_features=int(support.sum()))
         progress.update()
         if stop_when_empty and not support.any():
@@ -415,25 +388,100 @@ def sparse_mlp_path(
     # taken from the path, trains as the template says
     estimator.set_params(**{name: template_params[name] for name in
                             ("warm_start", "max_iter", "warmup_epochs", "ramp_epochs")})
+    return record.path(estimator, alpha_start, scored=scorer is not None,
+                       relaxed=bool(relax_epochs))
 
-    supports = np.array(record["supports"]).reshape(-1, n_features)
-    path_alphas = np.array(record["alphas"])
-    leave, last_norms = _leave_alphas_and_norms(supports, path_alphas, record["lin1_weights"])
-    return SparseMLPPath(
-        alphas=path_alphas,
-        supports=supports,
-        n_features=supports.sum(axis=1),
-        train_loss=np.array(record["train_loss"]),
-        valid_scores=np.array(record["valid_scores"]) if scorer is not None else None,
-        lin1_weights=record["lin1_weights"],
-        module_states=record["module_states"],
-        relaxed_states=record["relaxed_states"] if relax_epochs else None,
-        feature_leave_alphas=leave,
-        feature_last_norms=last_norms,
-        alpha_start=alpha_start,
-        estimator=estimator,
-        n_epochs=np.array(record["n_epochs"]),
-    )
+
+def _given_alphas(alphas):
+    """The given alphas as a float array, or None for a number of generated alphas."""
+    if isinstance(alphas, int | np.integer):
+        if alphas < 1:
+            raise ValueError(
+                f"alphas must be a positive int or an array of alphas, got {alphas}."
+            )
+        return None
+    given = np.asarray(alphas, dtype=np.float64)
+    if given.ndim != 1 or given.size == 0 or not np.all(np.isfinite(given) & (given >= 0)):
+        raise ValueError(
+            f"alphas must be a positive int or a non-empty 1-d array of finite alphas >= 0, "
+            f"got {alphas!r}."
+        )
+    return given
+
+
+class _ValidationScorer:
+    """A scorer bound to the validation data (and its weights): ``scorer(model)``."""
+
+    def __init__(self, scorer, X_valid, y_valid, sample_weight_valid):
+        self.scorer, self.X_valid, self.y_valid = scorer, X_valid, y_valid
+        self.kwargs = {} if sample_weight_valid is None else {
+            "sample_weight": sample_weight_valid}
+
+    def __call__(self, model):
+        return float(self.scorer(model, self.X_valid, self.y_valid, **self.kwargs))
+
+
+class _RelaxedRefits:
+    """The relaxed refit at each alpha of a path, and its validation score.
+
+    The relaxed refit is a function of the support alone: it is refitted and scored only
+    where the support changes (a handful of times along a path).
+    """
+
+    def __init__(self, X, y, epochs, sample_weight, scorer):
+        self.X, self.y, self.epochs, self.sample_weight = X, y, epochs, sample_weight
+        self.scorer = scorer
+        self.model = self.support = self.score = None
+
+    def at(self, estimator, support):
+        """The relaxed model for ``estimator``'s ``support``, and its score (None: no data)."""
+        if self.model is None or not np.array_equal(support, self.support):
+            self.model = relaxed_refit(estimator, self.X, self.y, self.epochs,
+                                       sample_weight=self.sample_weight)
+            self.support = support
+            self.score = None if self.scorer is None else self.scorer(self.model)
+        return self.model, self.score
+
+
+class _PathRecord:
+    """What the path records at each alpha, assembled into a :class:`SparseMLPPath`."""
+
+    def __init__(self):
+        self.alphas, self.supports, self.train_loss, self.n_epochs = [], [], [], []
+        self.valid_scores, self.lin1_weights = [], []
+        self.module_states, self.relaxed_states = [], []
+
+    def add(self, alpha, estimator):
+        """Record the model fitted at ``alpha``; returns its support."""
+        module = estimator.net_.module_
+        support = feature_support(module.lin1.weight)
+        self.alphas.append(alpha)
+        self.supports.append(support)
+        self.train_loss.append(float(estimator.net_.history[-1, "train_loss"]))
+        self.n_epochs.append(len(estimator.net_.history))
+        self.lin1_weights.append(module.lin1.weight.detach().cpu().numpy().copy())
+        self.module_states.append(copy.deepcopy(module.state_dict()))
+        return support
+
+    def path(self, estimator, alpha_start, scored, relaxed):
+        supports = np.array(self.supports).reshape(-1, estimator.n_features_in_)
+        alphas = np.array(self.alphas)
+        leave, last_norms = _leave_alphas_and_norms(supports, alphas, self.lin1_weights)
+        return SparseMLPPath(
+            alphas=alphas,
+            supports=supports,
+            n_features=supports.sum(axis=1),
+            train_loss=np.array(self.train_loss),
+            valid_scores=np.array(self.valid_scores) if scored else None,
+            lin1_weights=self.lin1_weights,
+            module_states=self.module_states,
+            relaxed_states=self.relaxed_states if relaxed else None,
+            feature_leave_alphas=leave,
+            feature_last_norms=last_norms,
+            alpha_start=alpha_start,
+            estimator=estimator,
+            n_epochs=np.array(self.n_epochs),
+        )
 
 
 def _leave_alphas_and_norms(supports, alphas, lin1_weights):
