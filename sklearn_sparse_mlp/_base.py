@@ -19,18 +19,19 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.sparsefuncs import min_max_axis
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
-from skorch.callbacks import PrintLog
 from skorch.helper import predefined_split
 
-from ._data import BatchSlicer, TensorPairDataset, merge_duplicate_rows
-from ._module import ACTIVATIONS, SparseInputMLP, forward_float64
-from ._net import per_sample, pointwise_criterion
-from .callbacks import (
-    FixedSupport,
-    LayerScaleDecay,
-    ProximalL1,
-    StopOnNonFiniteLoss,
-    SupportConvergence,
+from ._data import TensorPairDataset, merge_duplicate_rows
+from ._module import ACTIVATIONS, forward_float64
+from ._net import (
+    CONVERGENCE,
+    OPTIMIZERS,
+    carry_parameters,
+    check_structure,
+    net_callback,
+    net_kwargs,
+    per_sample,
+    pointwise_criterion,
 )
 from .penalties import feature_support
 
@@ -40,8 +41,6 @@ _SELECT_FROM_MODEL_L1_THRESHOLD = 1e-5
 
 # Sparse input is multiplied batch by batch as torch sparse tensors; CSR slices rows cheaply.
 ACCEPT_SPARSE = ("csr", "csc")
-
-_OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "adagrad": torch.optim.Adagrad}
 
 
 @contextmanager
@@ -125,16 +124,6 @@ def _check_float32_range(values, name, fix):
         )
 
 
-def fitted_structure(net):
-    """The estimator parameters that shaped the skorch ``net`` (a warm start cannot change)."""
-    return {
-        "hidden_layer_sizes": tuple(net.module__hidden_layer_sizes),
-        "activation": net.module__activation,
-        "solver": next(k for k, v in _OPTIMIZERS.items() if v is net.optimizer),
-        "device": str(net.device),
-    }
-
-
 class _BaseSparseMLP(BaseEstimator):
     """Base of the sparse-input MLP estimators; subclasses set the task-specific parts."""
 
@@ -144,7 +133,7 @@ class _BaseSparseMLP(BaseEstimator):
         "groups": ["array-like", None],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "solver": [StrOptions(set(_OPTIMIZERS))],
+        "solver": [StrOptions(set(OPTIMIZERS))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -315,37 +304,6 @@ class _BaseSparseMLP(BaseEstimator):
                                      dtype=torch.float32)
         return TensorPairDataset(X, torch.as_tensor(y), weight)
 
-    def _callbacks(self, early_stopping, constant, fill_values):
-        return [
-            (
-                "proximal",
-                ProximalL1(
-                    alpha=self.alpha,
-                    l1_ratio=self.l1_ratio,
-                    groups=self.groups,
-                    layer="lin1",
-                    warmup_epochs=self.warmup_epochs,
-                    ramp_epochs=self.ramp_epochs,
-                ),
-            ),
-            (
-                "convergence",
-                SupportConvergence(
-                    start_epoch=self.warmup_epochs + self.ramp_epochs,
-                    tol=self.tol,
-                    n_iter_no_change=self.n_iter_no_change,
-                    early_stopping=early_stopping,
-                ),
-            ),
-            # a constant column only shifts lin1's bias: it is held out, its share in the bias
-            ("constant_features", FixedSupport(~constant, fill_values=fill_values)),
-            ("layer_scale_decay", LayerScaleDecay(self.weight_decay)),
-            (
-                "finite_loss",
-                StopOnNonFiniteLoss(advice=self._divergence_advice()),
-            ),
-        ]
-
     def _divergence_advice(self):
         advice = (f"lower learning_rate_init (now {self.learning_rate_init}), scale the "
                   "features (e.g. with StandardScaler)")
@@ -430,20 +388,18 @@ class _BaseSparseMLP(BaseEstimator):
         generator = torch.Generator().manual_seed(seed)
         constant = low == high
         with torch_threads(self._torch_threads()):
+            training = dict(batch_size=batch_size, early_stopping=early_stopping,
+                            generator=generator, constant=constant, fill_values=low)
             if continuing:
                 net = self.net_
-                self._check_warm_start_structure(
-                    net, hidden, caller="partial_fit" if incremental else "warm_start=True"
-                )
-                self._update_warm_net(net, batch_size, early_stopping, generator, constant,
-                                      low)
+                check_structure(net, self, hidden,
+                                caller="partial_fit" if incremental else "warm_start=True")
+                carry_parameters(net, self, **training)
                 net.train_split = train_split
                 net.partial_fit(dataset, None, **({"epochs": 1} if incremental else {}))
             else:
-                net = self._make_net(self._net_kwargs(
-                    hidden, X.shape[1], n_outputs, batch_size, train_split, generator,
-                    early_stopping, constant, low,
-                ))
+                net = self._make_net(net_kwargs(self, hidden, X.shape[1], n_outputs,
+                                                train_split, **training))
                 if incremental:
                     net.partial_fit(dataset, None, epochs=1)
                 else:
@@ -468,105 +424,12 @@ class _BaseSparseMLP(BaseEstimator):
                 "shorten the schedule.",
                 ConvergenceWarning,
             )
-        elif not dict(self.net_.callbacks_)["convergence"].converged_:
+        elif not net_callback(self.net_, CONVERGENCE).converged_:
             warn_user(
                 f"{type(self).__name__}: max_iter={self.max_iter} epochs reached before the "
                 "loss and the selected features converged; increase max_iter.",
                 ConvergenceWarning,
             )
-
-    def _check_warm_start_structure(self, net, hidden, caller="warm_start=True"):
-        """Raise a ValueError if continuing ``net`` would silently keep another network."""
-        fitted = fitted_structure(net)
-        now = {"hidden_layer_sizes": hidden, "activation": self.activation,
-               "solver": self.solver, "device": str(self.device)}
-        changed = [f"{name} (fitted: {fitted[name]!r}, now: {now[name]!r})"
-                   for name in fitted if fitted[name] != now[name]]
-        if changed:
-            raise ValueError(
-                f"{caller} continues training the fitted network, which cannot change "
-                f"{', '.join(changed)}; "
-                + ("set warm_start=False" if caller == "warm_start=True" else "call fit")
-                + " to train a new network."
-            )
-
-    def _update_warm_net(self, net, batch_size, early_stopping, generator=None,
-                         constant=None, fill_values=None):
-        """Carry the current training parameters into the fitted net before it trains on."""
-        callbacks = dict(net.callbacks_)
-        # ProximalL1 checks these and rebuilds its penalty from them at train begin.
-        proximal = callbacks["proximal"]
-        proximal.alpha, proximal.l1_ratio = self.alpha, self.l1_ratio
-        proximal.groups = self.groups
-        # The schedule counts epochs from the net's first: after a long fit it is over.
-        proximal.warmup_epochs, proximal.ramp_epochs = self.warmup_epochs, self.ramp_epochs
-        convergence = callbacks["convergence"]
-        convergence.tol, convergence.n_iter_no_change = self.tol, self.n_iter_no_change
-        convergence.early_stopping = early_stopping
-        convergence.start_epoch = self.warmup_epochs + self.ramp_epochs
-        if constant is not None:
-            held = callbacks["constant_features"]
-            held.support, held.fill_values = ~constant, fill_values
-        callbacks["layer_scale_decay"].weight_decay = self.weight_decay
-        net.set_params(max_epochs=self.max_iter, batch_size=batch_size,
-                       lr=self.learning_rate_init)  # skorch sets lr in every param group
-        if generator is not None:
-            net.iterator_train__generator = generator
-        lin1_weight = net.module_.lin1.weight
-        for group in net.optimizer_.param_groups:
-            if not any(p is lin1_weight for p in group["params"]):
-                group["weight_decay"] = self.weight_decay
-            if self.solver == "sgd":
-                group["momentum"] = self.momentum
-        # what skorch would rebuild the optimizer from (e.g. after set_params(module__...))
-        net.optimizer__weight_decay = self.weight_decay
-        if self.solver == "sgd":
-            net.optimizer__momentum = self.momentum
-        # skorch's set_params cannot add back a callback the net was built without (the quiet
-        # net has no print_log), so the list is edited as skorch's own set_params does.
-        printing = "print_log" in dict(net.callbacks_)
-        if self.verbose and not printing:
-            net.callbacks_.append(("print_log", PrintLog().initialize()))  # skorch puts it last
-            vars(net).pop("callbacks__print_log", None)
-        elif not self.verbose and printing:
-            net.callbacks_ = [(name, cb) for name, cb in net.callbacks_ if name != "print_log"]
-            net.callbacks__print_log = None
-        net.verbose = self.verbose
-
-    def _net_kwargs(self, hidden, n_features, n_outputs, batch_size, train_split, generator,
-                    early_stopping, constant, fill_values):
-        """Keyword arguments of the skorch net, shared by the classifier and the regressor."""
-        optimizer_kwargs = {"optimizer__momentum": self.momentum} if self.solver == "sgd" else {}
-        # lin1 is governed by the prox alone: any weight decay there would pass through the
-        # adaptive preconditioner and bias the sparse solution.
-        optimizer_kwargs["optimizer__weight_decay"] = self.weight_decay
-        # The later weights form one group: LayerScaleDecay sets its weight decay.
-        optimizer_kwargs["optimizer__param_groups"] = [("lin1.weight", {"weight_decay": 0.0}),
-                                                       ("*.weight", {})]
-        return dict(
-            module=SparseInputMLP,
-            module__n_features=n_features,
-            module__n_outputs=n_outputs,
-            module__hidden_layer_sizes=hidden,
-            module__activation=self.activation,
-            module__generator=generator,
-            optimizer=_OPTIMIZERS[self.solver],
-            lr=self.learning_rate_init,
-            max_epochs=self.max_iter,
-            batch_size=batch_size,
-            iterator_train=BatchSlicer,
-            iterator_valid=BatchSlicer,
-            iterator_train__shuffle=True,
-            iterator_train__generator=generator,
-            train_split=train_split,
-            callbacks=self._callbacks(early_stopping, constant, fill_values),
-            device=self.device,
-            verbose=self.verbose,
-            # skorch's PrintLog formats a table every epoch even when verbose=0; it only
-            # prints, so a quiet net goes without it.
-            **({} if self.verbose else {"callbacks__print_log": None}),
-            **optimizer_kwargs,
-        )
 
     def _pointwise_loss(self, output, y):
         """Loss of each sample, shape (n_samples,): the net's criterion, not reduced."""

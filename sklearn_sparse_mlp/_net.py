@@ -1,9 +1,40 @@
-"""The skorch nets the estimators train: skorch's own, with sample weights in the loss."""
+"""The skorch side of the estimators: their nets, built and carried over to a warm start.
+
+The nets are skorch's own, with sample weights in the loss; their callbacks are found by the
+names below.
+"""
 
 import copy
 
+import torch
 from skorch import NeuralNetClassifier, NeuralNetRegressor
+from skorch.callbacks import PrintLog
 from skorch.utils import to_tensor
+
+from ._data import BatchSlicer
+from ._module import SparseInputMLP
+from .callbacks import (
+    FixedSupport,
+    LayerScaleDecay,
+    ProximalL1,
+    StopOnNonFiniteLoss,
+    SupportConvergence,
+)
+
+OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "adagrad": torch.optim.Adagrad}
+
+# The names of the callbacks in an estimator's net (``net.callbacks_``).
+PROXIMAL = "proximal"
+CONVERGENCE = "convergence"
+CONSTANT_FEATURES = "constant_features"
+LAYER_SCALE_DECAY = "layer_scale_decay"
+FINITE_LOSS = "finite_loss"
+PRINT_LOG = "print_log"
+
+
+def net_callback(net, name):
+    """The callback called ``name`` in a fitted skorch ``net``."""
+    return dict(net.callbacks_)[name]
 
 
 def pointwise_criterion(criterion):
@@ -48,3 +79,142 @@ class SampleWeightedNetClassifier(_SampleWeightedLoss, NeuralNetClassifier):
 
 class SampleWeightedNetRegressor(_SampleWeightedLoss, NeuralNetRegressor):
     """skorch's ``NeuralNetRegressor`` whose batches may carry sample weights."""
+
+
+def fitted_structure(net):
+    """The estimator parameters that shaped the skorch ``net`` (a warm start cannot change)."""
+    return {
+        "hidden_layer_sizes": tuple(net.module__hidden_layer_sizes),
+        "activation": net.module__activation,
+        "solver": next(k for k, v in OPTIMIZERS.items() if v is net.optimizer),
+        "device": str(net.device),
+    }
+
+
+def check_structure(net, estimator, hidden, caller="warm_start=True"):
+    """Raise a ValueError if continuing ``net`` would silently keep another network."""
+    fitted = fitted_structure(net)
+    now = {"hidden_layer_sizes": hidden, "activation": estimator.activation,
+           "solver": estimator.solver, "device": str(estimator.device)}
+    changed = [f"{name} (fitted: {fitted[name]!r}, now: {now[name]!r})"
+               for name in fitted if fitted[name] != now[name]]
+    if changed:
+        raise ValueError(
+            f"{caller} continues training the fitted network, which cannot change "
+            f"{', '.join(changed)}; "
+            + ("set warm_start=False" if caller == "warm_start=True" else "call fit")
+            + " to train a new network."
+        )
+
+
+def carry_parameters(net, estimator, batch_size, early_stopping, generator=None,
+                     constant=None, fill_values=None):
+    """Carry the current training parameters into the fitted net before it trains on."""
+    callbacks = dict(net.callbacks_)
+    # ProximalL1 checks these and rebuilds its penalty from them at train begin.
+    proximal = callbacks[PROXIMAL]
+    proximal.alpha, proximal.l1_ratio = estimator.alpha, estimator.l1_ratio
+    proximal.groups = estimator.groups
+    # The schedule counts epochs from the net's first: after a long fit it is over.
+    proximal.warmup_epochs = estimator.warmup_epochs
+    proximal.ramp_epochs = estimator.ramp_epochs
+    convergence = callbacks[CONVERGENCE]
+    convergence.tol, convergence.n_iter_no_change = estimator.tol, estimator.n_iter_no_change
+    convergence.early_stopping = early_stopping
+    convergence.start_epoch = estimator.warmup_epochs + estimator.ramp_epochs
+    if constant is not None:
+        held = callbacks[CONSTANT_FEATURES]
+        held.support, held.fill_values = ~constant, fill_values
+    callbacks[LAYER_SCALE_DECAY].weight_decay = estimator.weight_decay
+    net.set_params(max_epochs=estimator.max_iter, batch_size=batch_size,
+                   lr=estimator.learning_rate_init)  # skorch sets lr in every param group
+    if generator is not None:
+        net.iterator_train__generator = generator
+    lin1_weight = net.module_.lin1.weight
+    for group in net.optimizer_.param_groups:
+        if not any(p is lin1_weight for p in group["params"]):
+            group["weight_decay"] = estimator.weight_decay
+        if estimator.solver == "sgd":
+            group["momentum"] = estimator.momentum
+    # what skorch would rebuild the optimizer from (e.g. after set_params(module__...))
+    net.optimizer__weight_decay = estimator.weight_decay
+    if estimator.solver == "sgd":
+        net.optimizer__momentum = estimator.momentum
+    # skorch's set_params cannot add back a callback the net was built without (the quiet
+    # net has no print_log), so the list is edited as skorch's own set_params does.
+    printing = PRINT_LOG in dict(net.callbacks_)
+    if estimator.verbose and not printing:
+        net.callbacks_.append((PRINT_LOG, PrintLog().initialize()))  # skorch puts it last
+        vars(net).pop("callbacks__print_log", None)
+    elif not estimator.verbose and printing:
+        net.callbacks_ = [(name, cb) for name, cb in net.callbacks_ if name != PRINT_LOG]
+        net.callbacks__print_log = None
+    net.verbose = estimator.verbose
+
+
+def net_kwargs(estimator, hidden, n_features, n_outputs, train_split, batch_size,
+               early_stopping, generator, constant, fill_values):
+    """Keyword arguments of the skorch net, shared by the classifier and the regressor."""
+    optimizer_kwargs = {}
+    if estimator.solver == "sgd":
+        optimizer_kwargs["optimizer__momentum"] = estimator.momentum
+    # lin1 is governed by the prox alone: any weight decay there would pass through the
+    # adaptive preconditioner and bias the sparse solution.
+    optimizer_kwargs["optimizer__weight_decay"] = estimator.weight_decay
+    # The later weights form one group: LayerScaleDecay sets its weight decay.
+    optimizer_kwargs["optimizer__param_groups"] = [("lin1.weight", {"weight_decay": 0.0}),
+                                                   ("*.weight", {})]
+    return dict(
+        module=SparseInputMLP,
+        module__n_features=n_features,
+        module__n_outputs=n_outputs,
+        module__hidden_layer_sizes=hidden,
+        module__activation=estimator.activation,
+        module__generator=generator,
+        optimizer=OPTIMIZERS[estimator.solver],
+        lr=estimator.learning_rate_init,
+        max_epochs=estimator.max_iter,
+        batch_size=batch_size,
+        iterator_train=BatchSlicer,
+        iterator_valid=BatchSlicer,
+        iterator_train__shuffle=True,
+        iterator_train__generator=generator,
+        train_split=train_split,
+        callbacks=_callbacks(estimator, early_stopping, constant, fill_values),
+        device=estimator.device,
+        verbose=estimator.verbose,
+        # skorch's PrintLog formats a table every epoch even when verbose=0; it only
+        # prints, so a quiet net goes without it.
+        **({} if estimator.verbose else {"callbacks__print_log": None}),
+        **optimizer_kwargs,
+    )
+
+
+def _callbacks(estimator, early_stopping, constant, fill_values):
+    """The callbacks of an estimator's net, by name (the constants above)."""
+    return [
+        (
+            PROXIMAL,
+            ProximalL1(
+                alpha=estimator.alpha,
+                l1_ratio=estimator.l1_ratio,
+                groups=estimator.groups,
+                layer="lin1",
+                warmup_epochs=estimator.warmup_epochs,
+                ramp_epochs=estimator.ramp_epochs,
+            ),
+        ),
+        (
+            CONVERGENCE,
+            SupportConvergence(
+                start_epoch=estimator.warmup_epochs + estimator.ramp_epochs,
+                tol=estimator.tol,
+                n_iter_no_change=estimator.n_iter_no_change,
+                early_stopping=early_stopping,
+            ),
+        ),
+        # a constant column only shifts lin1's bias: it is held out, its share in the bias
+        (CONSTANT_FEATURES, FixedSupport(~constant, fill_values=fill_values)),
+        (LAYER_SCALE_DECAY, LayerScaleDecay(estimator.weight_decay)),
+        (FINITE_LOSS, StopOnNonFiniteLoss(advice=estimator._divergence_advice())),
+    ]

@@ -15,8 +15,9 @@ from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted
 from tqdm.auto import tqdm
 
-from ._base import DataAdviceWarning, _BaseSparseMLP, fitted_structure
+from ._base import DataAdviceWarning, _BaseSparseMLP
 from ._data import merge_duplicate_rows, rows_to_tensor
+from ._net import fitted_structure
 from .callbacks import FixedSupport
 from .penalties import feature_support
 
