@@ -1,29 +1,24 @@
-"""The seed problem family of the benchmarks and the tests (tests/conftest.py imports it).
+"""The seed problems of the benchmarks and the tests, split into training and test rows.
 
-X ~ N(0, I), 800 train / 200 test, the target a nonlinear function of x0 and x1 only.
+The data are :mod:`sklearn_sparse_mlp.datasets`' generators; this only splits them: the first
+``n_train`` rows train, the next ``n_test`` test.
 """
 
-import numpy as np
+from sklearn_sparse_mlp.datasets import SEED_RULES, make_seed_regression
+from sklearn_sparse_mlp.datasets import make_seed_problem as _classification
 
-# Nonlinear rules of x0 and x1 only; x1 enters the first only through its square.
-SEED_RULES = {
-    "square": lambda X: X[:, 0] + X[:, 1] ** 2 > 1.0,
-    "circle": lambda X: X[:, 0] ** 2 + X[:, 1] ** 2 > 1.386,
-    "xor": lambda X: X[:, 0] * X[:, 1] > 0,
-}
+__all__ = ["SEED_RULES", "make_regression_twin", "make_seed_problem"]
 
 
 def make_seed_problem(rule, random_state, n_features=10, n_train=800, n_test=200):
-    """Classification: labels from ``SEED_RULES[rule]``."""
-    rng = np.random.RandomState(random_state)
-    X = rng.randn(n_train + n_test, n_features)
-    y = SEED_RULES[rule](X).astype(int)
+    """Classification: labels from ``SEED_RULES[rule]``; X_train, y_train, X_test, y_test."""
+    X, y = _classification(rule, n_samples=n_train + n_test, n_features=n_features,
+                           random_state=random_state)
     return X[:n_train], y[:n_train], X[n_train:], y[n_train:]
 
 
 def make_regression_twin(random_state, n_features=10, n_train=800, n_test=200):
-    """Regression: y = sin(2 x0) + x1**2 + N(0, 0.1**2)."""
-    rng = np.random.RandomState(random_state)
-    X = rng.randn(n_train + n_test, n_features)
-    y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2 + 0.1 * rng.randn(n_train + n_test)
+    """Regression: y = sin(2 x0) + x1**2 + N(0, 0.1**2); X_train, y_train, X_test, y_test."""
+    X, y = make_seed_regression(n_samples=n_train + n_test, n_features=n_features, noise=0.1,
+                                random_state=random_state)
     return X[:n_train], y[:n_train], X[n_train:], y[n_train:]

@@ -21,11 +21,11 @@ import numpy as np
 import torch
 
 from sklearn_sparse_mlp import SparseMLPClassifier
+from sklearn_sparse_mlp.datasets import make_seed_problem
 
 torch.set_num_threads(1)
-rng = np.random.RandomState(0)
-X = rng.randn(1000, 10)
-y = (X[:, 0] + X[:, 1] ** 2 > 1.0).astype(int)
+# ``make_seed_problem`` draws X ~ N(0, I) and labels it by ``x0 + x1**2 > 1`` ("square").
+X, y = make_seed_problem("square", n_samples=1000, n_features=10, random_state=0)
 X_train, y_train, X_test, y_test = X[:800], y[:800], X[800:], y[800:]
 
 # %%
