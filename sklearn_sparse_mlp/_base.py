@@ -1,5 +1,6 @@
 """What the classifier and the regressor share: parameters, validation, the fit loop, support."""
 
+import contextvars
 import os
 import sys
 import warnings
@@ -61,13 +62,31 @@ _LIBRARY_DIRS = tuple(
 )
 
 
+# The warning categories silenced in the current thread (or task): the fits inside a path or a
+# CV run quietly. warnings.catch_warnings would change the process-wide filters, which fits in
+# other threads share.
+_SILENCED = contextvars.ContextVar("sklearn_sparse_mlp_silenced", default=())
+
+
+@contextmanager
+def silenced(*categories):
+    """Drop the package's own warnings of these categories inside the block (this thread)."""
+    token = _SILENCED.set(_SILENCED.get() + categories)
+    try:
+        yield
+    finally:
+        _SILENCED.reset(token)
+
+
 def warn_user(message, category=UserWarning):
     """``warnings.warn`` pointing at the user's line, past this package, sklearn and skorch.
 
     ``stacklevel`` alone cannot: ``_fit_context``, ``Pipeline`` or ``cross_validate`` may
     stand between the user and the estimator (Python 3.12's ``skip_file_prefixes`` does the
-    same walk).
+    same walk). Categories silenced by :func:`silenced` are dropped.
     """
+    if any(issubclass(category, quiet) for quiet in _SILENCED.get()):
+        return
     frame, level = sys._getframe(1), 2
     while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY_DIRS):
         frame, level = frame.f_back, level + 1

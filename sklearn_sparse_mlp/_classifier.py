@@ -4,19 +4,30 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
 from ._base import ACCEPT_SPARSE, _BaseSparseMLP
-from ._net import SampleWeightedNetClassifier
+from ._net import SampleWeightedNetClassifier, target_of
 
 
-def class_weighted(sample_weight, class_weight, y):
-    """``sample_weight`` (None: ones) times the weight of each sample's class, or None."""
+def class_weighted(sample_weight, class_weight, classes, y_encoded):
+    """``sample_weight`` (None: ones) times the weight of each sample's class, or None.
+
+    ``class_weight`` is None, "balanced" (``n_samples / (n_classes * counts)`` over the
+    classes present in ``y_encoded``, as scikit-learn computes it) or a dict over
+    ``classes``, where a class it does not name weighs 1 (a chunk or a fold may lack it).
+    """
     if class_weight is None:
         return sample_weight
-    weight = compute_sample_weight(class_weight, y)
+    if isinstance(class_weight, str):  # "balanced"
+        present = np.unique(y_encoded)
+        per_class = np.ones(len(classes))
+        per_class[present] = compute_class_weight("balanced", classes=present, y=y_encoded)
+    else:
+        per_class = np.array([float(class_weight.get(label, 1.0)) for label in classes])
+    weight = per_class[y_encoded]
     return weight if sample_weight is None else weight * sample_weight
 
 
@@ -289,9 +300,11 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
                 )
         if reset:
             self.classes_ = seen
+        y_encoded = np.searchsorted(self.classes_, y).astype(np.int64)
         sample_weight = self._check_sample_weight(sample_weight, X)
-        sample_weight = class_weighted(sample_weight, self._class_weight(), y)
-        return X, np.searchsorted(self.classes_, y).astype(np.int64), sample_weight
+        sample_weight = class_weighted(sample_weight, self._class_weight(), self.classes_,
+                                       y_encoded)
+        return X, y_encoded, sample_weight
 
     def _class_weight(self):
         """``class_weight`` with a dict's labels checked against ``classes_``."""
@@ -337,7 +350,11 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
         return self._fit(X, y, sample_weight, len(self.classes_), incremental=True)
 
     def _make_net(self, net_kwargs):
-        return SampleWeightedNetClassifier(criterion=torch.nn.CrossEntropyLoss, **net_kwargs)
+        # skorch's validation accuracy reads the batch targets, which may carry weights
+        return SampleWeightedNetClassifier(
+            criterion=torch.nn.CrossEntropyLoss,
+            callbacks__valid_acc__target_extractor=target_of, **net_kwargs,
+        )
 
     def predict_proba(self, X):
         """Probability estimates.

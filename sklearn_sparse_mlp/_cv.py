@@ -1,7 +1,6 @@
 """Cross-validated alpha along the regularization path: SparseMLPClassifierCV, ...RegressorCV."""
 
 import dataclasses
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -14,8 +13,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import ACCEPT_SPARSE, DataAdviceWarning, column_min_max, warn_user
-from ._classifier import SparseMLPClassifier
+from ._base import ACCEPT_SPARSE, DataAdviceWarning, column_min_max, silenced, warn_user
+from ._classifier import SparseMLPClassifier, class_weighted
 from ._path import relaxed_refit, sparse_mlp_path
 from ._ranking import find_near_duplicates, path_importances
 from ._regressor import SparseMLPRegressor
@@ -25,9 +24,7 @@ def _fold_scores(estimator, X, y, train, test, grid, scoring, path_kwargs, sampl
     weights = {} if sample_weight is None else dict(
         sample_weight=sample_weight[train], sample_weight_valid=sample_weight[test]
     )
-    with warnings.catch_warnings():
-        # the CV estimator gave its advice about the data once, for all the paths
-        warnings.simplefilter("ignore", DataAdviceWarning)
+    with silenced(DataAdviceWarning):  # the CV estimator gave its advice once, for all paths
         path = sparse_mlp_path(
             estimator, X[train], y[train], alphas=grid, X_valid=X[test], y_valid=y[test],
             scoring=scoring, **weights, **path_kwargs,
@@ -250,8 +247,13 @@ class _BaseSparseMLPCV(BaseEstimator):
         )
         base = self._base_estimator()
         sample_weight = base._check_sample_weight(sample_weight, X)
+        if isinstance(getattr(self, "class_weight", None), dict):
+            # A dict weighs the classes of the whole data, as LogisticRegressionCV does: a
+            # fold may lack a class it names. "balanced" is computed on each fold.
+            sample_weight = self._dict_class_weights(y, sample_weight)
+            base.set_params(class_weight=None)
         self._check_scoring(base)  # a typo fails now, not after the path
-        folds = self._folds(X, y)
+        folds = self._folds(X, y, sample_weight)
         # advice about the data and parameters, once (the inner fits keep quiet)
         base._check_params(X.shape[1], name=type(self).__name__)
         rows = slice(None) if sample_weight is None else sample_weight > 0
@@ -262,8 +264,7 @@ class _BaseSparseMLPCV(BaseEstimator):
         fold_kwargs = dict(path_kwargs, relax_epochs=self.relax_epochs)
         # The full-data path fixes the grid (it ends where no feature is left) and provides the
         # refit at the chosen alpha.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DataAdviceWarning)
+        with silenced(DataAdviceWarning):
             path = sparse_mlp_path(base, X, y, alphas=self.alphas, verbose=bool(self.verbose),
                                    sample_weight=sample_weight, **path_kwargs)
         grid = path.alphas
@@ -310,6 +311,9 @@ class _BaseSparseMLPCV(BaseEstimator):
                 self.best_estimator_, X, y, max(self.relax_epochs, self.max_iter), support,
                 sample_weight=sample_weight,
             )
+        if isinstance(getattr(self, "class_weight", None), dict):
+            # trained on the class-weighted sample weights: say so, for a refit of it
+            self.best_estimator_.set_params(class_weight=self.class_weight)
         self._adopt(self.best_estimator_)
         self.feature_leave_alphas_ = path.feature_leave_alphas
         self.fold_leave_alphas_ = fold_leave
@@ -341,7 +345,19 @@ class _BaseSparseMLPCV(BaseEstimator):
                 f"{'accuracy' if is_classifier(self) else 'r2'!r})."
             )
 
-    def _folds(self, X, y):
+    def _dict_class_weights(self, y, sample_weight):
+        """``sample_weight`` times the weights of the classes of ``y`` in ``class_weight``."""
+        classes = np.unique(y)
+        unknown = [label for label in self.class_weight if label not in classes]
+        if unknown:
+            raise ValueError(
+                f"class_weight has labels {unknown!r} that are not classes of y "
+                f"({classes.tolist()!r}); give weights for labels of y."
+            )
+        return class_weighted(sample_weight, self.class_weight, classes,
+                              np.searchsorted(classes, y))
+
+    def _folds(self, X, y, sample_weight=None):
         """The (train, test) splits of ``cv``, checked before any fit."""
         if is_classifier(self):
             check_classification_targets(y)
@@ -358,6 +374,14 @@ class _BaseSparseMLPCV(BaseEstimator):
             ) from exc
         if not folds:
             raise ValueError(f"cv={self.cv!r} yields no split (an exhausted generator?).")
+        if sample_weight is not None:
+            for i, (train, test) in enumerate(folds):
+                for part, rows in (("training", train), ("test", test)):
+                    if not sample_weight[rows].any():
+                        raise ValueError(
+                            f"The {part} part of fold {i} of cv={self.cv!r} has only samples "
+                            "of weight 0: use a shuffled splitter, or fewer folds."
+                        )
         if is_classifier(self):
             # a fold may miss a rare class (its model just never predicts it), but it cannot
             # train a classifier on one class
@@ -466,7 +490,9 @@ class SparseMLPClassifierCV(ClassifierMixin, _BaseSparseMLPCV):
 batch_size, max_iter, tol, n_iter_no_change, warmup_epochs, ramp_epochs, momentum, \
 random_state, verbose, device, weight_decay, class_weight
         As in :class:`SparseMLPClassifier` (``class_weight="balanced"`` is computed on the
-        training part of each fold); ``max_iter``, ``warmup_epochs`` and
+        training part of each fold; a dict weighs the samples of the whole data, as in
+        :class:`~sklearn.linear_model.LogisticRegressionCV`, so the folds' scores weigh the
+        classes too); ``max_iter``, ``warmup_epochs`` and
         ``ramp_epochs`` apply to the dense fit that starts each path. ``n_iter_no_change``
         defaults to 5 here (10 in the single fit): each alpha of the path starts from the
         previous solution, so less patience is needed (and the CV runs faster).

@@ -9,7 +9,7 @@ import copy
 import torch
 from skorch import NeuralNetClassifier, NeuralNetRegressor
 from skorch.callbacks import PrintLog
-from skorch.utils import to_tensor
+from skorch.utils import to_numpy, to_tensor
 
 from ._data import BatchSlicer
 from ._module import SparseInputMLP
@@ -30,6 +30,11 @@ CONSTANT_FEATURES = "constant_features"
 LAYER_SCALE_DECAY = "layer_scale_decay"
 FINITE_LOSS = "finite_loss"
 PRINT_LOG = "print_log"
+
+
+def target_of(y):
+    """The targets of a batch as numpy, without its weights (skorch's ``target_extractor``)."""
+    return to_numpy(y["y"] if isinstance(y, dict) else y)
 
 
 def net_callback(net, name):

@@ -9,13 +9,14 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.base import clone, is_classifier
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted
 from tqdm.auto import tqdm
 
-from ._base import DataAdviceWarning, _BaseSparseMLP
+from ._base import DataAdviceWarning, _BaseSparseMLP, silenced
 from ._data import merge_duplicate_rows, rows_to_tensor
 from ._net import fitted_structure
 from .callbacks import FixedSupport
@@ -174,6 +175,7 @@ def drop_one_alphas(estimator, X, y, max_samples=2000, sample_weight=None):
     """
     check_is_fitted(estimator, "net_")
     check_consistent_length(X, y)
+    y_all = y
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight, dtype=np.float64)
         check_consistent_length(X, sample_weight)
@@ -181,6 +183,9 @@ def drop_one_alphas(estimator, X, y, max_samples=2000, sample_weight=None):
     X = X.tocsr() if sp.issparse(X) else X  # COO cannot be sliced
     X, y = _training_arrays(estimator, _safe_indexing(X, rows), _safe_indexing(y, rows))
     weight = np.ones(X.shape[0]) if sample_weight is None else sample_weight[rows]
+    if is_classifier(estimator) and estimator.class_weight is not None:
+        # the loss the fit minimised weighs the classes too
+        weight = weight * _class_weights_of(estimator, y_all)[: X.shape[0]]
     kept = weight > 0
     X = X[kept].astype(np.float32) if sp.issparse(X) else np.asarray(X[kept], np.float32)
     merged = merge_duplicate_rows(X, y[kept], weight[kept])
@@ -617,6 +622,15 @@ def _history_memo(estimator):
         return {}
 
 
+def _class_weights_of(estimator, y):
+    """The class weight of each label of ``y`` (labels as given to fit), as the fit used."""
+    from ._classifier import class_weighted
+
+    y_encoded = _training_arrays(estimator, np.zeros((len(y), estimator.n_features_in_)),
+                                 y)[1]
+    return class_weighted(None, estimator.class_weight, estimator.classes_, y_encoded)
+
+
 def _training_arrays(estimator, X, y):
     """X and y, checked against the fitted estimator, as it trains on them.
 
@@ -649,13 +663,7 @@ def _training_arrays(estimator, X, y):
 
 
 def _fit_quietly(estimator, X, y, sample_weight=None):
-    import warnings
-
-    from sklearn.exceptions import ConvergenceWarning
-
     # Along a path a few epochs per alpha are expected not to converge fully, and the advice
     # about the data was given by the path's first fit.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.simplefilter("ignore", DataAdviceWarning)
+    with silenced(ConvergenceWarning, DataAdviceWarning):
         estimator.fit(X, y, sample_weight=sample_weight)

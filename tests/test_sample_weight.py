@@ -204,3 +204,76 @@ def test_cv_classifier_takes_class_weight_and_documents_why_no_early_stopping():
     for cls in (SparseMLPClassifierCV, SparseMLPRegressorCV):
         assert "early_stopping" not in cls().get_params()
         assert "no ``early_stopping`` nor ``validation_fraction``" in cls.__doc__
+
+
+def test_early_stopping_with_weights_scores_the_validation_part():
+    """skorch's validation accuracy reads the batch targets, which carry the weights."""
+    X, y = _data(SparseMLPClassifier, n_train=200)
+    weight = np.random.RandomState(0).randint(1, 3, len(X)).astype(float)
+    for kwargs in ({"sample_weight": weight}, {}):
+        clf = SparseMLPClassifier(early_stopping=True, max_iter=40, random_state=0,
+                                  class_weight=None if kwargs else {0: 1.0, 1: 3.0})
+        clf.fit(X, y, **kwargs)
+        assert 0.5 < clf.net_.history[-1, "valid_acc"] <= 1.0
+
+
+def test_class_weight_dict_in_partial_fit_chunks_and_cv_folds_that_lack_a_class():
+    X, y = _data(SparseMLPClassifier, n_train=240)
+    labels = np.where(y == 1, "b", "a")
+    labels[:3] = "c"  # a rare class
+    weights = {"c": 5.0}
+    clf = SparseMLPClassifier(class_weight=weights, **QUICK)
+    clf.partial_fit(X[:60], labels[:60], classes=["a", "b", "c"])
+    clf.partial_fit(X[60:120], labels[60:120])  # no "c" in this chunk
+    assert clf.n_iter_ == 2
+    folds = [(np.arange(3, 240), np.arange(3)), (np.arange(120), np.arange(120, 240))]
+    cv = SparseMLPClassifierCV(class_weight=weights, **{**_SHORT_CV, "cv": folds})
+    cv.fit(X, labels)  # fold 1 trains without "c"; its weight comes with the whole data
+    assert cv.best_estimator_.class_weight == weights
+    # the same as weighting the samples by their class, with no class_weight
+    by_sample = SparseMLPClassifierCV(**{**_SHORT_CV, "cv": folds})
+    by_sample.fit(X, labels, sample_weight=np.where(labels == "c", 5.0, 1.0))
+    np.testing.assert_array_equal(cv.predict_proba(X), by_sample.predict_proba(X))
+
+
+def test_cv_refuses_a_fold_whose_weights_are_all_zero_before_any_fit():
+    X, y = _data(SparseMLPRegressorCV, n_train=80)
+    weight = np.ones(80)
+    weight[60:] = 0.0
+    with pytest.raises(ValueError, match="test part of fold 3 .* only samples of weight 0"):
+        SparseMLPRegressorCV(**{**_SHORT_CV, "cv": KFold(4)}).fit(X, y, sample_weight=weight)
+
+
+def test_inner_fits_stay_quiet_without_touching_the_warning_filters_of_other_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sklearn_sparse_mlp import sparse_mlp_path
+
+    X, y = _data(SparseMLPClassifier, n_train=60)
+    filters = list(warnings.filters)
+
+    def path(seed):
+        return sparse_mlp_path(SparseMLPClassifier(max_iter=3, warmup_epochs=0, ramp_epochs=0,
+                                                   random_state=seed), X, y, alphas=[0.1],
+                               max_iter_per_alpha=2)
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(path, range(8)))
+    assert warnings.filters[: len(filters)] == filters and len(warnings.filters) == len(filters)
+    # one "max_iter reached" per dense fit (the user's), none from the fits along the paths
+    assert sum("max_iter=3" in str(w.message) for w in record) == 8
+    assert not any("max_iter=2" in str(w.message) for w in record)
+
+
+def test_drop_one_alphas_weighs_the_classes_as_the_fit_did():
+    from sklearn_sparse_mlp import drop_one_alphas
+
+    X, y = _data(SparseMLPClassifier)
+    weight = np.where(y == 1, 3.0, 1.0)
+    by_class = SparseMLPClassifier(alpha=0.0, class_weight={1: 3.0}, **QUICK).fit(X, y)
+    by_sample = SparseMLPClassifier(alpha=0.0, **QUICK).fit(X, y, sample_weight=weight)
+    expected = drop_one_alphas(by_sample, X, y, sample_weight=weight)
+    np.testing.assert_array_equal(drop_one_alphas(by_class, X, y), expected)
+    assert not np.array_equal(drop_one_alphas(by_sample, X, y), expected)
