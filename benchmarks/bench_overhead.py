@@ -11,7 +11,8 @@ torch loop that does the same maths:
 - the same proximal step after every ``optimizer.step()``: ``effective_step`` (Adam's
   per-coordinate step) and the penalty's ``prox`` from ``make_penalty``, applied in place under
   ``torch.no_grad()`` -- what ``ProximalL1`` does, without skorch;
-- the same batch size, shuffled minibatches taken by slicing a ``torch.randperm``;
+- the same batch size, shuffled minibatches taken by slicing a ``torch.randperm`` (at full
+  batch, the rows merged and sorted as the estimator does, so that the sums run in one order);
 - the same torch seed as the estimator draws from its ``random_state``, so both start from the
   same weights, see the same shuffles and end at the same weights (checked and printed): the
   prox's Newton iterations, which dominate a small batch, do the same work in both.
@@ -36,6 +37,7 @@ from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_sparse_mlp import SparseMLPClassifier
+from sklearn_sparse_mlp._data import merge_duplicate_rows
 from sklearn_sparse_mlp._module import SparseInputMLP
 from sklearn_sparse_mlp._optim import effective_step
 from sklearn_sparse_mlp.penalties import make_penalty
@@ -58,6 +60,11 @@ def torch_loop(X, y, batch_size, n_epochs, seed):
     """Train with a plain torch loop; returns (seconds per epoch, module)."""
     torch.manual_seed(torch_seed(seed))
     start = time.perf_counter()
+    if batch_size >= X.shape[0]:
+        # one batch: the estimator merges identical rows and sorts them (the same gradient, in
+        # another summation order); so does the loop, to end at the same weights
+        X_np, y_np, _ = merge_duplicate_rows(X.numpy(), y.numpy(), np.ones(X.shape[0]))
+        X, y = torch.from_numpy(X_np), torch.from_numpy(y_np)
     module = SparseInputMLP(X.shape[1], 2, hidden_layer_sizes=HIDDEN, activation="relu")
     weight = module.lin1.weight
     others = [p for p in module.parameters() if p is not weight]
