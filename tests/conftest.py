@@ -2,9 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-# The seed problem family, shared with the benchmarks (pytest's pythonpath has benchmarks/).
-from _seed_problem import SEED_RULES, make_regression_twin, make_seed_problem  # noqa: F401
-
+# One torch thread, as in the benchmarks (two are erratic and slower on small machines). The
+# data of the tests come from sklearn_sparse_mlp.datasets.
 torch.set_num_threads(1)
 
 

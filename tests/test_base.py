@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
-from conftest import make_regression_twin, make_seed_problem
 from joblib import parallel_backend
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import cross_validate
@@ -16,15 +15,17 @@ from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_sparse_mlp import SparseMLPClassifier, SparseMLPRegressor
 from sklearn_sparse_mlp._base import DataAdviceWarning, feature_scale_problems
+from sklearn_sparse_mlp.datasets import make_seed_problem, make_seed_regression
 
 TWINS = [SparseMLPClassifier, SparseMLPRegressor]
 
 
 def _data(cls, n_train=200, random_state=0):
     if cls is SparseMLPClassifier:
-        X, y, _, _ = make_seed_problem("square", random_state, n_train=n_train)
+        X, y = make_seed_problem("square", n_samples=n_train, random_state=random_state)
     else:
-        X, y, _, _ = make_regression_twin(random_state, n_train=n_train)
+        X, y = make_seed_regression(n_samples=n_train + 200, random_state=random_state)
+        X, y = X[:n_train], y[:n_train]
     return X, y
 
 
@@ -189,7 +190,8 @@ def test_warnings_point_at_the_callers_line(through_pipeline):
 @pytest.mark.parametrize("hidden", [(50, 30, 10), (32, 32)])
 @pytest.mark.parametrize("rule", ["square", "circle"])
 def test_deeper_networks_select_like_one_hidden_layer(hidden, rule):
-    X, y, X_test, y_test = make_seed_problem(rule, 0)
+    X, y = make_seed_problem(rule, n_samples=1000, random_state=0)
+    X, y, X_test, y_test = X[:800], y[:800], X[800:], y[800:]
     clf = SparseMLPClassifier(alpha=0.1, hidden_layer_sizes=hidden, random_state=0).fit(X, y)
     np.testing.assert_array_equal(clf.get_support(indices=True), [0, 1])
     assert clf.score(X_test, y_test) > 0.93

@@ -4,7 +4,6 @@ import re
 import numpy as np
 import pytest
 import torch
-from conftest import SEED_RULES, make_seed_problem
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.feature_selection import SelectFromModel
@@ -15,6 +14,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_sparse_mlp import SparseMLPClassifier
 from sklearn_sparse_mlp.callbacks import NonFiniteLossError
+from sklearn_sparse_mlp.datasets import SEED_RULES, make_seed_problem
 
 # The alpha of the seed problem: documented in the README and the example.
 SEED_ALPHA = 0.1
@@ -25,7 +25,8 @@ def test_seed_problem_recovers_exactly_features_0_and_1(rule):
     """For each rule, at alpha=0.1: support [0, 1], exact zeros, accuracy >= .93, 4 of 5."""
     successes = 0
     for random_state in range(5):
-        X, y, X_test, y_test = make_seed_problem(rule, random_state)
+        X, y = make_seed_problem(rule, n_samples=1000, random_state=random_state)
+        X, y, X_test, y_test = X[:800], y[:800], X[800:], y[800:]
         clf = SparseMLPClassifier(alpha=SEED_ALPHA, random_state=random_state).fit(X, y)
         W = clf.net_.module_.lin1.weight.detach()
         recovered = clf.get_support(indices=True).tolist() == [0, 1]
@@ -37,7 +38,7 @@ def test_seed_problem_recovers_exactly_features_0_and_1(rule):
 
 @pytest.fixture(scope="module")
 def fitted():
-    X, y, X_test, y_test = make_seed_problem("circle", 0)
+    X, y = make_seed_problem("circle", n_samples=800, random_state=0)
     return SparseMLPClassifier(alpha=SEED_ALPHA, random_state=0).fit(X, y), X, y
 
 
@@ -72,7 +73,7 @@ def test_select_from_model_default_threshold_keeps_get_support(fitted):
 
 def test_select_from_model_keeps_tiny_but_nonzero_columns():
     """Importances of kept features are floored at 1e-5, the threshold SelectFromModel uses."""
-    X, y, _, _ = make_seed_problem("circle", 0)
+    X, y = make_seed_problem("circle", n_samples=800, random_state=0)
     clf = SparseMLPClassifier(alpha=SEED_ALPHA, random_state=0).fit(X, y)
     with torch.no_grad():
         clf.net_.module_.lin1.weight[:, 2] = 0.0
@@ -83,7 +84,8 @@ def test_select_from_model_keeps_tiny_but_nonzero_columns():
 
 
 def test_pipeline_grid_search_cross_validate_clone_pickle():
-    X, y, X_test, y_test = make_seed_problem("circle", 1, n_train=400)
+    X, y = make_seed_problem("circle", n_samples=600, random_state=1)
+    X, y, X_test, y_test = X[:400], y[:400], X[400:], y[400:]
     pipe = make_pipeline(StandardScaler(), SparseMLPClassifier(random_state=0))
     search = GridSearchCV(pipe, {"sparsemlpclassifier__alpha": [0.0, 0.1]}, cv=2).fit(X, y)
     assert search.best_params_["sparsemlpclassifier__alpha"] in (0.0, 0.1)
@@ -112,7 +114,7 @@ def test_grid_search_workers_use_one_torch_thread():
             seen.append(torch.get_num_threads())
             return super()._make_net(net_kwargs)
 
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
     previous = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
@@ -125,7 +127,7 @@ def test_grid_search_workers_use_one_torch_thread():
 
 
 def test_grid_search_n_jobs_2_matches_n_jobs_1():
-    X, y, _, _ = make_seed_problem("circle", 2, n_train=200)
+    X, y = make_seed_problem("circle", n_samples=200, random_state=2)
     grid = {"alpha": [0.05, 0.2]}
     est = SparseMLPClassifier(random_state=0, max_iter=80)
     one = GridSearchCV(est, grid, cv=2, n_jobs=1).fit(X, y)
@@ -151,7 +153,8 @@ def test_multiclass_string_labels():
 
 
 def test_random_state_is_bit_identical_and_leaves_global_rng_alone():
-    X, y, X_test, _ = make_seed_problem("xor", 0, n_train=200)
+    X, y = make_seed_problem("xor", n_samples=400, random_state=0)
+    X, y, X_test, _ = X[:200], y[:200], X[200:], y[200:]
     torch.manual_seed(123)
     expected_next = torch.rand(3)
     torch.manual_seed(123)
@@ -166,7 +169,7 @@ def test_random_state_is_bit_identical_and_leaves_global_rng_alone():
 
 def test_dataframe_feature_names():
     pd = pytest.importorskip("pandas")
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=200)
+    X, y = make_seed_problem("circle", n_samples=200, random_state=0)
     frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(10)])
     clf = SparseMLPClassifier(random_state=0, max_iter=80).fit(frame, y)
     assert list(clf.feature_names_in_) == list(frame.columns)
@@ -176,7 +179,7 @@ def test_dataframe_feature_names():
 
 
 def test_groups_keep_or_drop_whole_groups():
-    X, y, _, _ = make_seed_problem("circle", 0)
+    X, y = make_seed_problem("circle", n_samples=800, random_state=0)
     # one-hot style: features 2..5 one block, 6..9 another
     groups = [0, 1, 2, 2, 2, 2, 3, 3, 3, 3]
     clf = SparseMLPClassifier(alpha=SEED_ALPHA, groups=groups, random_state=0).fit(X, y)
@@ -188,7 +191,7 @@ def test_groups_keep_or_drop_whole_groups():
 
 
 def test_l1_ratio_one_zeroes_single_weights():
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=400)
+    X, y = make_seed_problem("circle", n_samples=400, random_state=0)
     clf = SparseMLPClassifier(alpha=0.02, l1_ratio=1.0, random_state=0).fit(X, y)
     W = clf.net_.module_.lin1.weight.detach()
     assert (W == 0).sum() > W.numel() // 2
@@ -198,7 +201,7 @@ def test_l1_ratio_one_zeroes_single_weights():
 
 
 def test_warm_start_continues_training_at_new_alpha():
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=400)
+    X, y = make_seed_problem("circle", n_samples=400, random_state=0)
     clf = SparseMLPClassifier(alpha=0.0, random_state=0, max_iter=80).fit(X, y)
     first_iter = clf.n_iter_
     assert clf.get_support().all()
@@ -210,7 +213,7 @@ def test_warm_start_continues_training_at_new_alpha():
 
 
 def test_warm_start_applies_the_new_training_parameters(capsys):
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
     clf = SparseMLPClassifier(max_iter=3, warmup_epochs=0, ramp_epochs=0, random_state=0)
     clf.fit(X, y)
     capsys.readouterr()
@@ -238,7 +241,7 @@ def test_warm_start_applies_the_new_training_parameters(capsys):
     ({"activation": "tanh"}, r"activation \(fitted: 'relu', now: 'tanh'\)"),
 ], ids=["hidden_layer_sizes", "activation"])
 def test_warm_start_refuses_another_architecture(change, fitted):
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
     clf = SparseMLPClassifier(max_iter=2, random_state=0).fit(X, y)
     weights = clf.net_.module_.lin1.weight.detach().clone()
     with pytest.raises(ValueError, match=fitted + ".*set warm_start=False"):
@@ -249,7 +252,7 @@ def test_warm_start_refuses_another_architecture(change, fitted):
 
 
 def test_partial_fit_applies_parameters_set_between_calls():
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=200)
+    X, y = make_seed_problem("circle", n_samples=200, random_state=0)
     clf = SparseMLPClassifier(alpha=0.0, warmup_epochs=0, ramp_epochs=0, random_state=0,
                               early_stopping=True)  # no held-out data in partial_fit
     clf.partial_fit(X, y, classes=[0, 1])
@@ -264,7 +267,7 @@ def test_partial_fit_applies_parameters_set_between_calls():
 
 
 def test_partial_fit_after_an_early_stopping_fit_holds_nothing_out():
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=200)
+    X, y = make_seed_problem("circle", n_samples=200, random_state=0)
     clf = SparseMLPClassifier(early_stopping=True, max_iter=5, random_state=0).fit(X, y)
     assert "valid_loss" in clf.net_.history[-1]
     clf.partial_fit(X, y)
@@ -272,7 +275,7 @@ def test_partial_fit_after_an_early_stopping_fit_holds_nothing_out():
 
 
 def test_warm_start_carries_sgd_momentum_and_survives_pickle(capsys):
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
     clf = SparseMLPClassifier(solver="sgd", momentum=0.9, max_iter=2, random_state=0)
     clf.fit(X, y)
     clf.set_params(warm_start=True, momentum=0.5, verbose=1).fit(X, y)
@@ -292,7 +295,7 @@ def test_warm_start_carries_sgd_momentum_and_survives_pickle(capsys):
 
 
 def test_numpy_scalar_parameters_fit_as_python_floats():
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
     params = dict(max_iter=20, warmup_epochs=0, ramp_epochs=0, random_state=0)
     plain = SparseMLPClassifier(alpha=0.05, l1_ratio=0.5, **params).fit(X, y)
     numpy = SparseMLPClassifier(alpha=np.float32(0.05), l1_ratio=np.float64(0.5), **params)
@@ -302,7 +305,7 @@ def test_numpy_scalar_parameters_fit_as_python_floats():
 
 
 def test_verbose_prints_epoch_table(capsys):
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
     SparseMLPClassifier(verbose=1, max_iter=3, warmup_epochs=1, ramp_epochs=1).fit(X, y)
     out = capsys.readouterr().out
     assert "train_loss" in out and "n_features_selected" in out
@@ -310,7 +313,7 @@ def test_verbose_prints_epoch_table(capsys):
 
 
 def test_quiet_fit_has_no_print_log_and_prints_nothing(capsys):
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
     clf = SparseMLPClassifier(max_iter=3).fit(X, y)
     assert capsys.readouterr().out == ""
     names = [name for name, _ in clf.net_.callbacks_]
@@ -320,7 +323,8 @@ def test_quiet_fit_has_no_print_log_and_prints_nothing(capsys):
 
 
 def test_early_stopping_holds_out_validation():
-    X, y, X_test, y_test = make_seed_problem("circle", 0)
+    X, y = make_seed_problem("circle", n_samples=1000, random_state=0)
+    X, y, X_test, y_test = X[:800], y[:800], X[800:], y[800:]
     clf = SparseMLPClassifier(alpha=SEED_ALPHA, early_stopping=True, random_state=0).fit(X, y)
     assert "valid_loss" in clf.net_.history[-1]
     assert clf.net_.history[-1, "train_batch_count"] == 4  # 720 of 800 samples, batch 200
@@ -345,7 +349,7 @@ def test_bad_input_raises_sklearn_errors(X, message):
 
 
 def test_other_errors():
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=50)
+    X, y = make_seed_problem("circle", n_samples=50, random_state=0)
     with pytest.raises(ValueError, match="only one class"):
         SparseMLPClassifier().fit(X, np.zeros(50))
     with pytest.raises(InvalidParameterError, match="solver"):
@@ -379,14 +383,14 @@ def test_other_errors():
 
 
 def test_diverging_fit_stops_with_advice():
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=200)
+    X, y = make_seed_problem("circle", n_samples=200, random_state=0)
     X = X * 1e30
     clf = SparseMLPClassifier(solver="sgd", learning_rate_init=10.0, random_state=0)
     with pytest.raises(NonFiniteLossError, match="lower learning_rate_init"):
         clf.fit(X, y)
     # Adam: one huge value overflows the second moments (a step of 0 on part of a column
     # with a positive learning rate), and the fit must still end with the advice
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
     X[50, 2] = 1e30
     clf = SparseMLPClassifier(alpha=0.01, max_iter=3, warmup_epochs=0, ramp_epochs=0,
                               random_state=0)
@@ -397,7 +401,7 @@ def test_diverging_fit_stops_with_advice():
 def test_max_iter_too_small_warns():
     from sklearn.exceptions import ConvergenceWarning
 
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
     with pytest.warns(ConvergenceWarning, match="increase max_iter"):
         SparseMLPClassifier(max_iter=5, warmup_epochs=0, ramp_epochs=0).fit(X, y)
 
@@ -405,7 +409,7 @@ def test_max_iter_too_small_warns():
 def test_a_schedule_longer_than_max_iter_warns_that_alpha_was_never_reached():
     from sklearn.exceptions import ConvergenceWarning
 
-    X, y, _, _ = make_seed_problem("square", 0, n_train=200)
+    X, y = make_seed_problem("square", n_samples=200, random_state=0)
     with pytest.warns(ConvergenceWarning, match="never reached alpha=0.1") as record:
         clf = SparseMLPClassifier(alpha=0.1, max_iter=20, random_state=0).fit(X, y)
     message = str(record[0].message)
@@ -420,7 +424,7 @@ def test_a_schedule_longer_than_max_iter_warns_that_alpha_was_never_reached():
 def test_the_fitted_skorch_net_predicts_on_its_own():
     import scipy.sparse as sp
 
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
     clf = SparseMLPClassifier(max_iter=5, random_state=0).fit(X, y)
     X32 = X.astype(np.float32)
     np.testing.assert_allclose(clf.net_.predict_proba(X32), clf.predict_proba(X), atol=1e-6)

@@ -3,7 +3,6 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import make_regression_twin, make_seed_problem
 from sklearn.base import clone
 from sklearn.feature_selection import SelectFromModel
 
@@ -14,11 +13,13 @@ from sklearn_sparse_mlp._ranking import (
     find_near_duplicates,
     path_importances,
 )
+from sklearn_sparse_mlp.datasets import make_seed_problem, make_seed_regression
 
 
 @pytest.fixture(scope="module")
 def fitted_cv():
-    X, y, X_test, y_test = make_seed_problem("circle", 0)
+    X, y = make_seed_problem("circle", n_samples=1000, random_state=0)
+    X, y, X_test, y_test = X[:800], y[:800], X[800:], y[800:]
     return SparseMLPClassifierCV(cv=3, random_state=0).fit(X, y), X, y, X_test, y_test
 
 
@@ -119,7 +120,7 @@ def test_path_importances_break_ties_by_norm_without_reordering_alphas():
 
 
 def test_best_selection_and_given_alphas():
-    X, y, _, _ = make_seed_problem("xor", 1, n_train=300)
+    X, y = make_seed_problem("xor", n_samples=300, random_state=1)
     clf = SparseMLPClassifierCV(alphas=[0.01, 0.05, 0.1], cv=2, selection="best",
                                 random_state=0).fit(X, y)
     np.testing.assert_allclose(clf.alphas_, [0.01, 0.05, 0.1])
@@ -127,14 +128,15 @@ def test_best_selection_and_given_alphas():
 
 
 def test_cv_regressor_recovers_support():
-    X, y, X_test, y_test = make_regression_twin(0)
+    X, y = make_seed_regression(n_samples=1000, random_state=0)
+    X, y, X_test, y_test = X[:800], y[:800], X[800:], y[800:]
     reg = SparseMLPRegressorCV(cv=3, random_state=0).fit(X, y)
     assert reg.get_support(indices=True).tolist() == [0, 1]
     assert reg.score(X_test, y_test) > 0.75
 
 
 def test_folds_in_parallel_give_the_same_scores():
-    X, y, _, _ = make_seed_problem("circle", 3, n_train=200)
+    X, y = make_seed_problem("circle", n_samples=200, random_state=3)
     params = dict(alphas=[0.02, 0.1, 0.3], cv=2, max_iter=60, warmup_epochs=10, ramp_epochs=10,
                   relax_epochs=10, random_state=0)
     serial = SparseMLPClassifierCV(**params).fit(X, y)
@@ -255,7 +257,7 @@ def test_path_importances_rank_demoted_features_last_within_their_tier():
 
 
 def test_cv_ranks_a_near_duplicate_after_the_other_features():
-    X, y, _, _ = make_seed_problem("circle", 0)
+    X, y = make_seed_problem("circle", n_samples=800, random_state=0)
     rng = np.random.RandomState(0)
     twin = X[:, 0] + 0.05 * X[:, 0].std() * rng.randn(len(X))  # r ~ 0.999
     X = np.column_stack([X, twin])
@@ -293,7 +295,7 @@ def test_bad_scoring_fails_before_the_path(monkeypatch):
         raise AssertionError("the path ran")
 
     monkeypatch.setattr(cv_module, "sparse_mlp_path", no_path)
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
     with pytest.raises(ValueError, match="not a valid scoring"):
         SparseMLPClassifierCV(scoring="bogus").fit(X, y)
     with pytest.raises(ValueError, match="scoring='neg_log_loss' needs predict_proba.*'r2'"):

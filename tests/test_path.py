@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 import torch
-from conftest import make_seed_problem
 from skorch.callbacks import Callback
 
 from sklearn_sparse_mlp import (
@@ -11,11 +10,13 @@ from sklearn_sparse_mlp import (
     sparse_mlp_path,
 )
 from sklearn_sparse_mlp._path import default_alpha_start, relaxed_refit
+from sklearn_sparse_mlp.datasets import make_seed_problem
 
 
 @pytest.fixture(scope="module")
 def circle_path():
-    X, y, X_test, y_test = make_seed_problem("circle", 0, n_train=400)
+    X, y = make_seed_problem("circle", n_samples=600, random_state=0)
+    X, y, X_test, y_test = X[:400], y[:400], X[400:], y[400:]
     path = sparse_mlp_path(SparseMLPClassifier(random_state=0), X, y,
                            X_valid=X_test, y_valid=y_test)
     return path, X, y
@@ -61,7 +62,7 @@ def test_estimator_at_rebuilds_the_model(circle_path):
 
 def test_default_alpha_start_is_derived_from_the_data():
     """Scaling y's informativeness changes the start: it is no hand-tuned constant."""
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=300)
+    X, y = make_seed_problem("circle", n_samples=300, random_state=0)
     clf = SparseMLPClassifier(alpha=0.0, random_state=0, max_iter=100).fit(X, y)
     drop = drop_one_alphas(clf, X, y)
     assert drop.shape == (10,)
@@ -72,7 +73,7 @@ def test_default_alpha_start_is_derived_from_the_data():
 
 
 def test_given_alphas_are_used_sorted():
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=200)
+    X, y = make_seed_problem("circle", n_samples=200, random_state=0)
     path = sparse_mlp_path(SparseMLPClassifier(random_state=0, max_iter=80), X, y,
                            alphas=[0.2, 0.01, 0.05, 0.01], stop_when_empty=False)
     np.testing.assert_allclose(path.alphas, [0.01, 0.05, 0.2])  # sorted, once each
@@ -80,7 +81,7 @@ def test_given_alphas_are_used_sorted():
 
 
 def test_models_taken_from_the_path_have_the_template_parameters_and_history():
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=150)
+    X, y = make_seed_problem("circle", n_samples=150, random_state=0)
     template = SparseMLPClassifier(random_state=0, max_iter=70, warmup_epochs=20,
                                    ramp_epochs=10)
     path = sparse_mlp_path(template, X, y, alphas=[0.01, 0.05, 0.2], max_iter_per_alpha=4,
@@ -96,7 +97,8 @@ def test_models_taken_from_the_path_have_the_template_parameters_and_history():
 
 
 def test_relaxed_refits_keep_the_support_and_undo_the_shrinkage():
-    X, y, X_valid, y_valid = make_seed_problem("circle", 0, n_train=300)
+    X, y = make_seed_problem("circle", n_samples=500, random_state=0)
+    X, y, X_valid, y_valid = X[:300], y[:300], X[300:], y[300:]
     path = sparse_mlp_path(SparseMLPClassifier(random_state=0, max_iter=80), X, y,
                            alphas=[0.2, 0.21, 0.3], X_valid=X_valid, y_valid=y_valid,
                            relax_epochs=30, stop_when_empty=False)
@@ -123,7 +125,7 @@ def test_relaxed_refits_keep_the_support_and_undo_the_shrinkage():
 
 
 def test_relaxed_refit_trains_without_weight_decay_and_restores_it():
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=200)
+    X, y = make_seed_problem("circle", n_samples=200, random_state=0)
     clf = SparseMLPClassifier(alpha=0.1, max_iter=80, random_state=0, weight_decay=0.05)
     clf.fit(X, y)
     seen = []
@@ -142,7 +144,7 @@ def test_relaxed_refit_trains_without_weight_decay_and_restores_it():
 
 
 def test_relaxed_refit_leaves_the_original_and_its_history_untouched():
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=200)
+    X, y = make_seed_problem("circle", n_samples=200, random_state=0)
     clf = SparseMLPClassifier(alpha=0.1, max_iter=30, random_state=0).fit(X, y)
     n_epochs = len(clf.net_.history)
     first_epoch = dict(clf.net_.history[0])
@@ -159,7 +161,7 @@ def test_relaxed_refit_leaves_the_original_and_its_history_untouched():
 
 
 def test_relaxed_refit_copies_a_history_that_pickle_cannot():
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
     clf = SparseMLPClassifier(alpha=0.1, max_iter=5, random_state=0).fit(X, y)
     clf.net_.history.record("callback_note", lambda: 1)  # a user callback's record
     relaxed = relaxed_refit(clf, X, y, epochs=2)
@@ -168,7 +170,8 @@ def test_relaxed_refit_copies_a_history_that_pickle_cannot():
 
 
 def test_relaxed_refit_on_a_given_support_trains_a_dropped_feature():
-    X, y, X_test, y_test = make_seed_problem("circle", 1, n_train=300)
+    X, y = make_seed_problem("circle", n_samples=500, random_state=1)
+    X, y, X_test, y_test = X[:300], y[:300], X[300:], y[300:]
     clf = SparseMLPClassifier(alpha=0.1, max_iter=120, random_state=0).fit(X, y)
     support = clf.get_support()
     assert support[[0, 1]].all() and not support.all()
@@ -183,7 +186,7 @@ def test_relaxed_refit_on_a_given_support_trains_a_dropped_feature():
 
 
 def test_bad_arguments_fail_before_the_dense_fit(monkeypatch):
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
 
     def no_fit(self, X, y):
         raise AssertionError("the dense fit ran")
@@ -201,13 +204,13 @@ def test_bad_arguments_fail_before_the_dense_fit(monkeypatch):
 def test_drop_one_alphas_needs_a_fitted_estimator():
     from sklearn.exceptions import NotFittedError
 
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=50)
+    X, y = make_seed_problem("circle", n_samples=50, random_state=0)
     with pytest.raises(NotFittedError):
         drop_one_alphas(SparseMLPClassifier(), X, y)
 
 
 def test_drop_one_alphas_takes_the_targets_as_given_to_fit():
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=150)
+    X, y = make_seed_problem("circle", n_samples=150, random_state=0)
     params = dict(alpha=0.0, max_iter=30, warmup_epochs=0, ramp_epochs=0, random_state=0)
     labels = np.array(["inside", "outside"])[y]
     clf = SparseMLPClassifier(**params).fit(X, labels)
@@ -234,7 +237,7 @@ def test_drop_one_alphas_takes_the_targets_as_given_to_fit():
 
 
 def test_relaxed_refit_support_as_indices_or_mask():
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
     clf = SparseMLPClassifier(alpha=0.0, max_iter=5, random_state=0).fit(X, y)
     by_index = relaxed_refit(clf, X, y, epochs=2, support=np.array([0, 1, 2]))
     mask = np.isin(np.arange(10), [0, 1, 2])
@@ -251,7 +254,7 @@ def test_relaxed_refit_support_as_indices_or_mask():
 
 
 def test_relaxed_refit_of_an_estimator_changed_since_its_fit(capsys):
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
     clf = SparseMLPClassifier(alpha=0.0, max_iter=5, random_state=0).fit(X, y)
     clf.set_params(verbose=1, hidden_layer_sizes=(3,))  # the refit continues the (64,) net
     relaxed = relaxed_refit(clf, X, y, epochs=2, support=[0, 1])
@@ -267,7 +270,7 @@ def test_relaxed_refit_of_an_estimator_changed_since_its_fit(capsys):
 def test_path_with_a_short_dense_fit_applies_each_alpha_in_full():
     # the dense fit ends (max_iter=5) before its penalty schedule would (warmup 10 + ramp 10):
     # the path's fits must still run at full alpha from their first epoch
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=150)
+    X, y = make_seed_problem("circle", n_samples=150, random_state=0)
     estimator = SparseMLPClassifier(max_iter=5, warmup_epochs=10, ramp_epochs=10,
                                     random_state=0)
     path = sparse_mlp_path(estimator, X, y, alphas=[1.0, 2.0], max_iter_per_alpha=5,
@@ -279,7 +282,7 @@ def test_path_with_a_short_dense_fit_applies_each_alpha_in_full():
 
 def test_continuing_a_model_from_the_path_keeps_its_alpha_and_the_relaxed_refit_may_stop():
     # the dense fit (max_iter=20) ends before its schedule (warm-up 30 + ramp 30) would
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=150)
+    X, y = make_seed_problem("circle", n_samples=150, random_state=0)
     template = SparseMLPClassifier(random_state=0, max_iter=20, warmup_epochs=30,
                                    ramp_epochs=30, n_iter_no_change=2, tol=10.0)
     path = sparse_mlp_path(template, X, y, alphas=[0.05, 0.1, 0.3], max_iter_per_alpha=5,
@@ -301,7 +304,7 @@ def test_public_functions_validate_their_parameters():
     from sklearn_sparse_mlp import drop_one_alphas
     from sklearn_sparse_mlp._path import relaxed_refit
 
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=60)
+    X, y = make_seed_problem("circle", n_samples=60, random_state=0)
     with pytest.raises(InvalidParameterError, match="'path_multiplier'.*Got 0.5"):
         sparse_mlp_path(SparseMLPClassifier(), X, y, path_multiplier=0.5)
     with pytest.raises(InvalidParameterError, match="'max_iter_per_alpha'"):

@@ -1,15 +1,15 @@
 import matplotlib
 import numpy as np
-from conftest import make_seed_problem
 
 from sklearn_sparse_mlp import SparseMLPClassifier, SparseMLPClassifierCV, sparse_mlp_path
+from sklearn_sparse_mlp.datasets import make_seed_problem
 from sklearn_sparse_mlp.plotting import plot_cv, plot_path
 
 matplotlib.use("Agg")
 
 
 def test_plot_path_and_plot_cv():
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=200)
+    X, y = make_seed_problem("circle", n_samples=200, random_state=0)
     path = sparse_mlp_path(SparseMLPClassifier(random_state=0, max_iter=80), X, y, alphas=8,
                            path_multiplier=2.0, max_iter_per_alpha=20)
     axes = plot_path(path)
@@ -28,7 +28,7 @@ def test_plots_name_what_they_expect():
     import matplotlib.pyplot as plt
     import pytest
 
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
     clf = SparseMLPClassifier(max_iter=5, random_state=0).fit(X, y)
     with pytest.raises(TypeError, match="plot_cv expects a fitted SparseMLPClassifierCV"):
         plot_cv(clf)

@@ -1,17 +1,18 @@
 import numpy as np
 import pytest
-from conftest import make_regression_twin
 from sklearn.feature_selection import SelectFromModel
 from sklearn.model_selection import cross_validate
 
 from sklearn_sparse_mlp import SparseMLPRegressor
 from sklearn_sparse_mlp.callbacks import NonFiniteLossError
+from sklearn_sparse_mlp.datasets import make_seed_regression
 
 
 def test_regression_twin_recovers_features_0_and_1():
     successes = 0
     for random_state in range(5):
-        X, y, X_test, y_test = make_regression_twin(random_state)
+        X, y = make_seed_regression(n_samples=1000, random_state=random_state)
+        X, y, X_test, y_test = X[:800], y[:800], X[800:], y[800:]
         reg = SparseMLPRegressor(alpha=0.3, random_state=random_state).fit(X, y)
         recovered = reg.get_support(indices=True).tolist() == [0, 1]
         if recovered:
@@ -21,7 +22,8 @@ def test_regression_twin_recovers_features_0_and_1():
 
 
 def test_multi_output_and_shapes():
-    X, y, X_test, _ = make_regression_twin(0)
+    X, y = make_seed_regression(n_samples=1000, random_state=0)
+    X, y, X_test, _ = X[:800], y[:800], X[800:], y[800:]
     X, y = X[:400], y[:400]
     Y = np.column_stack([y, -2 * y])
     reg = SparseMLPRegressor(alpha=0.05, random_state=0, max_iter=100).fit(X, Y)
@@ -33,7 +35,8 @@ def test_multi_output_and_shapes():
 
 
 def test_select_from_model_and_cross_validate():
-    X, y, _, _ = make_regression_twin(1, n_train=400)
+    X, y = make_seed_regression(n_samples=600, random_state=1)
+    X, y = X[:400], y[:400]
     reg = SparseMLPRegressor(alpha=0.3, random_state=0).fit(X, y)
     np.testing.assert_array_equal(SelectFromModel(reg, prefit=True).get_support(),
                                   reg.get_support())
@@ -42,7 +45,8 @@ def test_select_from_model_and_cross_validate():
 
 
 def test_regressor_errors():
-    X, y, _, _ = make_regression_twin(0, n_train=100)
+    X, y = make_seed_regression(n_samples=300, random_state=0)
+    X, y = X[:100], y[:100]
     with pytest.raises(ValueError, match="NaN"):
         SparseMLPRegressor().fit(X, np.full_like(y, np.nan))
     reg = SparseMLPRegressor(max_iter=2, warmup_epochs=0, ramp_epochs=0, warm_start=True)
@@ -52,7 +56,8 @@ def test_regressor_errors():
 
 
 def test_regressor_divergence_advice_names_the_target_scale():
-    X, y, _, _ = make_regression_twin(0, n_train=200)
+    X, y = make_seed_regression(n_samples=400, random_state=0)
+    X, y = X[:200], y[:200]
     reg = SparseMLPRegressor(solver="sgd", learning_rate_init=10.0, max_iter=20, random_state=0)
     with pytest.raises(NonFiniteLossError, match="standardize the target"):
         reg.fit(X, 1e3 * y)

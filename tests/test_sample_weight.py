@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import sklearn
 import torch
-from conftest import make_regression_twin, make_seed_problem
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import recall_score
@@ -20,6 +19,7 @@ from sklearn_sparse_mlp import (
     SparseMLPRegressor,
     SparseMLPRegressorCV,
 )
+from sklearn_sparse_mlp.datasets import make_seed_problem, make_seed_regression
 
 TWINS = [SparseMLPClassifier, SparseMLPRegressor]
 QUICK = dict(max_iter=80, random_state=0)
@@ -34,9 +34,10 @@ def _quiet():
 
 def _data(cls, n_train=300):
     if cls in (SparseMLPClassifier, SparseMLPClassifierCV):
-        X, y, _, _ = make_seed_problem("square", 0, n_train=n_train)
+        X, y = make_seed_problem("square", n_samples=n_train, random_state=0)
     else:
-        X, y, _, _ = make_regression_twin(0, n_train=n_train)
+        X, y = make_seed_regression(n_samples=n_train + 200, random_state=0)
+        X, y = X[:n_train], y[:n_train]
     return X, y
 
 

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
-from conftest import make_regression_twin, make_seed_problem
 from sklearn.model_selection import GridSearchCV
 
 from sklearn_sparse_mlp import SparseMLPClassifier, SparseMLPRegressor, sparse_mlp_path
 from sklearn_sparse_mlp._data import BatchSlicer, TensorPairDataset
+from sklearn_sparse_mlp.datasets import make_seed_problem, make_seed_regression
 
 
 def _sparse_problem(random_state=0, n=1200, n_features=300, density=0.02):
@@ -29,7 +29,8 @@ def _sparse_problem(random_state=0, n=1200, n_features=300, density=0.02):
 
 @pytest.mark.parametrize("container", [sp.csr_array, sp.csr_matrix, sp.csc_matrix])
 def test_sparse_input_matches_dense(container):
-    X, y, X_test, _ = make_seed_problem("circle", 0, n_train=300)
+    X, y = make_seed_problem("circle", n_samples=500, random_state=0)
+    X, y, X_test, _ = X[:300], y[:300], X[300:], y[300:]
     dense = SparseMLPClassifier(random_state=0, max_iter=80).fit(X, y)
     sparse = SparseMLPClassifier(random_state=0, max_iter=80).fit(container(X), y)
     np.testing.assert_array_equal(dense.get_support(), sparse.get_support())
@@ -65,7 +66,8 @@ def test_sparse_selection_recovers_informative_columns():
 
 
 def test_partial_fit_on_chunks_matches_fit():
-    X, y, X_test, y_test = make_seed_problem("circle", 0)
+    X, y = make_seed_problem("circle", n_samples=1000, random_state=0)
+    X, y, X_test, y_test = X[:800], y[:800], X[800:], y[800:]
     full = SparseMLPClassifier(random_state=0).fit(X, y)
     streamed = SparseMLPClassifier(random_state=0)
     for _ in range(full.n_iter_):
@@ -77,7 +79,7 @@ def test_partial_fit_on_chunks_matches_fit():
 
 
 def test_partial_fit_errors_and_regressor():
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=100)
+    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
     with pytest.raises(ValueError, match="classes must be passed on the first call"):
         SparseMLPClassifier().partial_fit(X, y)
     clf = SparseMLPClassifier().partial_fit(X, y, classes=[0, 1])
@@ -85,7 +87,8 @@ def test_partial_fit_errors_and_regressor():
         clf.partial_fit(X, y + 5)
     with pytest.raises(ValueError, match="X has 3 features"):
         clf.partial_fit(X[:, :3], y)
-    X, y, _, _ = make_regression_twin(0, n_train=200)
+    X, y = make_seed_regression(n_samples=400, random_state=0)
+    X, y = X[:200], y[:200]
     reg = SparseMLPRegressor(random_state=0)
     for _ in range(3):
         reg.partial_fit(X, y)
@@ -93,7 +96,7 @@ def test_partial_fit_errors_and_regressor():
 
 
 def test_pickle_is_small_and_holds_no_training_data():
-    X, y, _, _ = make_seed_problem("circle", 0)
+    X, y = make_seed_problem("circle", n_samples=800, random_state=0)
     X = np.hstack([X, np.random.RandomState(0).randn(800, 490)])  # 500 features, 3.2 MB
     clf = SparseMLPClassifier(random_state=0, max_iter=3, warmup_epochs=1,
                               ramp_epochs=1).fit(X, y)
@@ -107,7 +110,7 @@ def test_grid_search_on_a_dask_cluster():
     distributed = pytest.importorskip("distributed")
     import joblib
 
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=200)
+    X, y = make_seed_problem("circle", n_samples=200, random_state=0)
     grid = {"alpha": [0.05, 0.2]}
     est = SparseMLPClassifier(random_state=0, max_iter=80)
     local = GridSearchCV(est, grid, cv=2).fit(X, y)
@@ -121,7 +124,8 @@ def test_grid_search_on_a_dask_cluster():
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_device_trains_and_predicts():
-    X, y, X_test, y_test = make_seed_problem("circle", 0)
+    X, y = make_seed_problem("circle", n_samples=1000, random_state=0)
+    X, y, X_test, y_test = X[:800], y[:800], X[800:], y[800:]
     clf = SparseMLPClassifier(random_state=0, device="cuda").fit(X, y)
     assert clf.net_.module_.lin1.weight.is_cuda
     proba = clf.predict_proba(X_test)
@@ -136,6 +140,6 @@ def test_cuda_device_trains_and_predicts():
 def test_cuda_unavailable_is_a_clear_error():
     if torch.cuda.is_available():
         pytest.skip("a CUDA device is present")
-    X, y, _, _ = make_seed_problem("circle", 0, n_train=50)
+    X, y = make_seed_problem("circle", n_samples=50, random_state=0)
     with pytest.raises(ValueError, match="no CUDA device"):
         SparseMLPClassifier(device="cuda").fit(X, y)
