@@ -46,6 +46,14 @@ Selectors (top k: ``np.argsort(-score, kind="mergesort")[:k]``, as ``SelectFromM
 
 ``all features`` (the downstream model on every column) is a reference, not a selector.
 
+The synthetic family (only on request, ``--datasets ring32 xor128 ...``): X uniform in
+[0, 1]^p, p in {32, 128, 512}, 1000 rows, the informative columns at random positions
+(``RandomState(0)``); ``ring``: a narrow annulus around (0.5, 0.5) of two columns
+(|distance - 0.35| <= 0.115); ``xor`` of two columns (each above 0.5 or not); ``bumps``: a
+sum of four univariate Gaussian bumps (width 0.1, random centres in [0.25, 0.75]) above its
+median; ``union``: the ring of two columns or the xor of two others. k is the number of
+informative columns, and "informative found" the share the selector recovers.
+
 Columns: accuracy mean +/- std over the seeds (the best mean of each (data set, k) marked
 ``*``), the mean selection time, ``tie-picked`` (mean number of the k columns picked among
 columns tied with an unpicked one at the k-th score, i.e. by column order), and for
@@ -110,13 +118,61 @@ def make_nonlinear(n_samples=1000, n_features=30, random_state=0):
     return X, (s > np.median(s)).astype(int), set(informative.tolist())
 
 
-def load_datasets():
+# The synthetic family of the selection-quality issue: X uniform in [0, 1]^p, n = 1000, the
+# informative columns at random positions; a rule of them gives the label.
+SYNTHETIC_RULES = {
+    # a narrow annulus around (0.5, 0.5): no linear signal, no marginal one either
+    "ring": (2, lambda Z, rng: np.abs(np.hypot(Z[:, 0] - 0.5, Z[:, 1] - 0.5) - 0.35) <= 0.115),
+    "xor": (2, lambda Z, rng: (Z[:, 0] > 0.5) != (Z[:, 1] > 0.5)),
+    # a sum of univariate bumps (one per column, random centres): additive, non-monotone
+    "bumps": (4, lambda Z, rng: _above_median(
+        np.exp(-(((Z - rng.uniform(0.25, 0.75, Z.shape[1])) / 0.1) ** 2)).sum(axis=1))),
+    # the ring on two columns or the xor on two others
+    "union": (4, lambda Z, rng: (np.abs(np.hypot(Z[:, 0] - 0.5, Z[:, 1] - 0.5) - 0.35)
+                                 <= 0.115) | ((Z[:, 2] > 0.5) != (Z[:, 3] > 0.5))),
+}
+SYNTHETIC_WIDTHS = (32, 128, 512)
+
+
+def _above_median(s):
+    return s > np.median(s)
+
+
+def make_synthetic(rule, n_features, n_samples=1000, random_state=0):
+    """X uniform in [0, 1]^n_features, y from ``SYNTHETIC_RULES[rule]`` of a few columns."""
+    n_informative, label = SYNTHETIC_RULES[rule]
+    rng = np.random.RandomState(random_state)
+    X = rng.uniform(size=(n_samples, n_features))
+    informative = rng.choice(n_features, n_informative, replace=False)
+    y = label(X[:, informative], rng).astype(int)
+    return X, y, set(informative.tolist())
+
+
+def synthetic_datasets():
+    """(name, X, y, ks, informative) of the synthetic family: k = the number of informative."""
+    out = []
+    for rule, n_features in itertools.product(SYNTHETIC_RULES, SYNTHETIC_WIDTHS):
+        X, y, informative = make_synthetic(rule, n_features)
+        out.append((f"{rule}{n_features}", X, y, (len(informative),), informative))
+    return out
+
+
+def load_datasets(names=None):
+    """The data sets by name; None: the default tables' three (the synthetic family on
+    request, e.g. ``--datasets ring32 xor128``)."""
     X_nl, y_nl, informative = make_nonlinear()
-    return [
+    default = [
         ("digits", *load_digits(return_X_y=True), (10, 20), None),
         ("breast_cancer", *load_breast_cancer(return_X_y=True), (5, 10), None),
         ("nonlinear", X_nl, y_nl, (5, 10), informative),
     ]
+    if names is None:
+        return default
+    available = {d[0]: d for d in default + synthetic_datasets()}
+    unknown = sorted(set(names) - set(available))
+    if unknown:
+        raise SystemExit(f"unknown data sets {unknown}; known: {sorted(available)}")
+    return [available[name] for name in names]
 
 
 def split(X, y, seed):
@@ -259,6 +315,7 @@ def run(datasets, seeds, quick):
                 assert len(selected) == k == len(set(selected.tolist()))
                 found = None if informative is None else len(informative & set(selected.tolist()))
                 rows.append(dict(
+                    n_informative=None if informative is None else len(informative),
                     dataset=name, k=k, method=method, seed=seed, seconds=seconds,
                     accuracy=downstream_accuracy(X_train, y_train, X_test, y_test, selected),
                     tie_picked=tie_picked(scores, selected), found=found,
@@ -285,6 +342,7 @@ def summarize(rows):
                 acc_std=acc.std(), seconds=np.mean([r["seconds"] for r in mine]),
                 tie_picked=np.mean([r["tie_picked"] for r in mine]),
                 found=np.mean(found) if found else None,
+                n_informative=mine[0].get("n_informative"),
                 per_seed=" ".join(f"{a:.3f}" for a in acc),
             ))
         best = max(round(b["acc_mean"], 3) for b in block if b["method"] != REFERENCE)
@@ -342,7 +400,7 @@ HEADER = ["dataset", "k", "method", "accuracy (mean ± std)", "per seed", "selec
 
 def cells(line):
     mark = " *" if line["best"] else ""
-    found = "-" if line["found"] is None else f"{line['found']:.1f} / 5"
+    found = "-" if line["found"] is None else f"{line['found']:.1f} / {line['n_informative']}"
     seconds = "-" if line["method"] in (REFERENCE, "random-k") else f"{line['seconds']:.1f}"
     tie = "-" if line["method"] == REFERENCE else f"{line['tie_picked']:.1f}"
     return [line["dataset"], str(line["k"]), line["method"],
@@ -393,8 +451,8 @@ def format_rst(summary, comparison, seeds, stability, quick, total_seconds):
         "tie-picked: mean number of the k columns picked by column order among columns "
         "tied at the k-th score (ours: features that never leave the path, or leave it at "
         "the same alpha, tie).",
-        "informative found: how many of the 5 informative columns of ``nonlinear`` are "
-        "among the k.",
+        "informative found: how many of the informative columns (the 5 of ``nonlinear``; "
+        "2 or 4 in the synthetic family) are among the k.",
         "lassonet: ``LassoNetClassifier(" + ", ".join(
             f"{k}={v!r}" for k, v in lassonet_params(quick).items()
         ) + ", random_state=seed, torch_seed=seed)``, other parameters at their defaults, "
@@ -462,7 +520,8 @@ def main(argv=None):
                         help="seed 0 only, a short LassoNet path")
     parser.add_argument("--seeds", type=int, nargs="+", default=None)
     parser.add_argument("--datasets", nargs="+", default=None,
-                        help="subset of digits, breast_cancer, nonlinear")
+                        help="digits, breast_cancer, nonlinear (the default), or the synthetic "
+                             "family: ring, xor, bumps, union x 32, 128, 512 (e.g. ring128)")
     parser.add_argument("--no-stability", action="store_true")
     parser.add_argument("--write-docs", nargs="?", const=DOCS_TABLE, default=None,
                         metavar="PATH",
@@ -470,7 +529,7 @@ def main(argv=None):
                              "docs/benchmarks_selection.rst)")
     args = parser.parse_args(argv)
     seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
-    datasets = [d for d in load_datasets() if args.datasets is None or d[0] in args.datasets]
+    datasets = load_datasets(args.datasets)
 
     start = time.perf_counter()
     print(f"seeds {seeds}, torch threads {torch.get_num_threads()}, "

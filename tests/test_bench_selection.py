@@ -43,3 +43,17 @@ def test_compare_verdict_uses_means_to_three_decimals():
     (line,) = compare_to_best_peer(behind)
     assert line["verdict"] == "behind" and line["losses"] == 8
     assert line["p"] == pytest.approx(2 / 2**8)
+
+
+def test_synthetic_family_labels_come_from_the_informative_columns_only():
+    import numpy as np
+
+    (name, X, y, ks, informative), = bench_selection.load_datasets(["ring128"])
+    assert (name, X.shape, ks) == ("ring128", (1000, 128), (2,)) and len(informative) == 2
+    a, b = sorted(informative)
+    for first, second in ((a, b), (b, a)):  # the ring is symmetric in its two columns
+        ring = np.abs(np.hypot(X[:, first] - 0.5, X[:, second] - 0.5) - 0.35) <= 0.115
+        np.testing.assert_array_equal(ring.astype(int), y)
+    assert 0.4 < y.mean() < 0.6
+    with pytest.raises(SystemExit, match="unknown data sets"):
+        bench_selection.load_datasets(["ring64"])
