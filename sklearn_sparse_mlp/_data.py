@@ -59,7 +59,7 @@ def weighted_target(y, sample_weight):
     """The target of a batch as the nets' ``get_loss`` reads it: ``y``, or y with weights.
 
     With weights it is a dict ``{"y": y, "sample_weight": w}``; the loss of the batch is then
-    ``mean_i(w_i * loss_i)`` (see ``_SampleWeightedLoss`` in ``_base.py``).
+    ``mean_i(w_i * loss_i)`` (see ``_SampleWeightedLoss`` in ``_net.py``).
     """
     if sample_weight is None or y is None:
         return y

@@ -169,7 +169,7 @@ class ProximalL1(_CallbackWithNetReferences):
                     f"penalty={self.penalty!r} lacks {', '.join(missing)}: derive it from "
                     "sklearn_sparse_mlp.penalties.BasePenalty."
                 )
-            if (self.alpha, self.l1_ratio, self.groups) != (1e-3, 0.0, None):
+            if self.alpha != 1e-3 or self.l1_ratio != 0 or self.groups is not None:
                 raise ValueError(
                     "ProximalL1 got both a penalty object and alpha, l1_ratio or groups: the "
                     "penalty's own alpha is the strength; leave the other three at their "

@@ -547,5 +547,7 @@ def test_a_penalty_object_with_alpha_or_without_prox_is_refused():
 
     with pytest.raises(ValueError, match="both a penalty object and alpha"):
         ProximalL1(alpha=0.1, penalty=L1(0.1)).initialize()
+    with pytest.raises(ValueError, match="both a penalty object and alpha, l1_ratio or groups"):
+        ProximalL1(groups=np.array([0, 0, 1]), penalty=L1(0.1)).initialize()
     with pytest.raises(ValueError, match="lacks value, prox, support, with_alpha"):
         ProximalL1(penalty=object()).initialize()
