@@ -195,3 +195,61 @@ def test_deeper_networks_select_like_one_hidden_layer(hidden, rule):
     clf = SparseMLPClassifier(alpha=0.1, hidden_layer_sizes=hidden, random_state=0).fit(X, y)
     np.testing.assert_array_equal(clf.get_support(indices=True), [0, 1])
     assert clf.score(X_test, y_test) > 0.93
+
+
+def _outputs(estimator, X):
+    return estimator.predict_proba(X) if hasattr(estimator, "predict_proba") else \
+        estimator.predict(X)
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_random_state_is_bit_identical_and_leaves_global_rng_alone(cls):
+    X, y = _data(cls, n_train=400)
+    X, y, X_test = X[:200], y[:200], X[200:]
+    torch.manual_seed(123)
+    expected_next = torch.rand(3)
+    torch.manual_seed(123)
+    a = cls(random_state=7, max_iter=80).fit(X, y)
+    assert torch.equal(torch.rand(3), expected_next)  # caller's torch RNG untouched
+    b = cls(random_state=7, max_iter=80).fit(X, y)
+    assert torch.equal(_lin1(a), _lin1(b))
+    np.testing.assert_array_equal(_outputs(a, X_test), _outputs(b, X_test))
+    c = cls(random_state=8, max_iter=80).fit(X, y)
+    assert not torch.equal(_lin1(a), _lin1(c))
+
+
+@pytest.mark.parametrize("cls", TWINS)
+@pytest.mark.parametrize("change, fitted", [
+    ({"hidden_layer_sizes": 8}, r"hidden_layer_sizes \(fitted: \(64,\), now: \(8,\)\)"),
+    ({"activation": "tanh"}, r"activation \(fitted: 'relu', now: 'tanh'\)"),
+], ids=["hidden_layer_sizes", "activation"])
+def test_warm_start_refuses_another_architecture(cls, change, fitted):
+    X, y = _data(cls, n_train=100)
+    est = cls(max_iter=2, random_state=0).fit(X, y)
+    weights = _lin1(est)
+    with pytest.raises(ValueError, match=fitted + ".*set warm_start=False"):
+        est.set_params(warm_start=True, **change).fit(X, y)
+    assert torch.equal(_lin1(est), weights)  # the fitted net is untouched
+    est.set_params(warm_start=False).fit(X, y)  # a new network of the new shape
+    assert est.net_.module__activation == est.activation
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_max_iter_too_small_warns(cls):
+    X, y = _data(cls, n_train=100)
+    with pytest.warns(ConvergenceWarning, match="increase max_iter"):
+        cls(max_iter=5, warmup_epochs=0, ramp_epochs=0).fit(X, y)
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_a_schedule_longer_than_max_iter_warns_that_alpha_was_never_reached(cls):
+    X, y = _data(cls, n_train=200)
+    with pytest.warns(ConvergenceWarning, match="never reached alpha=0.1") as record:
+        est = cls(alpha=0.1, max_iter=20, random_state=0).fit(X, y)
+    message = str(record[0].message)
+    assert "warmup_epochs=30" in message and "ramp_epochs=30" in message
+    assert "it was at 0" in message  # 20 epochs, all inside the dense warm-up
+    assert est.net_.history[-1, "alpha"] == 0.0
+    # inside the ramp: the strength reached is reported
+    with pytest.warns(ConvergenceWarning, match=r"it was at 0\.05,"):
+        cls(alpha=0.1, max_iter=45, random_state=0).fit(X, y)
