@@ -253,3 +253,44 @@ def test_a_schedule_longer_than_max_iter_warns_that_alpha_was_never_reached(cls)
     # inside the ramp: the strength reached is reported
     with pytest.warns(ConvergenceWarning, match=r"it was at 0\.05,"):
         cls(alpha=0.1, max_iter=45, random_state=0).fit(X, y)
+
+
+def _first_chunk(cls):
+    """partial_fit's arguments of a first call beyond X and y."""
+    return {"classes": [0, 1]} if cls is SparseMLPClassifier else {}
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_partial_fit_applies_parameters_set_between_calls(cls):
+    X, y = _data(cls, n_train=200)
+    est = cls(alpha=0.0, warmup_epochs=0, ramp_epochs=0, random_state=0,
+              early_stopping=True)  # no held-out data in partial_fit
+    est.partial_fit(X, y, **_first_chunk(cls))
+    assert est.get_support().all()
+    est.set_params(alpha=100.0, learning_rate_init=0.05)
+    est.partial_fit(X, y)
+    assert est.net_.history[:, "alpha"] == [0.0, 100.0]
+    assert est.net_.optimizer_.param_groups[0]["lr"] == 0.05
+    assert not est.get_support().any()  # alpha=100 drops every feature in one pass
+    with pytest.raises(ValueError, match=r"partial_fit continues.*hidden_layer_sizes.*call fit"):
+        est.set_params(hidden_layer_sizes=(3,)).partial_fit(X, y)
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_partial_fit_after_an_early_stopping_fit_holds_nothing_out(cls):
+    X, y = _data(cls, n_train=200)
+    est = cls(early_stopping=True, max_iter=5, random_state=0).fit(X, y)
+    assert "valid_loss" in est.net_.history[-1]
+    est.partial_fit(X, y)
+    assert "valid_loss" not in est.net_.history[-1]
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_quiet_fit_has_no_print_log_and_prints_nothing(cls, capsys):
+    X, y = _data(cls, n_train=100)
+    est = cls(max_iter=3).fit(X, y)
+    assert capsys.readouterr().out == ""
+    names = [name for name, _ in est.net_.callbacks_]
+    assert "print_log" not in names and "proximal" in names
+    est.set_params(verbose=1).fit(X, y)  # a new net: the table is back
+    assert "train_loss" in capsys.readouterr().out

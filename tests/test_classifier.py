@@ -221,29 +221,6 @@ def test_warm_start_applies_the_new_training_parameters(capsys):
     assert clf.net_.optimizer_.param_groups[0]["lr"] == 1e-3
 
 
-def test_partial_fit_applies_parameters_set_between_calls():
-    X, y = make_seed_problem("circle", n_samples=200, random_state=0)
-    clf = SparseMLPClassifier(alpha=0.0, warmup_epochs=0, ramp_epochs=0, random_state=0,
-                              early_stopping=True)  # no held-out data in partial_fit
-    clf.partial_fit(X, y, classes=[0, 1])
-    assert clf.get_support().all()
-    clf.set_params(alpha=100.0, learning_rate_init=0.05)
-    clf.partial_fit(X, y)
-    assert clf.net_.history[:, "alpha"] == [0.0, 100.0]
-    assert clf.net_.optimizer_.param_groups[0]["lr"] == 0.05
-    assert not clf.get_support().any()  # alpha=100 drops every feature in one pass
-    with pytest.raises(ValueError, match=r"partial_fit continues.*hidden_layer_sizes.*call fit"):
-        clf.set_params(hidden_layer_sizes=(3,)).partial_fit(X, y)
-
-
-def test_partial_fit_after_an_early_stopping_fit_holds_nothing_out():
-    X, y = make_seed_problem("circle", n_samples=200, random_state=0)
-    clf = SparseMLPClassifier(early_stopping=True, max_iter=5, random_state=0).fit(X, y)
-    assert "valid_loss" in clf.net_.history[-1]
-    clf.partial_fit(X, y)
-    assert "valid_loss" not in clf.net_.history[-1]
-
-
 def test_warm_start_carries_sgd_momentum_and_survives_pickle(capsys):
     X, y = make_seed_problem("circle", n_samples=100, random_state=0)
     clf = SparseMLPClassifier(solver="sgd", momentum=0.9, max_iter=2, random_state=0)
@@ -280,16 +257,6 @@ def test_verbose_prints_epoch_table(capsys):
     out = capsys.readouterr().out
     assert "train_loss" in out and "n_features_selected" in out
     assert len(re.findall(r"^\s+3\s", out, flags=re.MULTILINE)) == 1
-
-
-def test_quiet_fit_has_no_print_log_and_prints_nothing(capsys):
-    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
-    clf = SparseMLPClassifier(max_iter=3).fit(X, y)
-    assert capsys.readouterr().out == ""
-    names = [name for name, _ in clf.net_.callbacks_]
-    assert "print_log" not in names and "proximal" in names
-    clf.set_params(verbose=1).fit(X, y)  # a new net: the table is back
-    assert "train_loss" in capsys.readouterr().out
 
 
 def test_early_stopping_holds_out_validation():
