@@ -4,7 +4,11 @@ matplotlib is an optional dependency: ``pip install sklearn-sparse-mlp[plot]``.
 """
 
 import numpy as np
+from sklearn.utils._param_validation import HasMethods, validate_params
 from sklearn.utils.validation import check_is_fitted
+
+from ._cv import SparseMLPClassifierCV, SparseMLPRegressorCV
+from ._path import SparseMLPPath
 
 __all__ = ["plot_path", "plot_cv"]
 
@@ -32,6 +36,14 @@ def _two_axes(axes, plt, nrows, ncols, **subplots_kwargs):
     return axes
 
 
+# one Axes (refused below, with the fix) or a sequence of them
+_AXES = [None, "array-like", HasMethods(["plot"])]
+
+
+@validate_params(
+    {"path": [SparseMLPPath], "axes": _AXES, "feature_names": ["array-like", None]},
+    prefer_skip_nested_validation=True,
+)
 def plot_path(path, axes=None, feature_names=None):
     """Plot a regularization path: selected features and each feature's column norm.
 
@@ -62,13 +74,6 @@ def plot_path(path, axes=None, feature_names=None):
     >>> len(axes[1].get_lines())
     3
     """
-    from ._path import SparseMLPPath
-
-    if not isinstance(path, SparseMLPPath):
-        raise TypeError(
-            f"plot_path expects a SparseMLPPath (from sparse_mlp_path, or a fitted CV "
-            f"estimator's path_), got {type(path).__name__}."
-        )
     plt = _pyplot()
     norms = np.array([np.linalg.norm(W, axis=0) for W in path.lin1_weights])
     if feature_names is not None and len(feature_names) != norms.shape[1]:
@@ -91,6 +96,10 @@ def plot_path(path, axes=None, feature_names=None):
     return np.asarray(axes)
 
 
+@validate_params(
+    {"estimator": [SparseMLPClassifierCV, SparseMLPRegressorCV], "axes": _AXES},
+    prefer_skip_nested_validation=True,
+)
 def plot_cv(estimator, axes=None):
     """Plot the cross-validated score and the number of features against alpha.
 
@@ -119,13 +128,6 @@ def plot_cv(estimator, axes=None):
     >>> axes[0].get_xscale()
     'log'
     """
-    from ._cv import SparseMLPClassifierCV, SparseMLPRegressorCV
-
-    if not isinstance(estimator, SparseMLPClassifierCV | SparseMLPRegressorCV):
-        raise TypeError(
-            "plot_cv expects a fitted SparseMLPClassifierCV or SparseMLPRegressorCV, got "
-            f"{type(estimator).__name__}; for a path, use plot_path."
-        )
     check_is_fitted(estimator, "scores_path_")
     plt = _pyplot()
     axes = _two_axes(axes, plt, 2, 1, figsize=(7, 6), sharex=True)

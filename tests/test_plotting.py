@@ -30,9 +30,11 @@ def test_plots_name_what_they_expect():
 
     X, y = make_seed_problem("circle", n_samples=100, random_state=0)
     clf = SparseMLPClassifier(max_iter=5, random_state=0).fit(X, y)
-    with pytest.raises(TypeError, match="plot_cv expects a fitted SparseMLPClassifierCV"):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="'estimator'.*SparseMLPClassifierCV"):
         plot_cv(clf)
-    with pytest.raises(TypeError, match="plot_path expects a SparseMLPPath"):
+    with pytest.raises(InvalidParameterError, match="'path'.*SparseMLPPath"):
         plot_path(clf)
     path = sparse_mlp_path(SparseMLPClassifier(random_state=0, max_iter=5), X, y,
                            alphas=[0.01, 0.1], max_iter_per_alpha=3, stop_when_empty=False)
