@@ -291,14 +291,14 @@ class _BaseSparseMLP(BaseEstimator):
         problems = feature_scale_problems(low, high)
         name = name or type(self).__name__
         if problems:
-            scaler = "MaxAbsScaler (sparse input)" if sparse else "StandardScaler"
+            scaler = "MaxAbsScaler" if sparse else "StandardScaler"
             warn_user(
-                f"{name}: X has {' and '.join(problems)}. The penalty is not "
-                "scale-invariant: a column on a large scale needs small weights and costs the "
-                "penalty little, a column on a small scale costs it much, so the scales, not "
-                "the data, decide the selection (and large inputs slow training down). Scale "
-                f"the features first, e.g. make_pipeline({scaler.split()[0]}(), "
-                f"{name}(...)) with {scaler}.",
+                f"{name}: X has {' and '.join(problems)}. The penalty depends on the units "
+                "of the columns: one on a large scale (or far from 0) needs small weights and "
+                "costs the penalty little, one on a small scale costs it much, so the units, "
+                "not the data, decide the selection (and large inputs slow training down). "
+                f"Scale the features first, e.g. make_pipeline({scaler}(), {name}(...))"
+                + (" (it keeps sparse input sparse)." if sparse else "."),
                 DataAdviceWarning,
             )
 

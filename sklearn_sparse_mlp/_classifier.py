@@ -150,11 +150,13 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
     -----
     The objective minimised is
 
-    ``mean_i CE(f(x_i), y_i) + alpha * (l1_ratio * ||W||_1
+    ``sum_i s_i CE(f(x_i), y_i) / sum_i s_i + alpha * (l1_ratio * ||W||_1
     + (1 - l1_ratio) * sum_g sqrt(|g|) * ||W[:, g]||_2) + weight_decay / 2 * ||V||_2^2``
 
-    where ``W = lin1.weight`` (one column per input feature), ``g`` runs over the groups and
-    ``V`` all the other parameters (later layers, biases).
+    where ``s_i`` is the sample weight (times its class weight), ``W = lin1.weight`` (one
+    column per input feature), ``g`` runs over the groups and ``V`` all the other parameters
+    (later layers, biases). With several hidden layers the L2 term on the later weights
+    grows with their norms (see ``weight_decay``).
     Training schedule: ``warmup_epochs`` dense, ``ramp_epochs`` with the penalty raised
     linearly, then full ``alpha`` until convergence (see ``n_iter_no_change``) or
     ``max_iter``. Predictions are computed in float64 from the trained float32 weights, so they

@@ -285,8 +285,9 @@ class _BaseSparseMLPCV(BaseEstimator):
                 and path.n_features[-1] > 0):
             warn_user(
                 f"{type(self).__name__}: the path ended after alphas={self.alphas} alphas with "
-                f"{path.n_features[-1]} features still selected, and the folds chose its last "
-                "alpha: a sparser model may be better. Increase alphas (default 80).",
+                f"{path.n_features[-1]} of {X.shape[1]} features still selected, and the "
+                "folds chose its last alpha: a sparser model may be better. Increase alphas "
+                "(default 80).",
             )
         self.alphas_ = grid
         self.alpha_ = float(grid[chosen])

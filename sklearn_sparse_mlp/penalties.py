@@ -87,9 +87,10 @@ class BasePenalty:
       of ``W`` that are not all zero);
     - ``with_alpha(alpha)``: the same penalty at another strength (the penalty ramp uses it).
 
-    ``homogeneous = True`` declares ``P`` positively homogeneous (any norm is): the prox of
-    ``c * alpha * P`` with step ``t`` is then the prox of ``alpha * P`` with step ``c * t``,
-    and the ramp scales the step instead of building a penalty per epoch. The construction
+    ``homogeneous = True`` (the default here) declares ``P`` positively homogeneous (any norm
+    is): the prox of ``c * alpha * P`` with step ``t`` is then the prox of ``alpha * P`` with
+    step ``c * t``, and the ramp scales the step instead of building a penalty per epoch. A
+    penalty that is not must set ``homogeneous = False``. The construction
     follows skglm's ``BasePenalty`` (``value``, ``prox_1d``, ``generalized_support``).
 
     Parameters
