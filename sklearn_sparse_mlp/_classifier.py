@@ -12,6 +12,18 @@ from ._base import ACCEPT_SPARSE, _BaseSparseMLP
 from ._net import SampleWeightedNetClassifier, target_of
 
 
+def check_class_weight(class_weight, classes):
+    """``class_weight``, with a dict's labels checked against ``classes`` (ValueError)."""
+    if isinstance(class_weight, dict):
+        unknown = [label for label in class_weight if label not in classes]
+        if unknown:
+            raise ValueError(
+                f"class_weight has labels {unknown!r} that are not classes of y "
+                f"({np.asarray(classes).tolist()!r}); give weights for labels of y."
+            )
+    return class_weight
+
+
 def class_weighted(sample_weight, class_weight, classes, y_encoded):
     """``sample_weight`` (None: ones) times the weight of each sample's class, or None.
 
@@ -304,20 +316,10 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
             self.classes_ = seen
         y_encoded = np.searchsorted(self.classes_, y).astype(np.int64)
         sample_weight = self._check_sample_weight(sample_weight, X)
-        sample_weight = class_weighted(sample_weight, self._class_weight(), self.classes_,
-                                       y_encoded)
+        sample_weight = class_weighted(sample_weight,
+                                       check_class_weight(self.class_weight, self.classes_),
+                                       self.classes_, y_encoded)
         return X, y_encoded, sample_weight
-
-    def _class_weight(self):
-        """``class_weight`` with a dict's labels checked against ``classes_``."""
-        if isinstance(self.class_weight, dict):
-            unknown = [label for label in self.class_weight if label not in self.classes_]
-            if unknown:
-                raise ValueError(
-                    f"class_weight has labels {unknown!r} that are not classes of y "
-                    f"({self.classes_.tolist()!r}); give weights for labels of y."
-                )
-        return self.class_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):

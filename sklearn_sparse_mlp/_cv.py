@@ -14,7 +14,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import ACCEPT_SPARSE, DataAdviceWarning, column_min_max, silenced, warn_user
-from ._classifier import SparseMLPClassifier, class_weighted
+from ._classifier import SparseMLPClassifier, check_class_weight, class_weighted
 from ._path import relaxed_refit, sparse_mlp_path
 from ._ranking import find_near_duplicates, path_importances
 from ._regressor import SparseMLPRegressor
@@ -349,14 +349,8 @@ class _BaseSparseMLPCV(BaseEstimator):
     def _dict_class_weights(self, y, sample_weight):
         """``sample_weight`` times the weights of the classes of ``y`` in ``class_weight``."""
         classes = np.unique(y)
-        unknown = [label for label in self.class_weight if label not in classes]
-        if unknown:
-            raise ValueError(
-                f"class_weight has labels {unknown!r} that are not classes of y "
-                f"({classes.tolist()!r}); give weights for labels of y."
-            )
-        return class_weighted(sample_weight, self.class_weight, classes,
-                              np.searchsorted(classes, y))
+        return class_weighted(sample_weight, check_class_weight(self.class_weight, classes),
+                              classes, np.searchsorted(classes, y))
 
     def _folds(self, X, y, sample_weight=None):
         """The (train, test) splits of ``cv``, checked before any fit."""

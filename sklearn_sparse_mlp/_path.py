@@ -626,9 +626,8 @@ def _class_weights_of(estimator, y):
     """The class weight of each label of ``y`` (labels as given to fit), as the fit used."""
     from ._classifier import class_weighted
 
-    y_encoded = _training_arrays(estimator, np.zeros((len(y), estimator.n_features_in_)),
-                                 y)[1]
-    return class_weighted(None, estimator.class_weight, estimator.classes_, y_encoded)
+    return class_weighted(None, estimator.class_weight, estimator.classes_,
+                          _training_targets(estimator, y))
 
 
 def _training_arrays(estimator, X, y):
@@ -643,8 +642,15 @@ def _training_arrays(estimator, X, y):
             f"X has {X_arr.shape[1]} features, but {type(estimator).__name__} was fitted with "
             f"{estimator.n_features_in_} features."
         )
-    y = check_array(y, ensure_2d=False, dtype=None if is_classifier(estimator) else np.float32)
+    y = _training_targets(estimator, y)
     check_consistent_length(X_arr, y)
+    return X_arr, y
+
+
+def _training_targets(estimator, y):
+    """y checked against the fitted estimator, as it trains on it: class indices, or float32
+    of shape (n_samples, n_outputs)."""
+    y = check_array(y, ensure_2d=False, dtype=None if is_classifier(estimator) else np.float32)
     if is_classifier(estimator):
         unknown = np.setdiff1d(y, estimator.classes_)
         if unknown.size:
@@ -652,14 +658,14 @@ def _training_arrays(estimator, X, y):
                 f"y has labels {unknown.tolist()} the estimator was not fitted on (its classes_ "
                 f"are {estimator.classes_.tolist()}); pass the labels of its training data."
             )
-        return X_arr, np.searchsorted(estimator.classes_, y).astype(np.int64)
+        return np.searchsorted(estimator.classes_, y).astype(np.int64)
     y = y.reshape(len(y), -1)
     if y.shape[1] != estimator.n_outputs_:
         raise ValueError(
             f"y has {y.shape[1]} outputs, but {type(estimator).__name__} was fitted with "
             f"{estimator.n_outputs_}."
         )
-    return X_arr, y
+    return y
 
 
 def _fit_quietly(estimator, X, y, sample_weight=None):
