@@ -247,7 +247,8 @@ class _BaseSparseMLPCV(BaseEstimator):
         )
         base = self._base_estimator()
         sample_weight = base._check_sample_weight(sample_weight, X)
-        if isinstance(getattr(self, "class_weight", None), dict):
+        weighs_classes = isinstance(getattr(self, "class_weight", None), dict)
+        if weighs_classes:
             # A dict weighs the classes of the whole data, as LogisticRegressionCV does: a
             # fold may lack a class it names. "balanced" is computed on each fold.
             sample_weight = self._dict_class_weights(y, sample_weight)
@@ -312,7 +313,7 @@ class _BaseSparseMLPCV(BaseEstimator):
                 self.best_estimator_, X, y, max(self.relax_epochs, self.max_iter), support,
                 sample_weight=sample_weight,
             )
-        if isinstance(getattr(self, "class_weight", None), dict):
+        if weighs_classes:
             # trained on the class-weighted sample weights: say so, for a refit of it
             self.best_estimator_.set_params(class_weight=self.class_weight)
         self._adopt(self.best_estimator_)
