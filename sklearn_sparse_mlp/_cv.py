@@ -1,11 +1,10 @@
 """Cross-validated alpha along the regularization path: SparseMLPClassifierCV, ...RegressorCV."""
 
-import dataclasses
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from joblib import Parallel, delayed
+from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context, is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
@@ -13,27 +12,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import ACCEPT_SPARSE, DataAdviceWarning, column_min_max, silenced, warn_user
+from ._base import ACCEPT_SPARSE, column_min_max, warn_user
 from ._classifier import SparseMLPClassifier, check_class_weight, class_weighted
-from ._path import relaxed_refit, sparse_mlp_path
+from ._cv_path import cv_paths
+from ._path import relaxed_refit
 from ._ranking import find_near_duplicates, path_importances
 from ._regressor import SparseMLPRegressor
-
-
-def _fold_scores(estimator, X, y, train, test, grid, scoring, path_kwargs, sample_weight):
-    weights = {} if sample_weight is None else dict(
-        sample_weight=sample_weight[train], sample_weight_valid=sample_weight[test]
-    )
-    with silenced(DataAdviceWarning):  # the CV estimator gave its advice once, for all paths
-        path = sparse_mlp_path(
-            estimator, X[train], y[train], alphas=grid, X_valid=X[test], y_valid=y[test],
-            scoring=scoring, **weights, **path_kwargs,
-        )
-    scores = np.full(len(grid), path.valid_scores[-1])
-    scores[: len(path.valid_scores)] = path.valid_scores  # past an empty model, it stays so
-    n_features = np.zeros(len(grid), dtype=int)
-    n_features[: len(path.n_features)] = path.n_features
-    return scores, n_features, path.feature_leave_alphas, path.feature_last_norms
 
 
 def align_fold_scores(scores_path, fold_n_features, n_features_path):
@@ -260,20 +244,21 @@ class _BaseSparseMLPCV(BaseEstimator):
         rows = slice(None) if sample_weight is None else sample_weight > 0
         base._check_feature_scales(*column_min_max(X[rows]), sp.issparse(X),
                                    name=type(self).__name__)
-        path_kwargs = dict(path_multiplier=self.path_multiplier,
-                           max_iter_per_alpha=self.max_iter_per_alpha)
-        fold_kwargs = dict(path_kwargs, relax_epochs=self.relax_epochs)
+        scoring = check_scoring(base, scoring=self.scoring)
+
+        def scorer(model, test, weight):
+            kwargs = {} if weight is None else {"sample_weight": weight[test]}
+            return float(scoring(model, X[test], y[test], **kwargs))
+
         # The full-data path fixes the grid (it ends where no feature is left) and provides the
-        # refit at the chosen alpha.
-        with silenced(DataAdviceWarning):
-            path = sparse_mlp_path(base, X, y, alphas=self.alphas, verbose=bool(self.verbose),
-                                   sample_weight=sample_weight, **path_kwargs)
-        grid = path.alphas
-        scores = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fold_scores)(base, X, y, train, test, grid, self.scoring, fold_kwargs,
-                                  sample_weight)
-            for train, test in folds
+        # refit at the chosen alpha; the folds walk it in the same stack.
+        paths = cv_paths(
+            base, X, y, folds, alphas=self.alphas, path_multiplier=self.path_multiplier,
+            max_iter_per_alpha=self.max_iter_per_alpha, relax_epochs=self.relax_epochs,
+            scorer=scorer, sample_weight=sample_weight, n_threads=effective_n_jobs(self.n_jobs),
+            verbose=bool(self.verbose),
         )
+        path, grid, scores = paths.path, paths.path.alphas, paths.fold_results
         # Features kept at each alpha by each fold's path (0 once a fold's path has ended).
         fold_scores, fold_n_features, fold_leave, fold_norms = (
             np.array(column) for column in zip(*scores, strict=True)
@@ -293,10 +278,9 @@ class _BaseSparseMLPCV(BaseEstimator):
         self.alphas_ = grid
         self.alpha_ = float(grid[chosen])
         self.n_features_path_ = path.n_features
-        self.best_estimator_ = path.estimator_at(chosen)
-        # Keep the path's record, not a whole network per alpha: the estimator pickles small.
-        self.path_ = dataclasses.replace(path, module_states=None, relaxed_states=None,
-                                         estimator=None)
+        self.best_estimator_ = paths.estimator_at(chosen)
+        # the path's record, not a network per alpha: the estimator pickles small
+        self.path_ = path
         paths_leave = np.vstack([path.feature_leave_alphas, fold_leave])
         paths_norms = np.vstack([path.feature_last_norms, fold_norms])
         if self.relax_epochs:

@@ -164,6 +164,21 @@ def merge_duplicate_rows(X, y, sample_weight):
     X, y, sample_weight
         The unique rows (a CSR matrix for sparse X), sorted, with their summed weights.
     """
+    first, weight = unique_rows(X, y, sample_weight)
+    X = X.tocsr() if sp.issparse(X) else X
+    return X[first], y[first], weight
+
+
+def unique_rows(X, y, sample_weight):
+    """The first of each set of identical ``(x, y)`` rows, sorted by their bytes, and the
+    summed weight of each set (see :func:`merge_duplicate_rows`).
+
+    Returns
+    -------
+    first : ndarray of int
+        Row indices, in the sorted order.
+    sample_weight : ndarray of float
+    """
     y2d = np.ascontiguousarray(y).reshape(len(y), -1)
     if sp.issparse(X):
         X = X.tocsr()
@@ -185,4 +200,4 @@ def merge_duplicate_rows(X, y, sample_weight):
         group[position] = len(first) - 1
     first = np.asarray(first, dtype=np.int64)
     weight = np.bincount(group, weights=sample_weight, minlength=len(first))
-    return X[first], y[first], weight
+    return first, weight

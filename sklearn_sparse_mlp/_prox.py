@@ -1,8 +1,9 @@
 """Proximal operators of the first-layer penalties, as pure torch functions.
 
 ``W`` is a weight matrix of shape ``(n_hidden, n_features)``: column ``W[:, j]`` holds every
-weight that reads input feature ``j``. ``step`` is either a scalar or a tensor shaped like ``W``
-(the per-coordinate step of an adaptive optimizer). Nothing here modifies its inputs.
+weight that reads input feature ``j``; leading dimensions ``(..., n_hidden, n_features)`` are
+independent problems (stacked models). ``step`` is either a scalar or a tensor shaped like
+``W`` (the per-coordinate step of an adaptive optimizer). Nothing here modifies its inputs.
 """
 
 import torch
@@ -51,21 +52,23 @@ def _group_ids(groups, n_features, device):
 
 
 def _sum_per_group(values, group_ids, n_groups):
-    """Sum ``values`` (n_hidden, n_features) over each group of columns -> (n_groups,)."""
-    per_column = values.sum(dim=0)
+    """Sum ``values`` (..., n_hidden, n_features) over each group of columns -> (..., n_groups)."""
+    per_column = values.sum(dim=-2)
     if group_ids is None:
         return per_column
-    out = torch.zeros(n_groups, dtype=values.dtype, device=values.device)
-    return out.index_add_(0, group_ids, per_column)
+    out = torch.zeros(*per_column.shape[:-1], n_groups, dtype=values.dtype,
+                      device=values.device)
+    return out.index_add_(-1, group_ids, per_column)
 
 
-def _max_per_group(values, group_ids, n_groups):
-    """Max of ``values`` (n_hidden, n_features) over each group of columns -> (n_groups,)."""
-    per_column = values.amax(dim=0)
+def _min_per_group(values, group_ids, n_groups):
+    """Min of ``values`` (..., n_hidden, n_features) over each group of columns."""
+    per_column = values.amin(dim=-2)
     if group_ids is None:
         return per_column
-    out = torch.zeros(n_groups, dtype=values.dtype, device=values.device)
-    return out.scatter_reduce_(0, group_ids, per_column, reduce="amax")
+    out = torch.full((*per_column.shape[:-1], n_groups), torch.inf, dtype=values.dtype,
+                     device=values.device)
+    return out.scatter_reduce_(-1, group_ids.expand_as(per_column), per_column, reduce="amin")
 
 
 def group_soft_threshold(W, step, alpha, groups=None, group_weights=None):
@@ -84,9 +87,10 @@ def group_soft_threshold(W, step, alpha, groups=None, group_weights=None):
 
     Parameters
     ----------
-    W : torch.Tensor of shape (n_hidden, n_features)
-        Weights; columns are grouped.
-    step : float or torch.Tensor of shape (n_hidden, n_features)
+    W : torch.Tensor of shape (..., n_hidden, n_features)
+        Weights; columns are grouped. Leading dimensions are independent problems (e.g.
+        stacked models), each with the same groups.
+    step : float or torch.Tensor of the shape of W
         Non-negative step size, scalar or per coordinate. An infinite step zeroes its
         coordinate; a zero step on every coordinate of a group leaves the group unchanged.
     alpha : float
@@ -111,7 +115,7 @@ def group_soft_threshold(W, step, alpha, groups=None, group_weights=None):
     """
     if alpha == 0:
         return W.clone()
-    n_features = W.shape[1]
+    n_features = W.shape[-1]
     group_ids, n_groups = _group_ids(groups, n_features, W.device)
     index = None if groups is None else group_ids
     lam = torch.full((n_groups,), float(alpha), dtype=torch.float64, device=W.device)
@@ -124,7 +128,7 @@ def group_soft_threshold(W, step, alpha, groups=None, group_weights=None):
         norms = torch.sqrt(_sum_per_group(W64 * W64, index, n_groups))
         norms = torch.clamp(norms, min=torch.finfo(W64.dtype).tiny)
         shrink = torch.clamp(1.0 - step * lam / norms, min=0.0)
-        return (W64 * shrink[group_ids]).to(W.dtype)
+        return (W64 * shrink[..., group_ids].unsqueeze(-2)).to(W.dtype)
 
     step64 = step.to(torch.float64)
     # A zero step (a learning rate of 0: the optimizer did not move) leaves its group as it
@@ -140,68 +144,81 @@ def group_soft_threshold(W, step, alpha, groups=None, group_weights=None):
                 "The step is 0 on part of a group of columns: a group is either stepped or "
                 "left as it is (step 0 on all of its coordinates)."
             )
-        frozen = (n_zero > 0)[group_ids]
+        frozen = (n_zero > 0)[..., group_ids].unsqueeze(-2)
         step64 = torch.where(zero_step, torch.ones_like(step64), step64)
-    # d = 1/step; an infinite step (zero curvature estimate) gives d = 0: that coordinate is
-    # unconstrained by the data and goes to 0, as the prox demands.
-    d = torch.where(torch.isinf(step64), torch.zeros_like(step64), 1.0 / step64)
-    dz = d * W64
-    dz_norm = torch.sqrt(_sum_per_group(dz * dz, index, n_groups))
-    is_zero = dz_norm <= lam
-    X = torch.zeros_like(W64)
-    # Only the columns of surviving groups need the root find: once most features are
-    # dropped, that is a small share of a wide first layer.
-    cols = torch.nonzero(~is_zero[group_ids]).squeeze(1)
-    if cols.numel():
-        if groups is None:
-            sub_ids = torch.arange(cols.numel(), device=W.device)
-            sub_index, sub_lam = None, lam[cols]
-        else:
-            sub_ids, sub_index, sub_lam = group_ids[cols], group_ids[cols], lam
-        X[:, cols], _ = _diagonal_group_prox(
-            dz[:, cols], d[:, cols], sub_lam, sub_ids, sub_index, sub_lam.shape[0]
-        )
+    if groups is None:
+        X = _columnwise_prox(W64, step64, lam[0])
+    else:
+        X = _diagonal_group_prox(W64, step64, lam, group_ids, index, n_groups)[0]
     if frozen is not None:
-        X[:, frozen] = W64[:, frozen]
+        X = torch.where(frozen, W64, X)
     return X.to(W.dtype)
 
 
-def _diagonal_group_prox(dz, d, lam, group_ids, index, n_groups):
-    """Prox of non-zero groups under a diagonal metric ``d`` (see group_soft_threshold).
+def _columnwise_prox(W, step, lam):
+    """The diagonal-step prox with each column its own group, float64 W and step.
 
-    Returns the proximal point of the columns and the number of Newton iterations.
+    Only the columns that survive need the root find: once most features are dropped, that
+    is a small share of a wide first layer (of every stacked model).
     """
-    lam_col = lam[group_ids]
-    dz_norm = torch.sqrt(_sum_per_group(dz * dz, index, n_groups))
-    d_max = _max_per_group(d, index, n_groups)
-    # Root r > 0 of ||v(r)|| = 1 with v_i = d_i z_i / (d_i r + lam) = z_i / (r + lam / d_i):
-    # the secular equation of a trust region (More and Sorensen, 1983), where Newton on
-    # phi(r) = 1 / ||v(r)|| - 1 beats Newton on ||v||^2 - 1: phi is concave and increasing, so
-    # from below the root it increases monotonically to it, and it is linear, hence solved in
-    # one step, when d is constant over the group. Start: the root of the lower bound
-    # ||d z|| / (max(d) r + lam) = 1, i.e. (||d z|| - lam) / max(d).
+    survives = ((W / step).square().sum(dim=-2) > lam * lam)  # ||d W|| > lam, (..., n_cols)
+    n_survivors = int(survives.sum())
+    if n_survivors == 0:
+        return torch.zeros_like(W)
+    if 2 * n_survivors > survives.numel():  # gathering them would cost more than it saves
+        ids = torch.arange(W.shape[-1], device=W.device)
+        lams = torch.full((W.shape[-1],), float(lam), dtype=W.dtype, device=W.device)
+        return _diagonal_group_prox(W, step, lams, ids, None, W.shape[-1])[0]
+    X = torch.zeros_like(W)
+    # the surviving columns of all leading dimensions side by side: (n_hidden, n_survivors)
+    columns = W.transpose(-1, -2)[survives].t()
+    steps = step.transpose(-1, -2)[survives].t()
+    n_cols = columns.shape[1]
+    lams = torch.full((n_cols,), float(lam), dtype=W.dtype, device=W.device)
+    ids = torch.arange(n_cols, device=W.device)
+    solved = _diagonal_group_prox(columns, steps, lams, ids, None, n_cols)[0]
+    X.transpose(-1, -2)[survives] = solved.t()
+    return X
+
+
+def _diagonal_group_prox(W, step, lam, group_ids, index, n_groups):
+    """Prox of every group under the diagonal metric ``d = 1 / step`` (see
+    group_soft_threshold), in float64.
+
+    Returns the proximal point and the number of Newton iterations.
+    """
+    # d * W; an infinite step (zero curvature estimate) gives d = 0: that coordinate is
+    # unconstrained by the data and goes to 0, as the prox demands.
+    dz_norm = torch.sqrt(_sum_per_group((W / step).square(), index, n_groups))
+    # Root r > 0 of ||v(r)|| = 1 with v_i = d_i W_i / (d_i r + lam) = W_i / (r + q_i),
+    # q_i = lam * step_i: the secular equation of a trust region (More and Sorensen, 1983),
+    # where Newton on phi(r) = 1 / ||v(r)|| - 1 beats Newton on ||v||^2 - 1: phi is concave
+    # and increasing, so from below the root it increases monotonically to it, and it is
+    # linear, hence solved in one step, when d is constant over the group. Start: the root of
+    # the lower bound ||d W|| / (max(d) r + lam) = 1, i.e. (||d W|| - lam) * min(step).
+    # Zero groups (||d W|| <= lam) stay at r = 0 and give X = 0.
+    q = lam[group_ids] * step
     active = dz_norm > lam
-    r = torch.where(active, (dz_norm - lam) / torch.clamp(d_max, min=1e-300), 0.0)
+    r = torch.where(active, (dz_norm - lam) * _min_per_group(step, index, n_groups), 0.0)
     for n_iter in range(1, _NEWTON_MAX_ITER + 1):  # noqa: B007 (returned after the loop)
-        denom = d * r[group_ids] + lam_col
-        ratio_sq = (dz / denom) ** 2
+        denom = r[..., group_ids].unsqueeze(-2) + q
+        ratio_sq = (W / denom).square_()
         v_sq = _sum_per_group(ratio_sq, index, n_groups)  # ||v||^2
-        # -d(||v||^2)/dr / 2 = sum_i v_i^2 / (r + lam / d_i)
-        slope = _sum_per_group(ratio_sq * d / denom, index, n_groups)
+        # -d(||v||^2)/dr / 2 = sum_i v_i^2 / (r + q_i)
+        slope = _sum_per_group(ratio_sq.div_(denom), index, n_groups)
         # -phi / phi' = (1 - ||v||^-1) ||v||^3 / slope, written so that ||v||^3 never forms
         # (it overflows float64 for ||v|| > 1e102)
-        update = torch.where(active, (torch.sqrt(v_sq) - 1.0) * (v_sq / slope),
-                             torch.zeros_like(r))
+        update = torch.where(active, (torch.sqrt(v_sq) - 1.0) * (v_sq / slope), 0.0)
         r = r + update
         # Each group stops for good at its first step that does not move it up: at the root
-        # rounding makes r flicker by about eps * (r + lam / d_i), more than any relative
-        # test on |update| for a group just above its threshold (r << lam / d_i), and
-        # groups flickering out of phase kept a test over all groups from ever passing.
+        # rounding makes r flicker by about eps * (r + q_i), more than any relative test on
+        # |update| for a group just above its threshold (r << q_i), and groups flickering
+        # out of phase kept a test over all groups from ever passing.
         active = active & (update > _NEWTON_RTOL * r)
         if not bool(active.any()):
             break
-    r_col = r[group_ids]
-    return dz * r_col / (d * r_col + lam_col), n_iter
+    r_col = r[..., group_ids].unsqueeze(-2)
+    return W * r_col / (r_col + q), n_iter
 
 
 def sparse_group_soft_threshold(W, step, alpha, l1_ratio, groups=None, group_weights=None):

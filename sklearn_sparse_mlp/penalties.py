@@ -255,9 +255,9 @@ class GroupLasso(BasePenalty):
         return self._codes.to(W.device), self._weights.to(W.device)
 
     def _check_n_columns(self, W):
-        if self._codes is not None and len(self._codes) != W.shape[1]:
+        if self._codes is not None and len(self._codes) != W.shape[-1]:
             raise ValueError(
-                f"groups has {len(self._codes)} labels but W has {W.shape[1]} columns (one "
+                f"groups has {len(self._codes)} labels but W has {W.shape[-1]} columns (one "
                 "per input feature): give one group label per feature."
             )
 

@@ -125,7 +125,7 @@ def test_diagonal_newton_stops_in_a_few_iterations(excess):
     d = 1.0 / step
     dz = d * Z
     lam = dz.norm(dim=0) / excess  # every column just above (or well above) its threshold
-    X, n_iter = _diagonal_group_prox(dz, d, lam, torch.arange(n_cols), None, n_cols)
+    X, n_iter = _diagonal_group_prox(Z, step, lam, torch.arange(n_cols), None, n_cols)
     assert n_iter <= 8
     norms = X.norm(dim=0)
     grad = (Z - X) / step

@@ -1,0 +1,319 @@
+"""The cross-validated estimators' paths: the full-data path and every fold's, as one stack.
+
+``sparse_mlp_path`` on the full data fixes the alpha grid (it starts where the dense model
+starts to drop features and ends where the path is empty); each fold walks that grid, with a
+relaxed refit wherever its support changes, scored on its test part. All of these networks
+train in lockstep in one :class:`~sklearn_sparse_mlp._stacked.StackedTrainer` (model 0 the
+full data, then the folds): the full-data model chooses each next alpha as the path would,
+and every model is trained as its own single fit would train it. The relaxed refits of all
+folds are a second stack.
+"""
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from sklearn.base import clone, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from skorch.history import History
+from tqdm.auto import tqdm
+
+from ._base import DataAdviceWarning, column_min_max, silenced, torch_threads, warn_user
+from ._classifier import class_weighted
+from ._data import unique_rows
+from ._net import pointwise_criterion
+from ._path import (
+    _STRIDE_BEFORE_FIRST_DROP,
+    SparseMLPPath,
+    _given_alphas,
+    _leave_alphas_and_norms,
+    _training_targets,
+    default_alpha_start,
+    drop_one_alphas,
+)
+from ._stacked import ModelSpec, StackedTrainer, copy_spec
+
+
+@dataclass
+class CVPaths:
+    """What the lockstep paths give the CV estimator.
+
+    Attributes
+    ----------
+    path : SparseMLPPath
+        The full-data path (without networks: ``module_states`` is None).
+    fold_results : list of (scores, n_features, leave_alphas, last_norms)
+        Per fold, over the whole grid (see ``_FoldRecord.fold_result``).
+    """
+
+    path: SparseMLPPath
+    fold_results: list
+    _template: object
+    _states: list
+    _histories: list
+
+    def estimator_at(self, index):
+        """The full-data model at ``path.alphas[index]``, as ``SparseMLPPath.estimator_at``."""
+        estimator = copy.deepcopy(self._template)
+        module_state, optimizer_state = self._states[index]
+        _load_model(estimator, module_state, optimizer_state, self._histories[index])
+        estimator.set_params(alpha=float(self.path.alphas[index]))
+        return estimator
+
+
+def cv_paths(base, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
+             relax_epochs, scorer, sample_weight, n_threads, verbose):
+    """The full-data path and the folds' scores along its grid (see the module doc).
+
+    ``alphas`` is a number of alphas (the grid derived from the full-data dense model) or
+    the grid itself; ``scorer(model, test_rows, sample_weight)`` scores a fitted estimator.
+    """
+    template = _template(base, X, y, sample_weight)
+    X32 = base._float32_data(X)
+    y_train = _training_targets(template, y)
+    everything = np.arange(X.shape[0])
+    specs = [_spec(base, X32, y, y_train, rows, sample_weight)
+             for rows in [everything, *(train for train, _ in folds)]]
+    n_models = len(specs)
+    criterion = pointwise_criterion(template.net_.criterion_)
+    n_outputs = template.net_.module_.output.out_features
+    hidden = tuple(template.net_.module__hidden_layer_sizes)
+    record = _FoldRecord(n_models)
+    with torch_threads(n_threads):
+        stack = StackedTrainer(base, X32, y_train, n_outputs, criterion, specs, hidden)
+        schedule = base.warmup_epochs + base.ramp_epochs
+        dense = stack.fit(0.0, base.max_iter, [schedule] * n_models, base.weight_decay,
+                          np.ones(n_models, dtype=bool), reseed=False)
+        if not dense.converged.all():
+            warn_user(
+                f"{type(base).__name__}: max_iter={base.max_iter} epochs reached before the "
+                "loss and the selected features of the dense fits converged; increase "
+                "max_iter.",
+                ConvergenceWarning,
+            )
+        grid = _Grid(alphas, path_multiplier, template, stack, X, y, sample_weight)
+        progress = tqdm(total=grid.n_alphas, desc="alpha path", disable=not verbose,
+                        leave=False)
+        running = np.ones(n_models, dtype=bool)
+        full = _FullPathRecord()
+        for alpha in grid:
+            result = stack.fit(alpha, max_iter_per_alpha, [0] * n_models, base.weight_decay,
+                               running)
+            for m in np.flatnonzero(running):
+                support = stack.support_of(m)
+                record.add(m, support, stack.lin1_of(m))
+                if relax_epochs and record.needs_refit(m, support):
+                    held = ~support | specs[m].held
+                    record.refits.append((m, grid.index, stack.state_of(m),
+                                          copy_spec(specs[m], held=held)))
+                elif not relax_epochs and m > 0:
+                    record.scores[m].append(_score(template, stack.module.state_of(m), scorer,
+                                                   folds[m - 1][1], sample_weight))
+                if not support.any():
+                    running[m] = False  # a path ends at its first empty model
+            full.add(alpha, stack, result.train_loss[0])
+            grid.advance(record.supports[0][-1])
+            progress.set_postfix(alpha=f"{alpha:.3g}", n_features=int(full.n_features[-1]))
+            progress.update()
+            if not running[0]:
+                break
+        progress.close()
+        if relax_epochs:
+            _relaxed_scores(base, X32, y_train, n_outputs, criterion, hidden, template,
+                            record, relax_epochs, scorer, folds, sample_weight)
+    alphas_done = np.array(full.alphas)
+    path = _full_path(record, alphas_done, full, grid.alpha_start)
+    fold_results = [record.fold_result(m, alphas_done) for m in range(1, n_models)]
+    return CVPaths(path=path, fold_results=fold_results, _template=template,
+                   _states=full.states, _histories=full.histories)
+
+
+def _template(base, X, y, sample_weight):
+    """A fitted estimator of the full data (its classes, shapes and net) to load models in.
+
+    One epoch is trained: the network is replaced by a stacked model's before any use.
+    """
+    template = clone(base).set_params(max_iter=1, warmup_epochs=0, ramp_epochs=0, verbose=0)
+    with silenced(ConvergenceWarning, DataAdviceWarning):
+        template.fit(X, y, sample_weight=sample_weight)
+    return template.set_params(**{name: getattr(base, name) for name in
+                                  ("max_iter", "warmup_epochs", "ramp_epochs", "verbose")})
+
+
+def _load_model(estimator, module_state, optimizer_state, history_rows):
+    """Give the fitted ``estimator`` a stacked model's network, optimizer state and history."""
+    net = estimator.net_
+    net.module_.load_state_dict(module_state)
+    optimizer = net.optimizer_
+    steps = optimizer_state["steps"]
+    for name, param in net.module_.named_parameters():
+        state = {key: _slice_state(value, module_state, name)
+                 for key, value in optimizer_state.items() if key != "steps"}
+        if isinstance(optimizer, torch.optim.Adam | torch.optim.Adagrad):
+            state["step"] = torch.tensor(float(steps))
+        optimizer.state[param] = state
+    history = History()
+    for row in history_rows:
+        history.new_epoch()
+        for key, value in row.items():
+            history.record(key, value)
+    net.history_ = history
+    estimator._set_fitted_attributes()
+
+
+def _slice_state(flat, module_state, name):
+    """Parameter ``name``'s part of a model's flat optimizer state, shaped as the parameter."""
+    start = 0
+    for key, value in module_state.items():
+        if key == name:
+            return flat[start:start + value.numel()].view_as(value).clone()
+        start += value.numel()
+    raise KeyError(name)
+
+
+class _Grid:
+    """The alphas of the full-data path, generated as ``sparse_mlp_path`` generates them."""
+
+    def __init__(self, alphas, path_multiplier, template, stack, X, y, sample_weight):
+        self.multiplier, self.index, self.dropping = path_multiplier, 0, False
+        given = _given_alphas(alphas)
+        if given is None:
+            _load_model(template, *stack.state_of(0), [])
+            self.alpha_start = default_alpha_start(
+                drop_one_alphas(template, X, y, sample_weight=sample_weight))
+            self.given, self.n_alphas = None, int(alphas)
+        else:
+            self.given = np.unique(given)
+            self.alpha_start, self.n_alphas = float(self.given[0]), len(self.given)
+        self.alpha = self.alpha_start
+        self.n_dense = int(stack.support_of(0).sum())
+
+    def __iter__(self):
+        while self.index < self.n_alphas:
+            yield float(self.given[self.index] if self.given is not None else self.alpha)
+
+    def advance(self, support):
+        self.index += 1
+        if self.given is None:
+            self.dropping = self.dropping or int(support.sum()) < self.n_dense
+            stride = 1 if self.dropping else _STRIDE_BEFORE_FIRST_DROP
+            self.alpha *= self.multiplier**stride
+
+
+class _FullPathRecord:
+    """The full-data model at each alpha: what the CV keeps of it, and its networks."""
+
+    def __init__(self):
+        self.alphas, self.train_loss, self.n_epochs, self.n_features = [], [], [], []
+        self.states, self.histories = [], []
+
+    def add(self, alpha, stack, train_loss):
+        self.alphas.append(alpha)
+        self.train_loss.append(float(train_loss))
+        self.n_epochs.append(len(stack.histories[0]))
+        self.n_features.append(int(stack.support_of(0).sum()))
+        self.states.append(stack.state_of(0))
+        self.histories.append(list(stack.histories[0]))
+
+
+def _full_path(record, alphas, full, alpha_start):
+    supports = np.array(record.supports[0])
+    leave, last_norms = _leave_alphas_and_norms(supports, alphas, record.lin1[0])
+    return SparseMLPPath(
+        alphas=alphas, supports=supports, n_features=supports.sum(axis=1),
+        train_loss=np.array(full.train_loss), valid_scores=None,
+        lin1_weights=record.lin1[0], module_states=None, relaxed_states=None,
+        feature_leave_alphas=leave, feature_last_norms=last_norms, alpha_start=alpha_start,
+        estimator=None, n_epochs=np.array(full.n_epochs),
+    )
+
+
+def _spec(base, X, y, y_train, rows, sample_weight):
+    """How a single fit on ``rows`` would train: its rows of weight > 0 (merged where they
+    repeat, in one batch), their weights (class weights included, scaled to a mean of 1),
+    its constant columns, its seed. ``y`` are the labels, ``y_train`` the stack's targets."""
+    weight = None if sample_weight is None else sample_weight[rows]
+    codes = y_train[rows]
+    if is_classifier(base):
+        classes = np.unique(y[rows])
+        codes = np.searchsorted(classes, y[rows]).astype(np.int64)
+        weight = class_weighted(weight, base.class_weight, classes, codes)
+    rows = np.asarray(rows)
+    if weight is not None:
+        kept = weight > 0
+        rows, weight, codes = rows[kept], weight[kept], codes[kept]
+    if base._batch_size(len(rows)) >= len(rows):
+        # as the single fit: one batch of merged, sorted rows (see merge_duplicate_rows)
+        first, weight = unique_rows(X[rows], codes,
+                                    np.ones(len(rows)) if weight is None else weight)
+        rows = rows[first]
+    if weight is not None:
+        weight = None if np.all(weight == weight[0]) else weight * (len(weight) / weight.sum())
+    low, high = column_min_max(X[rows])
+    return ModelSpec(rows=rows, sample_weight=weight,
+                     random_state=copy.deepcopy(base.random_state), held=low == high,
+                     fill_values=low)
+
+
+def _score(template, state, scorer, test, sample_weight):
+    """The score of the network ``state`` on a fold's test rows, through ``template``."""
+    template.net_.module_.load_state_dict(state)
+    return scorer(template, test, sample_weight)
+
+
+class _FoldRecord:
+    """Supports, first-layer weights and scores of each model's path, alpha by alpha."""
+
+    def __init__(self, n_models):
+        self.supports = [[] for _ in range(n_models)]
+        self.lin1 = [[] for _ in range(n_models)]
+        self.scores = [[] for _ in range(n_models)]
+        self.refits = []  # (model, alpha index, state, spec) of each relaxed refit
+        self._refitted = [None] * n_models
+
+    def add(self, model, support, lin1):
+        self.supports[model].append(support)
+        self.lin1[model].append(lin1)
+
+    def needs_refit(self, model, support):
+        """A relaxed refit depends on the support alone: refit where it changes. The
+        full-data path (model 0) is not scored, hence never refitted."""
+        if model == 0:
+            return False
+        if self._refitted[model] is not None and np.array_equal(self._refitted[model],
+                                                                support):
+            return False
+        self._refitted[model] = support
+        return True
+
+    def fold_result(self, model, grid):
+        """Scores and feature counts over ``grid``; past the end of the model's path (its
+        empty model) the score stays that of its last alpha and the count is 0."""
+        supports = np.array(self.supports[model])
+        n_steps = len(supports)
+        leave, norms = _leave_alphas_and_norms(supports, np.asarray(grid)[:n_steps],
+                                               self.lin1[model])
+        scores = np.full(len(grid), self.scores[model][-1])
+        scores[:n_steps] = self.scores[model]
+        n_features = np.zeros(len(grid), dtype=int)
+        n_features[:n_steps] = supports.sum(axis=1)
+        return scores, n_features, leave, norms
+
+
+def _relaxed_scores(base, X, y, n_outputs, criterion, hidden, template, record, epochs,
+                    scorer, folds, sample_weight):
+    """Train every fold's relaxed refits as one stack; fill in the folds' scores."""
+    states = [state for _, _, state, _ in record.refits]
+    specs = [spec for _, _, _, spec in record.refits]
+    refits = StackedTrainer(base, X, y, n_outputs, criterion, specs, hidden, states=states)
+    # no penalty, so no schedule; weight_decay off, as relaxed_refit trains
+    refits.fit(0.0, epochs, [0] * len(specs), 0.0, np.ones(len(specs), dtype=bool))
+    scores = [_score(template, refits.module.state_of(i), scorer, folds[model - 1][1],
+                     sample_weight) for i, (model, _, _, _) in enumerate(record.refits)]
+    for model in range(1, len(folds) + 1):
+        # each alpha takes the score of the last refit at or before it
+        mine = [(k, score) for (m, k, _, _), score in zip(record.refits, scores, strict=True)
+                if m == model]
+        for k in range(len(record.supports[model])):
+            record.scores[model].append(next(s for kk, s in reversed(mine) if kk <= k))

@@ -1,0 +1,466 @@
+"""Many networks of one architecture trained in lockstep, as one stacked torch module.
+
+The cross-validated estimators walk the same alpha grid with one network per fold, and refit
+a relaxed model for every support those paths find. Each network alone is tiny, so a step's
+cost is the per-step overhead of torch and the optimizer, not arithmetic: stacking the
+networks along a leading model dimension pays that overhead once per step for all of them.
+
+Each stacked model is trained as :class:`SparseMLPClassifier` / :class:`SparseMLPRegressor`
+would train it alone: its own training rows and weights, its own seed (the same initial
+weights and the same shuffles), batches of its own size, its own optimizer state and step
+count, its own constant columns held out, its own convergence test. Models whose epoch has
+fewer batches than another's, or that have converged, skip the steps they would not take:
+the optimizer leaves them unchanged. The results equal independent fits up to float
+rounding (the stacked products sum in another order).
+
+The training loop is this module's own rather than skorch's: skorch's loop has one epoch,
+one history and one stopping rule per net, where each stacked model keeps its own.
+"""
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.utils.validation import check_random_state
+
+from ._data import rows_to_tensor
+from ._module import ACTIVATIONS, SparseInputMLP
+from .callbacks import NonFiniteLossError
+from .penalties import feature_support, make_penalty
+
+
+class StackedMLP(torch.nn.Module):
+    """``n_models`` copies of a :class:`SparseInputMLP` architecture, weights stacked.
+
+    All parameters live in one tensor ``theta`` of shape (n_models, n_parameters), so that
+    an optimizer step is a handful of operations whatever the depth; each layer's weight is
+    a view of it of shape (n_models, n_out, n_in).
+
+    Parameters
+    ----------
+    modules : list of SparseInputMLP
+        The initial networks, all of one architecture; they are copied.
+    activation : str
+        Their activation (see ``SparseInputMLP``).
+    """
+
+    def __init__(self, modules, activation):
+        super().__init__()
+        first = modules[0]
+        self.layout = []  # (name, start, shape) of each parameter in theta
+        self._slices = {}
+        start = 0
+        for name, param in first.named_parameters():
+            self.layout.append((name, start, tuple(param.shape)))
+            self._slices[name] = (slice(start, start + param.numel()), tuple(param.shape))
+            start += param.numel()
+        self.theta = torch.nn.Parameter(torch.stack([
+            torch.cat([p.detach().reshape(-1) for p in module.parameters()])
+            for module in modules
+        ]))
+        self.activation = ACTIVATIONS[activation]()
+        self.n_models = len(modules)
+        self._layers = [(name, name[: -len("weight")] + "bias")
+                        for name, _, shape in self.layout if len(shape) == 2]
+
+    def slice_of(self, name):
+        """The columns of ``theta`` holding parameter ``name``."""
+        return self._slices[name][0]
+
+    def view(self, tensor, name):
+        """Parameter ``name`` of every model in ``tensor`` (theta, its gradient or a state)."""
+        columns, shape = self._slices[name]
+        return tensor[:, columns].view(tensor.shape[0], *shape)
+
+    def forward(self, X):
+        """Outputs of shape (n_models, n_outputs, n_rows): the rows along the last axis.
+
+        ``X`` is a dense tensor (n_models, n_rows, n_features) of each model's batch, or a
+        list of sparse (n_rows, n_features) tensors, one per model, never densified. The
+        layers compute ``W @ X^T``: torch's CPU softmax and loss kernels are several times
+        faster over a long last axis (the rows) than over a short one (the classes).
+        """
+        out = None
+        for i, (weight_name, bias_name) in enumerate(self._layers):
+            weight = self.view(self.theta, weight_name)
+            bias = self.view(self.theta, bias_name)[:, :, None]
+            if i == 0 and isinstance(X, list):
+                out = torch.stack([torch.sparse.mm(rows, w.t()).t()
+                                   for rows, w in zip(X, weight, strict=True)]) + bias
+            else:
+                out = torch.baddbmm(bias, weight, X.transpose(1, 2) if i == 0 else out)
+            if i < len(self._layers) - 1:
+                out = self.activation(out)
+        return out
+
+    def state_of(self, m):
+        """Model ``m``'s parameters as a ``SparseInputMLP`` state dict."""
+        return {name: self.view(self.theta.detach(), name)[m].clone()
+                for name, _, _ in self.layout}
+
+
+class StackedOptimizer:
+    """Adam, SGD (heavy ball) or Adagrad on ``theta``, with a step count per model.
+
+    torch's optimizers keep one step count per parameter tensor, so stacked models that step
+    at different times would share Adam's bias correction; this one keeps a count per model
+    and updates only the models marked active at each step. The updates are torch's own
+    (``torch.optim.Adam``, ``SGD`` with ``momentum``, ``Adagrad`` at their defaults), with
+    the L2 ``weight_decay`` of each coordinate added to the gradient as they do.
+
+    Parameters
+    ----------
+    theta : torch.nn.Parameter of shape (n_models, n_parameters)
+    solver : {"adam", "sgd", "adagrad"}
+    lr : float
+    momentum : float
+        For "sgd".
+    """
+
+    def __init__(self, theta, solver, lr, momentum=0.9):
+        self.theta, self.solver, self.lr, self.momentum = theta, solver, lr, momentum
+        self.betas, self.eps = (0.9, 0.999), 1e-10 if solver == "adagrad" else 1e-8
+        n_models = theta.shape[0]
+        self.steps = torch.zeros(n_models, 1)
+        self.state = {name: torch.zeros_like(theta.detach()) for name in self._state_names()}
+
+    def _state_names(self):
+        return {"adam": ("exp_avg", "exp_avg_sq"), "sgd": ("momentum_buffer",),
+                "adagrad": ("sum",)}[self.solver]
+
+    def step(self, active, weight_decay):
+        """One update of the models where ``active`` (bool, shape (n_models,)) is True.
+
+        ``weight_decay`` is a tensor broadcastable to theta: the L2 coefficient of each
+        coordinate (of each model).
+        """
+        theta = self.theta.detach()
+        grad = self.theta.grad + weight_decay * theta
+        on = active.to(theta.dtype)[:, None]
+        self.steps += on
+        k = self.steps.clamp(min=1.0)
+        if self.solver == "adam":
+            (beta1, beta2), m, v = self.betas, self.state["exp_avg"], self.state["exp_avg_sq"]
+            m.lerp_(grad, on * (1.0 - beta1))
+            v.mul_(1.0 - on * (1.0 - beta2)).addcmul_(on * (1.0 - beta2), grad * grad)
+            step_size = on * self.lr / (1.0 - beta1**k)
+            denom = v.sqrt() / torch.sqrt(1.0 - beta2**k) + self.eps
+            theta.sub_(step_size * m / denom)
+        elif self.solver == "sgd":
+            buf = self.state["momentum_buffer"]
+            first = on * (self.steps == 1).to(theta.dtype)  # torch starts the buffer at grad
+            buf.copy_(torch.where(first > 0, grad, buf + on * ((self.momentum - 1.0) * buf
+                                                                + grad)))
+            theta.sub_(on * self.lr * buf)
+        else:
+            total = self.state["sum"]
+            total.addcmul_(on, grad * grad)
+            theta.sub_(on * self.lr * grad / (total.sqrt() + self.eps))
+
+    def effective_step(self, columns):
+        """The step just taken on ``theta[:, columns]``: a float for SGD, else per model and
+        coordinate; what ``_optim.effective_step`` gives for torch's optimizers."""
+        if self.solver == "sgd":
+            return self.lr / (1.0 - self.momentum)
+        if self.solver == "adam":
+            k = self.steps.clamp(min=1.0)
+            v = self.state["exp_avg_sq"][:, columns]
+            denom = torch.sqrt(v / (1.0 - self.betas[1] ** k)) + self.eps
+        else:
+            denom = self.state["sum"][:, columns].sqrt() + self.eps
+        return self.lr / denom
+
+    def state_of(self, m):
+        """Model ``m``'s optimizer state (its step count and moments)."""
+        return {"steps": self.steps[m].clone(),
+                **{name: value[m].clone() for name, value in self.state.items()}}
+
+
+@dataclass
+class ModelSpec:
+    """What one stacked model trains on, and how it is seeded.
+
+    Attributes
+    ----------
+    rows : ndarray of int
+        Its training rows (indices into the stack's X), in the order a fit would see them.
+    sample_weight : ndarray of float or None
+        Their weights, scaled to a mean of 1, or None (all equal).
+    random_state : int, RandomState instance or None
+        Draws one seed per fit call, as the single estimator's ``random_state`` does.
+    held : ndarray of bool of shape (n_features,)
+        Columns held at 0 (constant over its rows, or outside a relaxed refit's support).
+    fill_values : ndarray of shape (n_features,) or None
+        The value of each held constant column, moved into lin1's bias at the start.
+    """
+
+    rows: np.ndarray
+    sample_weight: np.ndarray | None
+    random_state: object
+    held: np.ndarray
+    fill_values: np.ndarray | None = None
+    generator: torch.Generator | None = field(default=None, repr=False)
+
+    def next_seed(self):
+        rng = check_random_state(self.random_state)
+        return int(rng.randint(np.iinfo(np.int32).max))
+
+
+@dataclass
+class FitResult:
+    """Per model, at the end of one ``StackedTrainer.fit`` call."""
+
+    converged: np.ndarray
+    train_loss: np.ndarray
+
+
+class StackedTrainer:
+    """Trains stacked copies of ``estimator``'s network, each on its own rows (see module doc).
+
+    Parameters
+    ----------
+    estimator : SparseMLPClassifier or SparseMLPRegressor
+        Gives the architecture and the training parameters (solver, learning rate, batch
+        size, tolerance, weight decay, penalty's ``l1_ratio`` and ``groups``).
+    X : ndarray of float32 of shape (n_samples, n_features) or scipy CSR matrix
+    y : ndarray
+        Targets as the estimator trains on them (class indices, or float32 outputs).
+    n_outputs : int
+    criterion : torch.nn.Module
+        The estimator's data-fit, returning one loss per sample (``reduction="none"``).
+    specs : list of ModelSpec
+    states : list of (module state dict, optimizer state) or None
+        Continue these models; None: new networks drawn from each spec's seed.
+    """
+
+    def __init__(self, estimator, X, y, n_outputs, criterion, specs, hidden, states=None):
+        self.estimator, self.specs, self.criterion = estimator, specs, criterion
+        self.X = X if sp.issparse(X) else torch.from_numpy(X)
+        self.y = torch.as_tensor(y)
+        n_features = X.shape[1]
+        if states is None:
+            modules = []
+            for spec in specs:
+                spec.generator = torch.Generator().manual_seed(spec.next_seed())
+                modules.append(SparseInputMLP(n_features, n_outputs, hidden,
+                                              estimator.activation, spec.generator))
+        else:
+            modules = []
+            for state, _ in states:
+                module = SparseInputMLP(n_features, n_outputs, hidden, estimator.activation)
+                module.load_state_dict(state)
+                modules.append(module)
+        self.module = StackedMLP(modules, estimator.activation)
+        self.optimizer = StackedOptimizer(self.module.theta, estimator.solver,
+                                          estimator.learning_rate_init, estimator.momentum)
+        if states is not None:
+            self.optimizer.steps = torch.stack([opt["steps"] for _, opt in states])
+            for name in self.optimizer.state:
+                self.optimizer.state[name] = torch.stack([opt[name] for _, opt in states])
+        self.lin1 = self.module.slice_of("lin1.weight")
+        self.n_hidden, self.n_features = hidden[0], n_features
+        held = np.stack([spec.held for spec in specs])
+        self.keep = torch.as_tensor(~held, dtype=torch.float32)[:, None, :]  # (M, 1, p)
+        self._hold_out_constant_columns()
+        self.batch_sizes = [estimator._batch_size(len(spec.rows)) for spec in specs]
+        # each model's epochs as skorch's history records them (see ProximalL1)
+        self.histories = [[] for _ in specs]
+        self._weight_decay_mask = self._decayed_coordinates()
+        self._n_later = len(self._later_weights())
+
+    def _hold_out_constant_columns(self):
+        theta = self.module.theta.detach()
+        weight = self.module.view(theta, "lin1.weight")
+        bias = self.module.view(theta, "lin1.bias")
+        for m, spec in enumerate(self.specs):
+            if spec.fill_values is not None and spec.held.any():
+                held = torch.as_tensor(spec.held)
+                values = torch.as_tensor(spec.fill_values[spec.held], dtype=weight.dtype)
+                bias[m] += weight[m][:, held] @ values
+        weight.mul_(self.keep)
+
+    def _decayed_coordinates(self):
+        """1 on every coordinate under weight decay (all but lin1's weight), 0 on lin1's."""
+        mask = torch.ones(self.module.theta.shape[1])
+        mask[self.lin1] = 0.0
+        return mask
+
+    def _later_weights(self):
+        return [name for name, _, shape in self.module.layout
+                if len(shape) == 2 and name != "lin1.weight"]
+
+    def _weight_decay(self, weight_decay):
+        """Per model and coordinate L2 coefficient, as ``LayerScaleDecay`` sets it."""
+        later = self._later_weights()
+        if weight_decay == 0 or len(later) == 1:
+            return weight_decay * self._weight_decay_mask
+        theta = self.module.theta.detach()
+        growth = sum(self.module.view(theta, name).square().sum(dim=(1, 2)) * 3.0
+                     / self.module.view(theta, name).shape[1] for name in later)
+        factor = (growth / len(later)) ** (len(later) - 1)  # (M,)
+        decay = weight_decay * self._weight_decay_mask.expand(len(factor), -1).clone()
+        for name in later:
+            decay[:, self.module.slice_of(name)] *= factor[:, None]
+        return decay
+
+    def _epoch_batches(self, active):
+        """Row indices (M, T, B) and loss coefficients (M, T, B) of one epoch's batches.
+
+        Model m's rows are shuffled by its own generator; the coefficient of a row is its
+        weight over its batch's row count (the batch mean of the single fit), 0 for padding.
+        """
+        n_models = len(self.specs)
+        counts = [-(-len(spec.rows) // b) for spec, b in zip(self.specs, self.batch_sizes,
+                                                               strict=True)]
+        n_steps = max(c for c, on in zip(counts, active, strict=True) if on)
+        width = max(self.batch_sizes)
+        index = np.zeros((n_models, n_steps, width), dtype=np.int64)
+        coef = np.zeros((n_models, n_steps, width), dtype=np.float32)
+        for m, spec in enumerate(self.specs):
+            if not active[m]:
+                continue
+            n, b = len(spec.rows), self.batch_sizes[m]
+            order = torch.randperm(n, generator=spec.generator).numpy()
+            weight = np.ones(n) if spec.sample_weight is None else spec.sample_weight[order]
+            for t in range(counts[m]):
+                part = slice(t * b, min(n, (t + 1) * b))
+                size = part.stop - part.start
+                index[m, t, :size] = spec.rows[order[part]]
+                coef[m, t, :size] = weight[part] / size
+        return index, coef, counts
+
+    def _batch_X(self, index):
+        if isinstance(self.X, torch.Tensor):
+            return self.X[index]
+        return [rows_to_tensor(self.X[rows]) for rows in index.numpy()]
+
+    def fit(self, alpha, max_epochs, start_epochs, weight_decay, active, reseed=True):
+        """Train the models where ``active`` for at most ``max_epochs`` epochs at ``alpha``.
+
+        Each stops on its own once converged (``SupportConvergence``'s test, counted from
+        ``start_epochs[m]`` of its epochs). ``reseed``: draw a new seed per model for the
+        shuffles, as each fit call of the single estimator does.
+        """
+        est = self.estimator
+        n_models = len(self.specs)
+        active = np.asarray(active, dtype=bool).copy()
+        if reseed:
+            for m in np.flatnonzero(active):
+                self.specs[m].generator = torch.Generator().manual_seed(
+                    self.specs[m].next_seed())
+        penalty = make_penalty(alpha, est.l1_ratio, est.groups)
+        tests = [_ConvergenceTest(est.tol, est.n_iter_no_change) for _ in range(n_models)]
+        converged = np.zeros(n_models, dtype=bool)
+        train_loss = np.full(n_models, np.nan)
+        theta = self.module.theta
+        decay = self._weight_decay(weight_decay) if self._n_later == 1 else None
+        for _ in range(max_epochs):
+            if not active.any():
+                break
+            index, coef, counts = self._epoch_batches(active)
+            index_t, coef_t = torch.from_numpy(index), torch.from_numpy(coef)
+            stepping = torch.as_tensor(active[None, :] & (np.asarray(counts)[None, :]
+                                                          > np.arange(index.shape[1])[:, None]))
+            # skorch's train_loss: the batch losses averaged by their row counts
+            sizes = torch.as_tensor((coef > 0).sum(axis=2), dtype=torch.float32)
+            epoch_loss = torch.zeros(n_models)
+            for t in range(index.shape[1]):
+                out = self.module(self._batch_X(index_t[:, t]))  # (M, n_outputs, rows)
+                target = self.y[index_t[:, t]]
+                if target.ndim == 3:  # regression targets (M, rows, n_outputs)
+                    target = target.transpose(1, 2)
+                losses = self.criterion(out, target)
+                if losses.ndim == 3:
+                    losses = losses.mean(dim=1)  # per sample, as per_sample averages
+                per_model = (losses * coef_t[:, t]).sum(dim=1)
+                theta.grad = None
+                per_model.sum().backward()
+                self.module.view(theta.grad, "lin1.weight").mul_(self.keep)
+                self.optimizer.step(stepping[t], self._weight_decay(weight_decay)
+                                    if decay is None else decay)
+                if alpha > 0:
+                    self._prox(penalty, stepping[t])
+                with torch.no_grad():
+                    self.module.view(theta.detach(), "lin1.weight").mul_(self.keep)
+                epoch_loss += per_model.detach() * sizes[:, t]
+            n_rows = torch.as_tensor([len(spec.rows) for spec in self.specs],
+                                     dtype=torch.float32)
+            epoch_loss = (epoch_loss / n_rows).numpy()
+            for m in np.flatnonzero(active):
+                if not np.isfinite(epoch_loss[m]):
+                    raise NonFiniteLossError(
+                        f"The training loss became {epoch_loss[m]} in a cross-validation "
+                        f"fit: it diverged. To fix it, {est._divergence_advice()}."
+                    )
+                train_loss[m] = epoch_loss[m]
+                weight = self.module.view(theta.detach(), "lin1.weight")[m]
+                value = penalty.value(weight) if alpha > 0 else 0.0
+                support = feature_support(weight)
+                self.histories[m].append({"epoch": len(self.histories[m]) + 1,
+                                          "train_loss": float(epoch_loss[m]), "alpha": alpha,
+                                          "penalty": value,
+                                          "n_features_selected": int(support.sum())})
+                if tests[m].update(epoch_loss[m] + value, support,
+                                   len(self.histories[m]) > start_epochs[m]):
+                    converged[m], active[m] = True, False
+        return FitResult(converged=converged, train_loss=train_loss)
+
+    def _prox(self, penalty, stepping):
+        """The penalty's prox on the lin1 weight of every model that just stepped."""
+        theta = self.module.theta.detach()
+        step = self.optimizer.effective_step(self.lin1)
+        if torch.is_tensor(step) and self.estimator.learning_rate_init > 0 and not bool(
+                (step[stepping] > 0).all()):
+            raise NonFiniteLossError(
+                "The optimizer's step on lin1 became 0 in a cross-validation fit: its "
+                "second-moment estimates overflowed, the fit diverged. To fix it, "
+                f"{self.estimator._divergence_advice()}."
+            )
+        weight = self.module.view(theta, "lin1.weight")
+        if torch.is_tensor(step):
+            step = step.reshape(weight.shape).contiguous()
+        # the prox functions take stacked weights; contiguous, their float64 ops run 2x faster
+        new = penalty.prox(weight.contiguous(), step)
+        if not bool(stepping.all()):
+            new = torch.where(stepping[:, None, None], new, weight)
+        weight.copy_(new)
+
+    def state_of(self, m):
+        """Model ``m``'s network and optimizer state, to continue it in another stack."""
+        return self.module.state_of(m), self.optimizer.state_of(m)
+
+    def support_of(self, m):
+        return feature_support(self.module.view(self.module.theta.detach(), "lin1.weight")[m])
+
+    def lin1_of(self, m):
+        return self.module.view(self.module.theta.detach(), "lin1.weight")[m].numpy().copy()
+
+
+class _ConvergenceTest:
+    """``SupportConvergence``'s rule for one model: ``n_iter_no_change`` epochs without an
+    improvement of the objective by ``tol``, with the same support."""
+
+    def __init__(self, tol, n_iter_no_change):
+        self.tol, self.n_iter_no_change = tol, n_iter_no_change
+        self.best, self.n_bad, self.stable, self.last_support = np.inf, 0, 0, None
+
+    def update(self, objective, support, testing):
+        same = self.last_support is not None and np.array_equal(support, self.last_support)
+        self.stable = self.stable + 1 if same else 0
+        self.last_support = support
+        if not testing:
+            return False
+        self.n_bad = 0 if objective < self.best - self.tol else self.n_bad + 1
+        self.best = min(self.best, objective)
+        return self.n_bad >= self.n_iter_no_change and self.stable >= self.n_iter_no_change
+
+
+def copy_spec(spec, held=None):
+    """A spec for continuing ``spec``'s model (e.g. a relaxed refit holding ``held``)."""
+    new = copy.copy(spec)
+    new.random_state = copy.deepcopy(spec.random_state)
+    if held is not None:
+        new.held, new.fill_values = held, None
+    return new

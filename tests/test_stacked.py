@@ -1,0 +1,139 @@
+"""The stacked training engine: each stacked model is the single fit it stands for."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import KFold, StratifiedKFold
+
+from sklearn_sparse_mlp import SparseMLPClassifier, SparseMLPRegressor, sparse_mlp_path
+from sklearn_sparse_mlp._cv_path import cv_paths
+from sklearn_sparse_mlp._stacked import StackedOptimizer
+from sklearn_sparse_mlp.datasets import make_seed_problem, make_seed_regression
+
+_SMALL = dict(hidden_layer_sizes=(16,), max_iter=80, warmup_epochs=10, ramp_epochs=10,
+              n_iter_no_change=5, batch_size=64, random_state=0)
+_EPOCHS_PER_ALPHA = 25
+_RELAX_EPOCHS = 15
+
+
+def _sequential(base, X, y, folds, grid, sample_weight=None):
+    """What the CV estimator computed before the stack: one sparse_mlp_path per path."""
+    full = sparse_mlp_path(base, X, y, alphas=grid, max_iter_per_alpha=_EPOCHS_PER_ALPHA,
+                           sample_weight=sample_weight)
+    fold_paths = []  # on the full-data path's grid, which ends where it is empty
+    for train, test in folds:
+        weights = {} if sample_weight is None else dict(
+            sample_weight=sample_weight[train], sample_weight_valid=sample_weight[test])
+        fold_paths.append(sparse_mlp_path(
+            base, X[train], y[train], alphas=full.alphas, max_iter_per_alpha=_EPOCHS_PER_ALPHA,
+            X_valid=X[test], y_valid=y[test], relax_epochs=_RELAX_EPOCHS, **weights))
+    return full, fold_paths
+
+
+def _stacked(base, X, y, folds, grid, sample_weight=None):
+    scoring = check_scoring(base)
+
+    def scorer(model, test, weight):
+        kwargs = {} if weight is None else {"sample_weight": weight[test]}
+        return float(scoring(model, X[test], y[test], **kwargs))
+
+    return cv_paths(base, X, y, folds, alphas=grid, path_multiplier=1.25,
+                    max_iter_per_alpha=_EPOCHS_PER_ALPHA, relax_epochs=_RELAX_EPOCHS,
+                    scorer=scorer, sample_weight=sample_weight, n_threads=1, verbose=False)
+
+
+def _assert_same_paths(stacked, full, fold_paths):
+    """The same supports at every alpha; the losses and scores up to float rounding, which
+    the stacked products (summed in another order) amplify along the epochs: 1e-7 at the
+    first epoch, 1e-3 after a few hundred."""
+    np.testing.assert_array_equal(stacked.path.alphas, full.alphas)
+    np.testing.assert_array_equal(stacked.path.supports, full.supports)
+    np.testing.assert_array_equal(stacked.path.n_epochs, full.n_epochs)
+    np.testing.assert_allclose(stacked.path.train_loss, full.train_loss, rtol=1e-2)
+    for (scores, n_features, leave, _), fold in zip(stacked.fold_results, fold_paths,
+                                                    strict=True):
+        steps = len(fold.alphas)
+        np.testing.assert_array_equal(n_features[:steps], fold.n_features)
+        np.testing.assert_array_equal(leave, fold.feature_leave_alphas)
+        # accuracy: one test sample of 80-100; R^2: rounding
+        np.testing.assert_allclose(scores[:steps], fold.valid_scores, atol=0.013)
+
+
+@pytest.mark.parametrize("rule", ["circle", "xor"])
+def test_stacked_paths_select_what_independent_paths_select(rule):
+    """The full-data path and every fold's path, relaxed refits and scores included, are
+    those of independent sparse_mlp_path calls with the same seeds: the same supports at
+    every alpha."""
+    X, y = make_seed_problem(rule, n_samples=300, n_features=6, random_state=0)
+    folds = list(StratifiedKFold(3).split(X, y))
+    base = SparseMLPClassifier(**_SMALL)
+    grid = np.geomspace(0.02, 0.6, 8)
+    full, fold_paths = _sequential(base, X, y, folds, grid)
+    stacked = _stacked(base, X, y, folds, grid)
+    _assert_same_paths(stacked, full, fold_paths)
+    assert full.n_features[-1] < full.n_features[0]  # the grid does select
+    assert set(np.argsort(-full.feature_leave_alphas, kind="stable")[:2]) == {0, 1}
+
+
+def test_stacked_models_keep_their_own_weights_classes_and_constant_columns():
+    """Per model: sample weights (zeros removed), class weights of its own rows, a column
+    constant over its own training rows only, batches of its own size."""
+    X, y = make_seed_problem("circle", n_samples=240, n_features=5, random_state=1)
+    folds = list(KFold(3, shuffle=True, random_state=0).split(X))
+    X = X.copy()
+    X[:, 4] = 0.0
+    X[folds[0][1], 4] = np.linspace(-1, 1, len(folds[0][1]))  # constant in fold 0's training
+    rng = np.random.RandomState(0)
+    weight = rng.randint(0, 4, len(y)).astype(float)
+    base = SparseMLPClassifier(**{**_SMALL, "batch_size": 50}, class_weight="balanced")
+    grid = np.geomspace(0.03, 0.5, 6)
+    full, fold_paths = _sequential(base, X, y, folds, grid, sample_weight=weight)
+    stacked = _stacked(base, X, y, folds, grid, sample_weight=weight)
+    _assert_same_paths(stacked, full, fold_paths)
+    assert not fold_paths[0].supports[:, 4].any()  # held out in fold 0
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adagrad"])
+def test_stacked_regression_on_sparse_input_with_other_solvers(solver):
+    X, y = make_seed_regression(n_samples=240, n_features=5, random_state=0)
+    X = sp.csr_matrix(np.where(np.abs(X) < 0.3, 0.0, X))
+    folds = list(KFold(3).split(X))
+    base = SparseMLPRegressor(**_SMALL, solver=solver,
+                              learning_rate_init=0.01 if solver == "sgd" else 0.05)
+    grid = np.geomspace(0.01, 0.3, 6)
+    full, fold_paths = _sequential(base, X, y, folds, grid)
+    stacked = _stacked(base, X, y, folds, grid)
+    _assert_same_paths(stacked, full, fold_paths)
+
+
+def test_stacked_deep_networks_scale_their_weight_decay_per_model():
+    X, y = make_seed_problem("square", n_samples=240, n_features=5, random_state=0)
+    folds = list(StratifiedKFold(2).split(X, y))
+    base = SparseMLPClassifier(**{**_SMALL, "hidden_layer_sizes": (12, 8, 6)})
+    grid = np.geomspace(0.02, 0.4, 5)
+    full, fold_paths = _sequential(base, X, y, folds, grid)
+    _assert_same_paths(_stacked(base, X, y, folds, grid), full, fold_paths)
+
+
+def test_stacked_optimizer_leaves_inactive_models_untouched_and_counts_steps_per_model():
+    torch.manual_seed(0)
+    theta = torch.nn.Parameter(torch.randn(3, 5))
+    reference = [torch.nn.Parameter(theta.detach()[m].clone()) for m in range(3)]
+    adams = [torch.optim.Adam([p], lr=0.1) for p in reference]
+    stacked = StackedOptimizer(theta, "adam", lr=0.1)
+    pattern = [[1, 1, 0], [1, 0, 0], [1, 1, 1], [0, 1, 1]]
+    for step, active in enumerate(pattern):
+        grad = torch.randn(3, 5, generator=torch.Generator().manual_seed(step))
+        theta.grad = grad.clone()
+        before = theta.detach().clone()
+        stacked.step(torch.tensor(active, dtype=torch.bool), weight_decay=0.0)
+        for m, on in enumerate(active):
+            if on:
+                reference[m].grad = grad[m].clone()
+                adams[m].step()
+                torch.testing.assert_close(theta.detach()[m], reference[m].detach())
+            else:
+                assert torch.equal(theta.detach()[m], before[m])
+    np.testing.assert_array_equal(stacked.steps.view(-1).numpy(), [3, 3, 2])
