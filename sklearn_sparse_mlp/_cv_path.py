@@ -32,7 +32,11 @@ from ._path import (
     default_alpha_start,
     drop_one_alphas,
 )
-from ._stacked import ModelSpec, StackedTrainer, copy_spec
+from ._stacked import ModelSpec, StackedTrainer, copy_spec, split_flat
+
+# Relaxed refits trained per stack: more share the per-step cost, fewer keep the union of
+# their supports (the columns the stack reads) close to each one's own.
+_REFITS_PER_STACK = 16
 
 
 @dataclass
@@ -147,9 +151,10 @@ def _load_model(estimator, module_state, optimizer_state, history_rows):
     net.module_.load_state_dict(module_state)
     optimizer = net.optimizer_
     steps = optimizer_state["steps"]
+    parts = {key: split_flat(value, module_state)
+             for key, value in optimizer_state.items() if key != "steps"}
     for name, param in net.module_.named_parameters():
-        state = {key: _slice_state(value, module_state, name)
-                 for key, value in optimizer_state.items() if key != "steps"}
+        state = {key: part[name].clone() for key, part in parts.items()}
         if isinstance(optimizer, torch.optim.Adam | torch.optim.Adagrad):
             state["step"] = torch.tensor(float(steps))
         optimizer.state[param] = state
@@ -160,16 +165,6 @@ def _load_model(estimator, module_state, optimizer_state, history_rows):
             history.record(key, value)
     net.history_ = history
     estimator._set_fitted_attributes()
-
-
-def _slice_state(flat, module_state, name):
-    """Parameter ``name``'s part of a model's flat optimizer state, shaped as the parameter."""
-    start = 0
-    for key, value in module_state.items():
-        if key == name:
-            return flat[start:start + value.numel()].view_as(value).clone()
-        start += value.numel()
-    raise KeyError(name)
 
 
 class _Grid:
@@ -303,14 +298,27 @@ class _FoldRecord:
 
 def _relaxed_scores(base, X, y, n_outputs, criterion, hidden, template, record, epochs,
                     scorer, folds, sample_weight):
-    """Train every fold's relaxed refits as one stack; fill in the folds' scores."""
-    states = [state for _, _, state, _ in record.refits]
-    specs = [spec for _, _, _, spec in record.refits]
-    refits = StackedTrainer(base, X, y, n_outputs, criterion, specs, hidden, states=states)
-    # no penalty, so no schedule; weight_decay off, as relaxed_refit trains
-    refits.fit(0.0, epochs, [0] * len(specs), 0.0, np.ones(len(specs), dtype=bool))
-    scores = [_score(template, refits.module.state_of(i), scorer, folds[model - 1][1],
-                     sample_weight) for i, (model, _, _, _) in enumerate(record.refits)]
+    """Train every fold's relaxed refits as stacks; fill in the folds' scores.
+
+    A refit reads only its support's columns: the refits, sorted by support size, are
+    stacked in chunks whose first layer reads the union of their supports (the supports of
+    a path are nearly nested), so a wide input costs what the supports cost.
+    """
+    sizes = [int((~spec.held).sum()) for _, _, _, spec in record.refits]
+    order = np.argsort(sizes, kind="stable")[::-1]
+    scores = np.empty(len(order))
+    for chunk in np.array_split(order, -(-len(order) // _REFITS_PER_STACK)):
+        specs = [record.refits[i][3] for i in chunk]
+        kept = np.flatnonzero(~np.all([spec.held for spec in specs], axis=0))
+        refits = StackedTrainer(base, X, y, n_outputs, criterion, specs, hidden,
+                                states=[record.refits[i][2] for i in chunk],
+                                columns=kept if len(kept) else np.arange(1))
+        # no penalty, so no schedule; weight_decay off, as relaxed_refit trains
+        refits.fit(0.0, epochs, [0] * len(specs), 0.0, np.ones(len(specs), dtype=bool))
+        for j, i in enumerate(chunk):
+            model = record.refits[i][0]
+            scores[i] = _score(template, refits.state_of(j)[0], scorer, folds[model - 1][1],
+                               sample_weight)
     for model in range(1, len(folds) + 1):
         # each alpha takes the score of the last refit at or before it
         mine = [(k, score) for (m, k, _, _), score in zip(record.refits, scores, strict=True)

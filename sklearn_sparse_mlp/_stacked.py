@@ -74,18 +74,20 @@ class StackedMLP(torch.nn.Module):
         columns, shape = self._slices[name]
         return tensor[:, columns].view(tensor.shape[0], *shape)
 
-    def forward(self, X):
+    def forward(self, X, theta=None):
         """Outputs of shape (n_models, n_outputs, n_rows): the rows along the last axis.
 
         ``X`` is a dense tensor (n_models, n_rows, n_features) of each model's batch, or a
         list of sparse (n_rows, n_features) tensors, one per model, never densified. The
         layers compute ``W @ X^T``: torch's CPU softmax and loss kernels are several times
         faster over a long last axis (the rows) than over a short one (the classes).
+        ``theta``: the parameters of a subset of the models (rows of ``self.theta``).
         """
+        theta = self.theta if theta is None else theta
         out = None
         for i, (weight_name, bias_name) in enumerate(self._layers):
-            weight = self.view(self.theta, weight_name)
-            bias = self.view(self.theta, bias_name)[:, :, None]
+            weight = self.view(theta, weight_name)
+            bias = self.view(theta, bias_name)[:, :, None]
             if i == 0 and isinstance(X, list):
                 out = torch.stack([torch.sparse.mm(rows, w.t()).t()
                                    for rows, w in zip(X, weight, strict=True)]) + bias
@@ -233,11 +235,22 @@ class StackedTrainer:
     specs : list of ModelSpec
     states : list of (module state dict, optimizer state) or None
         Continue these models; None: new networks drawn from each spec's seed.
+    columns : ndarray of int, default=None
+        Train on these input columns only (every model must hold the others at zero: its
+        ``held`` mask): the first layer shrinks to them. ``state_of`` still gives
+        full-width states. None: all columns.
     """
 
-    def __init__(self, estimator, X, y, n_outputs, criterion, specs, hidden, states=None):
+    def __init__(self, estimator, X, y, n_outputs, criterion, specs, hidden, states=None,
+                 columns=None):
         self.estimator, self.specs, self.criterion = estimator, specs, criterion
-        self.X = X if sp.issparse(X) else torch.from_numpy(X)
+        self.columns, self.n_input_features = columns, X.shape[1]
+        if columns is not None:
+            X = X[:, columns]
+            specs = self.specs = [copy_spec(spec, held=spec.held[columns]) for spec in specs]
+            if states is not None:
+                states = [_compact_state(*state, columns) for state in states]
+        self.X = X if sp.issparse(X) else torch.from_numpy(np.ascontiguousarray(X))
         self.y = torch.as_tensor(y)
         n_features = X.shape[1]
         if states is None:
@@ -367,23 +380,30 @@ class StackedTrainer:
             sizes = torch.as_tensor((coef > 0).sum(axis=2), dtype=torch.float32)
             epoch_loss = torch.zeros(n_models)
             for t in range(index.shape[1]):
-                out = self.module(self._batch_X(index_t[:, t]))  # (M, n_outputs, rows)
-                target = self.y[index_t[:, t]]
+                # only the models that step this batch are computed (the others wait for
+                # their next epoch, or have converged)
+                models = torch.nonzero(stepping[t]).squeeze(1)
+                every = len(models) == n_models
+                rows = index_t[:, t] if every else index_t[models, t]
+                out = self.module(self._batch_X(rows), None if every else theta[models])
+                target = self.y[rows]
                 if target.ndim == 3:  # regression targets (M, rows, n_outputs)
                     target = target.transpose(1, 2)
                 losses = self.criterion(out, target)
                 if losses.ndim == 3:
                     losses = losses.mean(dim=1)  # per sample, as per_sample averages
-                per_model = (losses * coef_t[:, t]).sum(dim=1)
+                per_model = (losses * (coef_t[:, t] if every else coef_t[models, t])).sum(dim=1)
                 theta.grad = None
                 per_model.sum().backward()
                 self.module.view(theta.grad, "lin1.weight").mul_(self.keep)
                 self.optimizer.step(stepping[t], self._weight_decay(weight_decay)
                                     if decay is None else decay)
                 if alpha > 0:
-                    self._prox(penalty, stepping[t])
+                    self._prox(penalty, models)
                 with torch.no_grad():
                     self.module.view(theta.detach(), "lin1.weight").mul_(self.keep)
+                if not every:
+                    per_model = torch.zeros(n_models).index_copy_(0, models, per_model)
                 epoch_loss += per_model.detach() * sizes[:, t]
             n_rows = torch.as_tensor([len(spec.rows) for spec in self.specs],
                                      dtype=torch.float32)
@@ -407,29 +427,37 @@ class StackedTrainer:
                     converged[m], active[m] = True, False
         return FitResult(converged=converged, train_loss=train_loss)
 
-    def _prox(self, penalty, stepping):
-        """The penalty's prox on the lin1 weight of every model that just stepped."""
+    def _prox(self, penalty, models):
+        """The penalty's prox on the lin1 weight of ``models`` (those that just stepped)."""
         theta = self.module.theta.detach()
         step = self.optimizer.effective_step(self.lin1)
-        if torch.is_tensor(step) and self.estimator.learning_rate_init > 0 and not bool(
-                (step[stepping] > 0).all()):
-            raise NonFiniteLossError(
-                "The optimizer's step on lin1 became 0 in a cross-validation fit: its "
-                "second-moment estimates overflowed, the fit diverged. To fix it, "
-                f"{self.estimator._divergence_advice()}."
-            )
-        weight = self.module.view(theta, "lin1.weight")
+        every = len(models) == len(self.specs)
         if torch.is_tensor(step):
-            step = step.reshape(weight.shape).contiguous()
+            step = step if every else step[models]
+            if self.estimator.learning_rate_init > 0 and not bool((step > 0).all()):
+                raise NonFiniteLossError(
+                    "The optimizer's step on lin1 became 0 in a cross-validation fit: its "
+                    "second-moment estimates overflowed, the fit diverged. To fix it, "
+                    f"{self.estimator._divergence_advice()}."
+                )
+        weight = self.module.view(theta, "lin1.weight")
+        current = weight if every else weight[models]
+        if torch.is_tensor(step):
+            step = step.reshape(current.shape).contiguous()
         # the prox functions take stacked weights; contiguous, their float64 ops run 2x faster
-        new = penalty.prox(weight.contiguous(), step)
-        if not bool(stepping.all()):
-            new = torch.where(stepping[:, None, None], new, weight)
-        weight.copy_(new)
+        new = penalty.prox(current.contiguous(), step)
+        if every:
+            weight.copy_(new)
+        else:
+            weight[models] = new
 
     def state_of(self, m):
-        """Model ``m``'s network and optimizer state, to continue it in another stack."""
-        return self.module.state_of(m), self.optimizer.state_of(m)
+        """Model ``m``'s network and optimizer state, to continue it in another stack
+        (full width: columns this stack does not read are zero)."""
+        state, optimizer_state = self.module.state_of(m), self.optimizer.state_of(m)
+        if self.columns is None:
+            return state, optimizer_state
+        return _widen_state(state, optimizer_state, self.columns, self.n_input_features)
 
     def support_of(self, m):
         return feature_support(self.module.view(self.module.theta.detach(), "lin1.weight")[m])
@@ -455,6 +483,46 @@ class _ConvergenceTest:
         self.n_bad = 0 if objective < self.best - self.tol else self.n_bad + 1
         self.best = min(self.best, objective)
         return self.n_bad >= self.n_iter_no_change and self.stable >= self.n_iter_no_change
+
+
+def split_flat(flat, module_state):
+    """A model's flat vector over theta (e.g. an optimizer moment) as one tensor per
+    parameter, shaped as in ``module_state``."""
+    parts, start = {}, 0
+    for name, value in module_state.items():
+        parts[name] = flat[start:start + value.numel()].view_as(value)
+        start += value.numel()
+    return parts
+
+
+def _with_lin1(module_state, optimizer_state, lin1_of):
+    """Both states with every lin1 weight ``W`` (and its optimizer moments) replaced by
+    ``lin1_of(W)``."""
+    new_module = {**module_state, "lin1.weight": lin1_of(module_state["lin1.weight"])}
+    new_optimizer = {"steps": optimizer_state["steps"]}
+    for key, flat in optimizer_state.items():
+        if key == "steps":
+            continue
+        parts = split_flat(flat, module_state)
+        parts["lin1.weight"] = lin1_of(parts["lin1.weight"])
+        new_optimizer[key] = torch.cat([part.reshape(-1) for part in parts.values()])
+    return new_module, new_optimizer
+
+
+def _compact_state(module_state, optimizer_state, columns):
+    index = torch.as_tensor(columns)
+    return _with_lin1(module_state, optimizer_state, lambda W: W[:, index])
+
+
+def _widen_state(module_state, optimizer_state, columns, n_features):
+    index = torch.as_tensor(columns)
+
+    def widen(W):
+        wide = torch.zeros(W.shape[0], n_features, dtype=W.dtype)
+        wide[:, index] = W
+        return wide
+
+    return _with_lin1(module_state, optimizer_state, widen)
 
 
 def copy_spec(spec, held=None):
