@@ -1,5 +1,6 @@
 """What the classifier and the regressor share (_base.py): threads, data checks, warnings."""
 
+import re
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -294,3 +295,73 @@ def test_quiet_fit_has_no_print_log_and_prints_nothing(cls, capsys):
     assert "print_log" not in names and "proximal" in names
     est.set_params(verbose=1).fit(X, y)  # a new net: the table is back
     assert "train_loss" in capsys.readouterr().out
+
+
+# alphas at which each twin's seed problem keeps exactly features 0 and 1
+_SEED_ALPHA = {SparseMLPClassifier: 0.1, SparseMLPRegressor: 0.3}
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_groups_keep_or_drop_whole_groups(cls):
+    X, y = _data(cls, n_train=800)
+    # one-hot style: features 2..5 one block, 6..9 another
+    groups = [0, 1, 2, 2, 2, 2, 3, 3, 3, 3]
+    model = cls(alpha=_SEED_ALPHA[cls], groups=groups, random_state=0).fit(X, y)
+    support = model.get_support()
+    for g in set(groups):
+        members = support[np.array(groups) == g]
+        assert members.all() or not members.any()
+    assert support[:2].all() and not support[2:].any()
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_l1_ratio_one_zeroes_single_weights(cls):
+    X, y = _data(cls, n_train=400)
+    model = cls(alpha=0.02, l1_ratio=1.0, random_state=0).fit(X, y)
+    W = _lin1(model)
+    assert (W == 0).sum() > W.numel() // 2
+    # element-wise zeros inside kept columns: not only whole columns
+    kept = model.get_support()
+    assert kept.any() and ((W[:, kept] == 0).sum(dim=0) > 0).any()
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_warm_start_continues_training_at_new_alpha(cls):
+    X, y = _data(cls, n_train=400)
+    model = cls(alpha=0.0, random_state=0, max_iter=80).fit(X, y)
+    first_iter = model.n_iter_
+    assert model.get_support().all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.set_params(warm_start=True, alpha=_SEED_ALPHA[cls] * 3, max_iter=60).fit(X, y)
+    assert model.n_iter_ > first_iter  # history continues
+    assert model.get_support().sum() < 10
+    with pytest.raises(ValueError, match="X has 5 features"):
+        model.fit(X[:, :5], y)
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_numpy_scalar_parameters_fit_as_python_floats(cls):
+    X, y = _data(cls, n_train=100)
+    params = dict(max_iter=20, warmup_epochs=0, ramp_epochs=0, random_state=0)
+    plain = cls(alpha=0.05, l1_ratio=0.5, **params)
+    numpy = cls(alpha=np.float32(0.05), l1_ratio=np.float64(0.5), **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain.fit(X, y)
+        numpy.fit(X, y)
+    predict = "predict_proba" if cls is SparseMLPClassifier else "predict"
+    np.testing.assert_allclose(getattr(numpy, predict)(X), getattr(plain, predict)(X),
+                               rtol=1e-5)
+    np.testing.assert_array_equal(numpy.get_support(), plain.get_support())
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_verbose_prints_epoch_table(cls, capsys):
+    X, y = _data(cls, n_train=100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        cls(verbose=1, max_iter=3, warmup_epochs=1, ramp_epochs=1).fit(X, y)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "n_features_selected" in out
+    assert len(re.findall(r"^\s+3\s", out, flags=re.MULTILINE)) == 1

@@ -1,5 +1,4 @@
 import pickle
-import re
 
 import numpy as np
 import pytest
@@ -163,40 +162,6 @@ def test_dataframe_feature_names():
     assert list(names) == [f"f{i}" for i in clf.get_support(indices=True)]
 
 
-def test_groups_keep_or_drop_whole_groups():
-    X, y = make_seed_problem("circle", n_samples=800, random_state=0)
-    # one-hot style: features 2..5 one block, 6..9 another
-    groups = [0, 1, 2, 2, 2, 2, 3, 3, 3, 3]
-    clf = SparseMLPClassifier(alpha=SEED_ALPHA, groups=groups, random_state=0).fit(X, y)
-    support = clf.get_support()
-    for g in set(groups):
-        members = support[np.array(groups) == g]
-        assert members.all() or not members.any()
-    assert support[:2].all() and not support[2:].any()
-
-
-def test_l1_ratio_one_zeroes_single_weights():
-    X, y = make_seed_problem("circle", n_samples=400, random_state=0)
-    clf = SparseMLPClassifier(alpha=0.02, l1_ratio=1.0, random_state=0).fit(X, y)
-    W = clf.net_.module_.lin1.weight.detach()
-    assert (W == 0).sum() > W.numel() // 2
-    # element-wise zeros inside kept columns: not only whole columns
-    kept = clf.get_support()
-    assert ((W[:, kept] == 0).sum(dim=0) > 0).any()
-
-
-def test_warm_start_continues_training_at_new_alpha():
-    X, y = make_seed_problem("circle", n_samples=400, random_state=0)
-    clf = SparseMLPClassifier(alpha=0.0, random_state=0, max_iter=80).fit(X, y)
-    first_iter = clf.n_iter_
-    assert clf.get_support().all()
-    clf.set_params(warm_start=True, alpha=0.3, max_iter=60).fit(X, y)
-    assert clf.n_iter_ > first_iter  # history continues
-    assert clf.get_support().sum() < 10
-    with pytest.raises(ValueError, match="X has 5 features"):
-        clf.fit(X[:, :5], y)
-
-
 def test_warm_start_applies_the_new_training_parameters(capsys):
     X, y = make_seed_problem("circle", n_samples=100, random_state=0)
     clf = SparseMLPClassifier(max_iter=3, warmup_epochs=0, ramp_epochs=0, random_state=0)
@@ -239,24 +204,6 @@ def test_warm_start_carries_sgd_momentum_and_survives_pickle(capsys):
     clf.set_params(momentum=0.3).fit(X, y)
     clf.net_.initialize_optimizer()
     assert {group["momentum"] for group in clf.net_.optimizer_.param_groups} == {0.3}
-
-
-def test_numpy_scalar_parameters_fit_as_python_floats():
-    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
-    params = dict(max_iter=20, warmup_epochs=0, ramp_epochs=0, random_state=0)
-    plain = SparseMLPClassifier(alpha=0.05, l1_ratio=0.5, **params).fit(X, y)
-    numpy = SparseMLPClassifier(alpha=np.float32(0.05), l1_ratio=np.float64(0.5), **params)
-    numpy.fit(X, y)
-    np.testing.assert_allclose(numpy.predict_proba(X), plain.predict_proba(X), rtol=1e-5)
-    np.testing.assert_array_equal(numpy.get_support(), plain.get_support())
-
-
-def test_verbose_prints_epoch_table(capsys):
-    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
-    SparseMLPClassifier(verbose=1, max_iter=3, warmup_epochs=1, ramp_epochs=1).fit(X, y)
-    out = capsys.readouterr().out
-    assert "train_loss" in out and "n_features_selected" in out
-    assert len(re.findall(r"^\s+3\s", out, flags=re.MULTILINE)) == 1
 
 
 def test_early_stopping_holds_out_validation():
