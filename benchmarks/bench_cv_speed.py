@@ -15,11 +15,12 @@ alphas (its ``alphas_``) and the same 3 stratified folds; ``lassonet.LassoNetCla
 package's ``SparseMLPClassifierCV`` at that commit (a ``git worktree`` of it, imported in a
 subprocess), the "previous implementation" of the fast-CV issue.
 
-Printed: seconds per fit and the ratios peer / ours (above 1: ours is faster).
+Printed: seconds per fit and the ratios peer / ours (above 1: ours is faster); with
+``--write-docs`` also the table of ``docs/benchmarks_cv_speed.rst``.
 
 Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_cv_speed.py [--reference e518aee]
-[--datasets digits xor mnist] [--methods ours lassonet grid reference]`` (GridSearchCV on
-mnist runs for hours: leave ``grid`` out there)
+[--datasets digits xor mnist] [--methods ours lassonet grid reference] [--write-docs]``
+(GridSearchCV on mnist runs for hours: leave ``grid`` out there)
 """
 
 import argparse
@@ -136,6 +137,38 @@ def run_reference(commit, X, y):
                             str(tree)], check=True)
 
 
+DOCS_TABLE = ROOT / "docs" / "benchmarks_cv_speed.rst"
+
+
+def write_docs(rows, argv, path=DOCS_TABLE):
+    """The measured rows as the reST table of the docs, with the command that wrote it."""
+    lines = [
+        "Speed of the cross-validated selection",
+        "======================================",
+        "",
+        ".. This file is written by ``benchmarks/bench_cv_speed.py --write-docs``: do not edit.",
+        "",
+        "Seconds of one fit on this project's 2-core machine, one torch thread, every method "
+        "in the same process on the same data and folds (see the docstring of "
+        "``benchmarks/bench_cv_speed.py``); ratio: the method's time over ours (above 1: "
+        "ours is faster). Top-k: ExtraTrees on the k features each selector ranks first. "
+        f"Command: ``OMP_NUM_THREADS=1 python benchmarks/bench_cv_speed.py {' '.join(argv)}``.",
+        "",
+        ".. list-table::",
+        "   :header-rows: 1",
+        "",
+        "   * - dataset",
+        "     - method",
+        "     - seconds",
+        "     - ratio to ours",
+        "     - top-k accuracy",
+    ]
+    for dataset, method, seconds, ratio, top in rows:
+        lines += [f"   * - {dataset}", f"     - {method}", f"     - {seconds:.1f}",
+                  f"     - {ratio}", f"     - {top}"]
+    Path(path).write_text("\n".join(lines) + "\n")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=["digits", "xor"],
@@ -145,7 +178,10 @@ def main(argv=None):
                         help="peers to time (ours always runs)")
     parser.add_argument("--reference", metavar="COMMIT",
                         help="also time SparseMLPClassifierCV at this commit")
+    parser.add_argument("--write-docs", action="store_true",
+                        help=f"write the table of {DOCS_TABLE.relative_to(ROOT)}")
     args = parser.parse_args(argv)
+    rows = []
     print(f"cv={N_FOLDS}, torch threads {torch.get_num_threads()}")
     for name in args.datasets:
         X, y, X_test, y_test = load(name)
@@ -154,19 +190,30 @@ def main(argv=None):
         print(f"{name} {X.shape}: ours {ours:.1f} s ({len(clf.alphas_)} alphas, "
               f"{clf.get_support().sum()} selected, top-{k} ExtraTrees {ours_top:.3f})",
               flush=True)
+        label = f"{name} {X.shape[0]} x {X.shape[1]}"
+        rows.append((label, "SparseMLPClassifierCV (this commit)", ours, "1",
+                     f"{ours_top:.3f}"))
         if "lassonet" in args.methods:
             lassonet, lassonet_top = run_lassonet(X, y, X_test, y_test, k)
             if lassonet is not None:
                 print(f"  LassoNetClassifierCV {lassonet:.1f} s (top-{k} ExtraTrees "
                       f"{lassonet_top:.3f}): ratio {lassonet / ours:.2f}", flush=True)
+                rows.append((label, "LassoNetClassifierCV", lassonet, f"{lassonet / ours:.2f}",
+                             f"{lassonet_top:.3f}"))
         if "grid" in args.methods:
             grid = run_grid_search(X, y, clf.alphas_)
             print(f"  GridSearchCV over the same {len(clf.alphas_)} alphas x {N_FOLDS} folds "
                   f"{grid:.1f} s: ratio {grid / ours:.2f}", flush=True)
+            rows.append((label, f"GridSearchCV, same {len(clf.alphas_)} alphas x {N_FOLDS} "
+                         "folds", grid, f"{grid / ours:.2f}", "-"))
         if args.reference and "reference" in args.methods:
             reference = run_reference(args.reference, X, y)
             print(f"  SparseMLPClassifierCV at {args.reference} {reference:.1f} s: ratio "
                   f"{reference / ours:.2f}", flush=True)
+            rows.append((label, f"SparseMLPClassifierCV at {args.reference}", reference,
+                         f"{reference / ours:.2f}", "-"))
+    if args.write_docs:
+        write_docs(rows, sys.argv[1:] if argv is None else argv)
 
 
 if __name__ == "__main__":
