@@ -130,6 +130,7 @@ def run_reference(commit, X, y):
             out = subprocess.run(
                 [sys.executable, "-c", _REFERENCE_CHILD, str(tree), str(Path(tmp) / "data.npz"),
                  str(N_FOLDS)], env=env, capture_output=True, text=True, check=True,
+                cwd=tree,  # "" heads sys.path under -c: the repository's own code otherwise
             )
             return json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
         finally:
