@@ -104,6 +104,8 @@ torch.set_num_threads(1)
 
 DOCS_TABLE = os.path.join(os.path.dirname(__file__), "..", "docs", "benchmarks_selection.rst")
 OURS = "sparse-mlp (ours)"
+# ours with feature_encoding="spline" (see the user guide): on request, --methods
+OURS_SPLINE = "sparse-mlp spline (ours)"
 METHODS = [OURS, "l1-logistic", "random-forest", "anova-f", "lassonet", "random-k"]
 REFERENCE = "all features"
 C_GRID = np.logspace(-3, 2, 30)
@@ -212,14 +214,14 @@ def timed(fit):
 # Each selector: (X, y, ks, seed, quick) -> {k: (selected indices, seconds, scores or None)}.
 
 
-def fit_ours(X, y, random_state, first_k):
-    selector = SelectFromModel(SparseMLPClassifierCV(random_state=random_state, cv=3),
+def fit_ours(X, y, random_state, first_k, **params):
+    selector = SelectFromModel(SparseMLPClassifierCV(random_state=random_state, cv=3, **params),
                                max_features=first_k, threshold=-np.inf)
     return timed(lambda: selector.fit(X, y))
 
 
-def select_ours(X, y, ks, seed, quick):
-    seconds, selector = fit_ours(X, y, seed, ks[0])
+def select_ours(X, y, ks, seed, quick, **params):
+    seconds, selector = fit_ours(X, y, seed, ks[0], **params)
     fitted = selector.estimator_
     out = {}
     for k in ks:
@@ -284,6 +286,7 @@ def select_random(X, y, ks, seed, quick):
 
 SELECTORS = {
     OURS: select_ours,
+    OURS_SPLINE: lambda *args: select_ours(*args, feature_encoding="spline"),
     "l1-logistic": select_l1_logistic,
     "random-forest": select_random_forest,
     "anova-f": select_anova,
@@ -298,9 +301,9 @@ def downstream_accuracy(X_train, y_train, X_test, y_test, columns):
     return float(model.score(X_test[:, columns], y_test))
 
 
-def run(datasets, seeds, quick):
+def run(datasets, seeds, quick, methods=METHODS):
     rows = []  # one per (data set, k, method, seed)
-    methods = [m for m in METHODS if m != "lassonet" or LassoNetClassifier is not None]
+    methods = [m for m in methods if m != "lassonet" or LassoNetClassifier is not None]
     for (name, X, y, ks, informative), seed in itertools.product(datasets, seeds):
         X_train, X_test, y_train, y_test = split(X, y, seed)
         all_columns = np.arange(X.shape[1])
@@ -523,6 +526,8 @@ def main(argv=None):
                         help="digits, breast_cancer, nonlinear (the default), or the synthetic "
                              "family: ring, xor, bumps, union x 32, 128, 512 (e.g. ring128)")
     parser.add_argument("--no-stability", action="store_true")
+    parser.add_argument("--methods", nargs="+", default=METHODS, choices=list(SELECTORS),
+                        help=f"selectors to run (default: all but {OURS_SPLINE!r})")
     parser.add_argument("--write-docs", nargs="?", const=DOCS_TABLE, default=None,
                         metavar="PATH",
                         help="write the table as reStructuredText (default path: "
@@ -534,7 +539,7 @@ def main(argv=None):
     start = time.perf_counter()
     print(f"seeds {seeds}, torch threads {torch.get_num_threads()}, "
           f"lassonet {'installed' if LassoNetClassifier else 'not installed'}", flush=True)
-    rows = run(datasets, seeds, args.quick)
+    rows = run(datasets, seeds, args.quick, args.methods)
     summary = summarize(rows)
     comparison = compare_to_best_peer(rows)
     digits = [d for d in datasets if d[0] == "digits"]

@@ -23,6 +23,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from skorch.helper import predefined_split
 
 from ._data import TensorPairDataset, merge_duplicate_rows
+from ._encoding import ENCODINGS, FeatureColumns, check_dense, encode, make_encoder
 from ._module import ACTIVATIONS, forward_float64
 from ._net import (
     CONVERGENCE,
@@ -34,7 +35,6 @@ from ._net import (
     per_sample,
     pointwise_criterion,
 )
-from .penalties import feature_support
 
 # SelectFromModel's default threshold for L1-penalised estimators; the importance of a selected
 # feature is floored at it, so that the default threshold keeps exactly get_support().
@@ -169,6 +169,7 @@ class _BaseSparseMLP(BaseEstimator):
         "device": [str],
         "n_jobs": [Integral, None],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "feature_encoding": [StrOptions(set(ENCODINGS)), None],
     }
 
     def __init__(
@@ -196,6 +197,7 @@ class _BaseSparseMLP(BaseEstimator):
         device="cpu",
         n_jobs=None,
         weight_decay=1e-2,
+        feature_encoding=None,
     ):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
@@ -219,6 +221,7 @@ class _BaseSparseMLP(BaseEstimator):
         self.device = device
         self.n_jobs = n_jobs
         self.weight_decay = weight_decay
+        self.feature_encoding = feature_encoding
 
     # ``SelectFromModel`` defaults to ``threshold=1e-5`` for estimators whose ``penalty`` is
     # "l1"; every penalty here is an L1 norm (of weights or of feature groups).
@@ -383,7 +386,10 @@ class _BaseSparseMLP(BaseEstimator):
             X, y, sample_weight = X[kept], y[kept], sample_weight[kept]
             y_for_stratify = None if y_for_stratify is None else y_for_stratify[kept]
         low, high = column_min_max(X)
-        self._check_feature_scales(low, high, sp.issparse(X))
+        if self.feature_encoding is None:  # an encoding's basis columns lie in [0, 1]
+            self._check_feature_scales(low, high, sp.issparse(X))
+        X = self._encoded(X, fit=not continuing)
+        low, high = column_min_max(X)
         if incremental and continuing:
             low, high = np.minimum(low, self._seen_min), np.maximum(high, self._seen_max)
         early_stopping = self.early_stopping and not incremental
@@ -454,15 +460,47 @@ class _BaseSparseMLP(BaseEstimator):
         """Loss of each sample, shape (n_samples,): the net's criterion, not reduced."""
         return per_sample(pointwise_criterion(self.net_.criterion_)(output, y))
 
+    def _encoded(self, X, fit=False):
+        """X as the first layer reads it: through the fitted per-feature encoding, if any.
+
+        ``fit``: fit the encoding on X first (a new network); a continued network must keep
+        the encoding it was trained with.
+        """
+        fitted = getattr(self, "encoder_", None)
+        if not fit and (fitted is None) != (self.feature_encoding is None):
+            raise ValueError(
+                f"feature_encoding={self.feature_encoding!r}, but the fitted network was "
+                f"trained with {'no' if fitted is None else 'an'} encoding; set "
+                "warm_start=False (or call fit) to train a new network."
+            )
+        if self.feature_encoding is None:
+            if fit:
+                self._columns = FeatureColumns(X.shape[1])
+            return X
+        if fit:
+            check_dense(X, name=type(self).__name__)
+            self.encoder_ = make_encoder(self.feature_encoding).fit(X)
+        encoded = encode(self.encoder_, X, name=type(self).__name__)
+        if fit:
+            self._columns = FeatureColumns(X.shape[1], encoded.shape[1] // X.shape[1])
+        return encoded
+
+    def _penalty_groups(self):
+        """The group of each column of ``lin1`` (None: each column its own group)."""
+        columns = getattr(self, "_columns", None)
+        if columns is None or columns.identity:
+            return self.groups
+        return columns.group_labels(self.groups)
+
     def _set_fitted_attributes(self):
         history = self.net_.history
         self.n_iter_ = len(history)
         self.loss_curve_ = [
             row["train_loss"] + row.get("penalty", 0.0) for row in history if "train_loss" in row
         ]
-        weight = self.net_.module_.lin1.weight.detach().cpu()
-        norms = weight.to(torch.float64).norm(dim=0).numpy()
-        support = feature_support(weight)
+        weight = self.net_.module_.lin1.weight
+        norms = self._columns.norms(weight)
+        support = self._columns.support(weight)
         self.feature_importances_ = np.where(
             support, np.maximum(norms, _SELECT_FROM_MODEL_L1_THRESHOLD), 0.0
         )
@@ -474,13 +512,14 @@ class _BaseSparseMLP(BaseEstimator):
         X = validate_data(
             self, X, reset=False, dtype=[np.float64, np.float32], accept_sparse=ACCEPT_SPARSE
         )
+        X = self._encoded(X)
         with torch_threads(self._torch_threads()):
             out = forward_float64(self.net_.module_, X)
         return out.cpu().numpy()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
+        tags.input_tags.sparse = self.feature_encoding is None
         return tags
 
     def get_support(self, indices=False):
@@ -502,5 +541,5 @@ class _BaseSparseMLP(BaseEstimator):
             indices into the input feature vector.
         """
         check_is_fitted(self, "net_")
-        mask = feature_support(self.net_.module_.lin1.weight)
+        mask = self._columns.support(self.net_.module_.lin1.weight)
         return np.flatnonzero(mask) if indices else mask

@@ -117,6 +117,16 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
     n_jobs : int, default=None
         Number of torch threads during fit and predict. None means 1 (the fastest for the
         small layers trained here, and safe inside parallel grid searches), -1 all cores.
+    feature_encoding : {"spline", "piecewise_linear", "periodic"} or None, default=None
+        Expand each input feature into a few basis columns before ``lin1`` (scikit-learn's
+        :class:`~sklearn.preprocessing.SplineTransformer`, fitted on the training data:
+        "spline" 8 cubic B-splines, "piecewise_linear" 8 hat functions, "periodic" 6
+        periodic cubic B-splines), so that the first layer sees a nonlinear function of each
+        feature; every weight that reads a feature's columns is one group of the penalty,
+        so features still drop out whole and :meth:`get_support`,
+        ``feature_importances_`` and ``n_features_in_`` stay per input feature. Sparse X is
+        refused (``ValueError``): its implicit zeros would be encoded too. None: the raw
+        features (see the user guide for when an encoding helps).
     weight_decay : float, default=1e-2
         L2 penalty on every parameter but ``lin1.weight`` (which the prox alone governs): the
         later layers and all biases. A ReLU network can shrink ``lin1`` and grow the layers
@@ -226,6 +236,7 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
         device="cpu",
         n_jobs=None,
         weight_decay=1e-2,
+        feature_encoding=None,
         class_weight=None,
     ):
         super().__init__(
@@ -236,7 +247,7 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
             ramp_epochs=ramp_epochs, early_stopping=early_stopping,
             validation_fraction=validation_fraction, momentum=momentum,
             warm_start=warm_start, random_state=random_state, verbose=verbose, device=device,
-            n_jobs=n_jobs, weight_decay=weight_decay,
+            n_jobs=n_jobs, weight_decay=weight_decay, feature_encoding=feature_encoding,
         )
         self.class_weight = class_weight
 

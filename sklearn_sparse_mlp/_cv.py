@@ -165,6 +165,7 @@ class _BaseSparseMLPCV(BaseEstimator):
         verbose=0,
         device="cpu",
         weight_decay=1e-2,
+        feature_encoding=None,
     ):
         self.alphas = alphas
         self.cv = cv
@@ -192,6 +193,7 @@ class _BaseSparseMLPCV(BaseEstimator):
         self.verbose = verbose
         self.device = device
         self.weight_decay = weight_decay
+        self.feature_encoding = feature_encoding
 
     @property
     def penalty(self):
@@ -242,8 +244,9 @@ class _BaseSparseMLPCV(BaseEstimator):
         # advice about the data and parameters, once (the inner fits keep quiet)
         base._check_params(X.shape[1], name=type(self).__name__)
         rows = slice(None) if sample_weight is None else sample_weight > 0
-        base._check_feature_scales(*column_min_max(X[rows]), sp.issparse(X),
-                                   name=type(self).__name__)
+        if self.feature_encoding is None:  # an encoding's basis columns lie in [0, 1]
+            base._check_feature_scales(*column_min_max(X[rows]), sp.issparse(X),
+                                       name=type(self).__name__)
         scoring = check_scoring(base, scoring=self.scoring)
 
         def scorer(model, test, weight):
@@ -411,7 +414,7 @@ class _BaseSparseMLPCV(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
+        tags.input_tags.sparse = self.feature_encoding is None
         return tags
 
 
@@ -587,6 +590,7 @@ random_state, verbose, device, weight_decay, class_weight
         verbose=0,
         device="cpu",
         weight_decay=1e-2,
+        feature_encoding=None,
         class_weight=None,
     ):
         super().__init__(
@@ -599,6 +603,7 @@ random_state, verbose, device, weight_decay, class_weight
             tol=tol, n_iter_no_change=n_iter_no_change, warmup_epochs=warmup_epochs,
             ramp_epochs=ramp_epochs, momentum=momentum, random_state=random_state,
             verbose=verbose, device=device, weight_decay=weight_decay,
+            feature_encoding=feature_encoding,
         )
         self.class_weight = class_weight
 

@@ -74,7 +74,8 @@ def cv_paths(base, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
     the grid itself; ``scorer(model, test_rows, sample_weight)`` scores a fitted estimator.
     """
     template = _template(base, X, y, sample_weight)
-    X32 = base._float32_data(X)
+    X32 = template._encoded(base._float32_data(X))  # the full data's encoding, if any
+    columns = template._columns
     y_train = _training_targets(template, y)
     everything = np.arange(X.shape[0])
     specs = [_spec(base, X32, y, y_train, rows, sample_weight)
@@ -105,10 +106,11 @@ def cv_paths(base, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
             result = stack.fit(alpha, max_iter_per_alpha, [0] * n_models, base.weight_decay,
                                running)
             for m in np.flatnonzero(running):
-                support = stack.support_of(m)
-                record.add(m, support, stack.lin1_of(m))
+                support = columns.feature_mask(stack.support_of(m))
+                lin1 = stack.lin1_of(m)
+                record.add(m, support, lin1, columns.norms(lin1))
                 if relax_epochs and record.needs_refit(m, support):
-                    held = ~support | specs[m].held
+                    held = ~columns.column_mask(support) | specs[m].held
                     record.refits.append((m, grid.index, stack.state_of(m),
                                           copy_spec(specs[m], held=held)))
                 elif not relax_epochs and m > 0:
@@ -116,7 +118,7 @@ def cv_paths(base, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
                                                    folds[m - 1][1], sample_weight))
                 if not support.any():
                     running[m] = False  # a path ends at its first empty model
-            full.add(alpha, stack, result.train_loss[0])
+            full.add(alpha, stack, result.train_loss[0], record.supports[0][-1])
             grid.advance(record.supports[0][-1])
             progress.set_postfix(alpha=f"{alpha:.3g}", n_features=int(full.n_features[-1]))
             progress.update()
@@ -182,7 +184,7 @@ class _Grid:
             self.given = np.unique(given)
             self.alpha_start, self.n_alphas = float(self.given[0]), len(self.given)
         self.alpha = self.alpha_start
-        self.n_dense = int(stack.support_of(0).sum())
+        self.n_dense = int(template._columns.feature_mask(stack.support_of(0)).sum())
 
     def __iter__(self):
         while self.index < self.n_alphas:
@@ -203,18 +205,18 @@ class _FullPathRecord:
         self.alphas, self.train_loss, self.n_epochs, self.n_features = [], [], [], []
         self.states, self.histories = [], []
 
-    def add(self, alpha, stack, train_loss):
+    def add(self, alpha, stack, train_loss, support):
         self.alphas.append(alpha)
         self.train_loss.append(float(train_loss))
         self.n_epochs.append(len(stack.histories[0]))
-        self.n_features.append(int(stack.support_of(0).sum()))
+        self.n_features.append(int(support.sum()))
         self.states.append(stack.state_of(0))
         self.histories.append(list(stack.histories[0]))
 
 
 def _full_path(record, alphas, full, alpha_start):
     supports = np.array(record.supports[0])
-    leave, last_norms = _leave_alphas_and_norms(supports, alphas, record.lin1[0])
+    leave, last_norms = _leave_alphas_and_norms(supports, alphas, record.norms[0])
     return SparseMLPPath(
         alphas=alphas, supports=supports, n_features=supports.sum(axis=1),
         train_loss=np.array(full.train_loss), valid_scores=None,
@@ -263,13 +265,15 @@ class _FoldRecord:
     def __init__(self, n_models):
         self.supports = [[] for _ in range(n_models)]
         self.lin1 = [[] for _ in range(n_models)]
+        self.norms = [[] for _ in range(n_models)]  # of each feature's weights
         self.scores = [[] for _ in range(n_models)]
         self.refits = []  # (model, alpha index, state, spec) of each relaxed refit
         self._refitted = [None] * n_models
 
-    def add(self, model, support, lin1):
+    def add(self, model, support, lin1, norms):
         self.supports[model].append(support)
-        self.lin1[model].append(lin1)
+        self.lin1[model].append(lin1 if model == 0 else None)  # the full path keeps its own
+        self.norms[model].append(norms)
 
     def needs_refit(self, model, support):
         """A relaxed refit depends on the support alone: refit where it changes. The
@@ -288,7 +292,7 @@ class _FoldRecord:
         supports = np.array(self.supports[model])
         n_steps = len(supports)
         leave, norms = _leave_alphas_and_norms(supports, np.asarray(grid)[:n_steps],
-                                               self.lin1[model])
+                                               self.norms[model])
         scores = np.full(len(grid), self.scores[model][-1])
         scores[:n_steps] = self.scores[model]
         n_features = np.zeros(len(grid), dtype=int)

@@ -119,7 +119,7 @@ def carry_parameters(net, estimator, batch_size, early_stopping, generator=None,
     # ProximalL1 checks these and rebuilds its penalty from them at train begin.
     proximal = callbacks[PROXIMAL]
     proximal.alpha, proximal.l1_ratio = estimator.alpha, estimator.l1_ratio
-    proximal.groups = estimator.groups
+    proximal.groups = estimator._penalty_groups()
     # The schedule counts epochs from the net's first: after a long fit it is over.
     proximal.warmup_epochs = estimator.warmup_epochs
     proximal.ramp_epochs = estimator.ramp_epochs
@@ -203,7 +203,7 @@ def _callbacks(estimator, early_stopping, constant, fill_values):
             ProximalL1(
                 alpha=estimator.alpha,
                 l1_ratio=estimator.l1_ratio,
-                groups=estimator.groups,
+                groups=estimator._penalty_groups(),
                 layer="lin1",
                 warmup_epochs=estimator.warmup_epochs,
                 ramp_epochs=estimator.ramp_epochs,

@@ -20,7 +20,6 @@ from ._base import DataAdviceWarning, _BaseSparseMLP, silenced
 from ._data import merge_duplicate_rows, rows_to_tensor
 from ._net import fitted_structure
 from .callbacks import FixedSupport
-from .penalties import feature_support
 
 
 @dataclass
@@ -39,8 +38,9 @@ class SparseMLPPath:
         Training data loss (without the penalty) at the end of each alpha's fit.
     valid_scores : ndarray of shape (n_alphas,) or None
         Score on the validation data at each alpha, when validation data was given.
-    lin1_weights : list of ndarray of shape (n_hidden, n_features)
-        The first-layer weight at each alpha.
+    lin1_weights : list of ndarray of shape (n_hidden, n_columns)
+        The first-layer weight at each alpha (``n_columns`` is ``n_features``, or the
+        number of encoded columns with a ``feature_encoding``).
     module_states : list of dict or None
         The whole network's ``state_dict`` at each alpha, to rebuild the model there.
     relaxed_states : list of dict or None
@@ -194,26 +194,26 @@ def drop_one_alphas(estimator, X, y, max_samples=2000, sample_weight=None):
     else:  # no weights, no repeated rows: the plain mean, in the rows' own order
         y, weight = y[kept], None
     module = estimator.net_.module_
-    # Column j only changes the rows where x_j != 0: a CSC view gives them for dense and
-    # sparse X alike, and a sparse X is never densified.
+    X = estimator._encoded(X)
+    columns = estimator._columns
+    # Feature j only changes the rows where one of its columns is not 0: a CSC view gives
+    # them for dense and sparse X alike, and a sparse X is never densified.
     X_sub = sp.csc_matrix(X, dtype=np.float32)
     y_t = torch.as_tensor(y)
     if weight is not None:
         weight_t = torch.as_tensor(weight / weight.sum(), dtype=torch.float32)
     W = module.lin1.weight.detach().cpu()
-    norms = W.norm(dim=0)
-    deltas = torch.zeros(W.shape[1])
+    norms = torch.from_numpy(columns.norms(W)).to(torch.float32)
+    deltas = torch.zeros(columns.n_features)
     with torch.no_grad():
         cpu_module = copy.deepcopy(module).cpu()
         pre = torch.sparse.mm(rows_to_tensor(X_sub.tocsr()), W.t()) + cpu_module.lin1.bias
         base = estimator._pointwise_loss(cpu_module.output(cpu_module.hidden(pre)), y_t)
         for j in np.flatnonzero(norms.numpy() > 0):
-            start, stop = X_sub.indptr[j], X_sub.indptr[j + 1]
-            if start == stop:
+            rows, values = _rows_reading(X_sub, columns.columns_of(j))
+            if rows is None:
                 continue
-            rows = torch.from_numpy(X_sub.indices[start:stop].astype(np.int64))
-            values = torch.from_numpy(X_sub.data[start:stop])
-            changed = pre[rows] - values[:, None] * W[:, j]
+            changed = pre[rows] - values @ W[:, columns.columns_of(j)].t()
             loss = estimator._pointwise_loss(cpu_module.output(cpu_module.hidden(changed)),
                                              y_t[rows])
             if weight is None:
@@ -222,6 +222,23 @@ def drop_one_alphas(estimator, X, y, max_samples=2000, sample_weight=None):
                 deltas[j] = ((loss - base[rows]) * weight_t[rows]).sum()
     alphas = torch.where(norms > 0, deltas.clamp(min=0) / norms.clamp(min=1e-30), np.inf)
     return alphas.numpy().astype(np.float64)
+
+
+def _rows_reading(X_csc, columns):
+    """The rows where one of ``columns`` is not 0, and their values there (rows, n_columns)
+    as torch tensors; (None, None) if there is none."""
+    if len(columns) == 1:
+        start, stop = X_csc.indptr[columns[0]], X_csc.indptr[columns[0] + 1]
+        if start == stop:
+            return None, None
+        rows = torch.from_numpy(X_csc.indices[start:stop].astype(np.int64))
+        return rows, torch.from_numpy(X_csc.data[start:stop])[:, None]
+    block = X_csc[:, columns]
+    rows = np.unique(block.indices)
+    if rows.size == 0:
+        return None, None
+    values = torch.from_numpy(np.asarray(block[rows].toarray(), dtype=np.float32))
+    return torch.from_numpy(rows.astype(np.int64)), values
 
 
 # Grid steps taken at once while no feature has left the path yet.
@@ -359,7 +376,7 @@ def sparse_mlp_path(
     else:
         grid = np.unique(given)
         alpha_start, n_alphas = float(grid[0]), len(grid)
-    n_dense = int(feature_support(estimator.net_.module_.lin1.weight).sum())
+    n_dense = int(estimator.get_support().sum())
 
     estimator.set_params(warm_start=True, max_iter=max_iter_per_alpha, warmup_epochs=0,
                          ramp_epochs=0)
@@ -454,25 +471,26 @@ class _PathRecord:
 
     def __init__(self):
         self.alphas, self.supports, self.train_loss, self.n_epochs = [], [], [], []
-        self.valid_scores, self.lin1_weights = [], []
+        self.valid_scores, self.lin1_weights, self.feature_norms = [], [], []
         self.module_states, self.relaxed_states = [], []
 
     def add(self, alpha, estimator):
         """Record the model fitted at ``alpha``; returns its support."""
         module = estimator.net_.module_
-        support = feature_support(module.lin1.weight)
+        support = estimator.get_support()
         self.alphas.append(alpha)
         self.supports.append(support)
         self.train_loss.append(float(estimator.net_.history[-1, "train_loss"]))
         self.n_epochs.append(len(estimator.net_.history))
         self.lin1_weights.append(module.lin1.weight.detach().cpu().numpy().copy())
+        self.feature_norms.append(estimator._columns.norms(module.lin1.weight))
         self.module_states.append(copy.deepcopy(module.state_dict()))
         return support
 
     def path(self, estimator, alpha_start, scored, relaxed):
         supports = np.array(self.supports).reshape(-1, estimator.n_features_in_)
         alphas = np.array(self.alphas)
-        leave, last_norms = _leave_alphas_and_norms(supports, alphas, self.lin1_weights)
+        leave, last_norms = _leave_alphas_and_norms(supports, alphas, self.feature_norms)
         return SparseMLPPath(
             alphas=alphas,
             supports=supports,
@@ -490,7 +508,9 @@ class _PathRecord:
         )
 
 
-def _leave_alphas_and_norms(supports, alphas, lin1_weights):
+def _leave_alphas_and_norms(supports, alphas, feature_norms):
+    """The alpha after which each feature never comes back, and its weights' norm at the
+    last alpha where it is selected (``feature_norms[i]``: the norms at alpha i)."""
     n_alphas, n_features = supports.shape
     leave = np.full(n_features, np.inf)
     last_norms = np.zeros(n_features)
@@ -502,7 +522,7 @@ def _leave_alphas_and_norms(supports, alphas, lin1_weights):
         last = selected[-1]
         if last + 1 < n_alphas:
             leave[j] = alphas[last + 1]
-        last_norms[j] = np.linalg.norm(lin1_weights[last][:, j])
+        last_norms[j] = feature_norms[last][j]
     return leave, last_norms
 
 
@@ -557,7 +577,7 @@ def relaxed_refit(estimator, X, y, epochs, support=None, sample_weight=None):
     relaxed.set_params(warmup_epochs=0, ramp_epochs=0, **structure)
     support = relaxed.get_support() if support is None else _support_mask(
         support, relaxed.n_features_in_)
-    mask = FixedSupport(support).initialize()
+    mask = FixedSupport(relaxed._columns.column_mask(support)).initialize()
     net.callbacks_ = [*net.callbacks_, ("fixed_support", mask)]
     # weight_decay only keeps the next layers from growing while lin1 is penalized; with the
     # penalty off it would just shrink them (and underfit interactions).

@@ -1,0 +1,95 @@
+"""Per-feature encodings in front of the first layer, and the map from its columns to features.
+
+With ``feature_encoding``, input feature ``j`` is expanded by scikit-learn's
+``SplineTransformer`` into a few basis columns (B-splines of the feature's value), and the
+group lasso treats every first-layer weight that reads them as one group: features still
+drop out whole. Without it each feature is one column. :class:`FeatureColumns` is the map
+between the two, used wherever a per-column quantity of ``lin1`` becomes a per-feature one.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.preprocessing import SplineTransformer
+
+# Each option, as SplineTransformer's parameters (8, 8 and 6 basis columns per feature): cubic
+# B-splines, hat functions (a piecewise-linear interpolation between 8 knots), and periodic
+# cubic B-splines (for angles, hours, ...). Knots are uniform over the training range;
+# beyond it the splines extrapolate linearly (periodically for "periodic").
+ENCODINGS = {
+    "spline": dict(n_knots=6, degree=3, extrapolation="linear"),
+    "piecewise_linear": dict(n_knots=8, degree=1, extrapolation="linear"),
+    "periodic": dict(n_knots=7, degree=3, extrapolation="periodic"),
+}
+
+
+def make_encoder(feature_encoding):
+    """The unfitted ``SplineTransformer`` of a ``feature_encoding`` option."""
+    return SplineTransformer(**ENCODINGS[feature_encoding])
+
+
+def encode(encoder, X, name="feature_encoding"):
+    """``encoder.transform(X)`` as float32; sparse X is refused with the fix."""
+    check_dense(X, name)
+    return np.ascontiguousarray(encoder.transform(X), dtype=np.float32)
+
+
+def check_dense(X, name="feature_encoding"):
+    """ValueError, naming the fix, for a sparse X."""
+    if sp.issparse(X):
+        raise ValueError(
+            f"{name}: the spline encodings need dense X (a sparse column's implicit zeros "
+            "would be encoded too, and the encoded matrix is dense); use "
+            "feature_encoding=None for sparse input, or densify X (X.toarray())."
+        )
+
+
+class FeatureColumns:
+    """Which columns of ``lin1`` read which input feature: ``n_per_feature`` consecutive
+    columns per feature (1 without an encoding).
+
+    Parameters
+    ----------
+    n_features : int
+        Input features.
+    n_per_feature : int, default=1
+        Columns per feature.
+    """
+
+    def __init__(self, n_features, n_per_feature=1):
+        self.n_features, self.n_per_feature = int(n_features), int(n_per_feature)
+        self.feature_of = np.repeat(np.arange(self.n_features), self.n_per_feature)
+
+    @property
+    def identity(self):
+        return self.n_per_feature == 1
+
+    def columns_of(self, j):
+        """The columns of feature ``j``."""
+        return np.arange(j * self.n_per_feature, (j + 1) * self.n_per_feature)
+
+    def column_mask(self, feature_mask):
+        """A per-feature boolean mask as a per-column one."""
+        return np.repeat(np.asarray(feature_mask, dtype=bool), self.n_per_feature)
+
+    def feature_mask(self, column_mask):
+        """Features with at least one column in ``column_mask`` (any of shape (..., n_cols))."""
+        column_mask = np.asarray(column_mask, dtype=bool)
+        shape = (*column_mask.shape[:-1], self.n_features, self.n_per_feature)
+        return column_mask.reshape(shape).any(axis=-1)
+
+    def group_labels(self, groups):
+        """The group label of each column: the feature's own group (its index if None)."""
+        labels = np.arange(self.n_features) if groups is None else np.asarray(groups)
+        return labels if self.identity else labels[self.feature_of]
+
+    def support(self, W):
+        """Features with a non-zero weight in ``W`` (n_hidden, n_columns)."""
+        W = W.detach() if torch.is_tensor(W) else torch.as_tensor(W)
+        return self.feature_mask((W != 0).any(dim=0).cpu().numpy())
+
+    def norms(self, W):
+        """Euclidean norm of each feature's weights in ``W`` (n_hidden, n_columns), float64."""
+        W = W.detach().cpu() if torch.is_tensor(W) else torch.as_tensor(W)
+        squares = W.to(torch.float64).square().sum(dim=0).numpy()
+        return np.sqrt(squares.reshape(self.n_features, self.n_per_feature).sum(axis=1))

@@ -1,0 +1,115 @@
+"""Per-feature encodings (feature_encoding): features still drop out whole."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_selection import SelectFromModel
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_sparse_mlp import (
+    SparseMLPClassifier,
+    SparseMLPClassifierCV,
+    SparseMLPRegressor,
+    drop_one_alphas,
+    sparse_mlp_path,
+)
+from sklearn_sparse_mlp.datasets import make_seed_problem, make_seed_regression
+
+
+def _ring(n_samples=600, n_features=8, random_state=0):
+    """A narrow annulus of x0, x1 among uniform noise features: no linear or marginal signal."""
+    rng = np.random.RandomState(random_state)
+    X = rng.uniform(size=(n_samples, n_features))
+    y = (np.abs(np.hypot(X[:, 0] - 0.5, X[:, 1] - 0.5) - 0.35) <= 0.115).astype(int)
+    return X, y
+
+
+@pytest.mark.parametrize("encoding, n_columns", [("spline", 8), ("piecewise_linear", 8),
+                                                 ("periodic", 6)])
+def test_an_encoded_feature_drops_out_with_all_its_columns(encoding, n_columns):
+    X, y = _ring()
+    clf = SparseMLPClassifier(alpha=0.02, feature_encoding=encoding, random_state=0).fit(X, y)
+    W = clf.net_.module_.lin1.weight.detach().numpy()
+    assert W.shape[1] == X.shape[1] * n_columns and clf.n_features_in_ == X.shape[1]
+    per_feature = W.reshape(W.shape[0], X.shape[1], n_columns)
+    zero = (per_feature == 0).all(axis=(0, 2))
+    assert not (per_feature[:, ~zero] == 0).all(axis=(0, 2)).any()
+    np.testing.assert_array_equal(clf.get_support(), ~zero)
+    assert clf.feature_importances_.shape == (X.shape[1],)
+    np.testing.assert_array_equal(clf.feature_importances_ > 0, ~zero)
+    if encoding != "periodic":  # the ring is not periodic in [0, 1]
+        assert set(np.argsort(-clf.feature_importances_)[:2]) == {0, 1}
+
+
+def test_spline_encoding_finds_the_ring_that_the_raw_features_miss():
+    X, y = _ring(n_samples=800)
+    X_train, y_train, X_test, y_test = X[:600], y[:600], X[600:], y[600:]
+    encoded = SparseMLPClassifier(alpha=0.02, feature_encoding="spline", random_state=0)
+    encoded.fit(X_train, y_train)
+    assert encoded.get_support(indices=True).tolist() == [0, 1]
+    assert encoded.score(X_test, y_test) > 0.85
+    raw = SparseMLPClassifier(alpha=0.02, random_state=0).fit(X_train, y_train)
+    assert raw.score(X_test, y_test) < 0.7  # memorises, then the penalty empties it
+    # SelectFromModel keeps the encoded estimator's features, as input columns
+    selector = SelectFromModel(encoded, prefit=True)
+    assert selector.transform(X_test).shape == (len(X_test), 2)
+
+
+def test_groups_of_features_with_an_encoding_drop_together():
+    X, y = make_seed_problem("circle", n_samples=600, random_state=0)
+    groups = [0, 1, 2, 2, 2, 2, 3, 3, 3, 3]
+    clf = SparseMLPClassifier(alpha=0.05, groups=groups, feature_encoding="spline",
+                              random_state=0).fit(X, y)
+    support = clf.get_support()
+    for g in set(groups):
+        members = support[np.array(groups) == g]
+        assert members.all() or not members.any()
+    assert support[:2].all() and not support[2:].any()
+
+
+def test_sparse_input_and_a_changed_encoding_are_refused_with_the_fix():
+    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
+    clf = SparseMLPClassifier(feature_encoding="spline", max_iter=2)
+    assert not clf.__sklearn_tags__().input_tags.sparse
+    assert SparseMLPClassifier().__sklearn_tags__().input_tags.sparse
+    with pytest.raises(ValueError, match=r"need dense X.*feature_encoding=None.*toarray"):
+        clf.fit(sp.csr_matrix(X), y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+        with pytest.raises(ValueError, match="need dense X"):
+            clf.predict(sp.csr_matrix(X))
+        clf.set_params(warm_start=True, feature_encoding=None)
+        with pytest.raises(ValueError, match="trained with an encoding; set warm_start=False"):
+            clf.fit(X, y)
+
+
+def test_path_drop_one_alphas_and_cv_are_per_input_feature():
+    X, y = _ring(n_samples=500, n_features=6)
+    template = SparseMLPClassifier(feature_encoding="spline", random_state=0)
+    dense = template.set_params(alpha=0.0).fit(X, y)
+    alphas = drop_one_alphas(dense, X, y)
+    assert alphas.shape == (6,) and set(np.argsort(-alphas)[:2]) == {0, 1}
+    path = sparse_mlp_path(template, X, y, alphas=[0.005, 0.02, 0.1])
+    assert path.supports.shape == (3, 6) and path.feature_leave_alphas.shape == (6,)
+    np.testing.assert_array_equal(path.estimator_at(1).get_support(), path.supports[1])
+    cv = SparseMLPClassifierCV(cv=3, feature_encoding="spline", random_state=0).fit(X, y)
+    assert set(np.argsort(-cv.feature_importances_)[:2]) == {0, 1}
+    assert cv.get_support().shape == (6,) and cv.best_estimator_.encoder_ is not None
+
+
+@parametrize_with_checks([SparseMLPClassifier(feature_encoding="spline", max_iter=50),
+                          SparseMLPRegressor(feature_encoding="spline", max_iter=50)])
+def test_sklearn_compatible_with_an_encoding(estimator, check):
+    check(estimator)
+
+
+def test_regression_twin_with_piecewise_linear_encoding():
+    X, y = make_seed_regression(n_samples=800, random_state=0)
+    reg = SparseMLPRegressor(alpha=0.3, feature_encoding="piecewise_linear", random_state=0)
+    reg.fit(X[:600], y[:600])
+    assert reg.get_support(indices=True).tolist() == [0, 1]
+    assert reg.score(X[600:], y[600:]) > 0.8
