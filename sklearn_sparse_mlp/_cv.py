@@ -203,7 +203,7 @@ class _BaseSparseMLPCV(BaseEstimator):
     def _base_estimator(self):
         params = {name: getattr(self, name) for name in self._shared_params}
         # n_jobs gives the stacked paths their torch threads; the inner fits take one.
-        # verbose=1 is the progress bar alone; the epoch tables of every inner fit need 2.
+        # verbose=1 is the progress bar alone; the refit's epoch table needs 2.
         params["verbose"] = 1 if self.verbose >= 2 else 0
         return self._single_fit_class(**params)
 
@@ -473,7 +473,7 @@ class SparseMLPClassifierCV(ClassifierMixin, _BaseSparseMLPCV):
         core.
     l1_ratio, groups, hidden_layer_sizes, activation, solver, learning_rate_init, \
 batch_size, max_iter, tol, n_iter_no_change, warmup_epochs, ramp_epochs, momentum, \
-random_state, verbose, device, weight_decay, class_weight
+random_state, verbose, device, weight_decay, feature_encoding, class_weight
         As in :class:`SparseMLPClassifier` (``class_weight="balanced"`` is computed on the
         training part of each fold; a dict weighs the samples of the whole data, as in
         :class:`~sklearn.linear_model.LogisticRegressionCV`, so the folds' scores weigh the
@@ -482,7 +482,9 @@ random_state, verbose, device, weight_decay, class_weight
         defaults to 5 here (10 in the single fit): each alpha of the path starts from the
         previous solution, so less patience is needed (and the CV runs faster).
         ``verbose=1`` shows a progress bar over the full-data path; 2 or more also
-        prints the epoch table of every fit along the paths.
+        prints the epoch table of the refit that predicts (the stacked paths print
+        none). With a ``feature_encoding``, every fold is encoded as the whole data is
+        (the knots span the range of all of X, no label is used).
 
     Attributes
     ----------
@@ -696,7 +698,7 @@ class SparseMLPRegressorCV(RegressorMixin, _BaseSparseMLPCV):
         core.
     l1_ratio, groups, hidden_layer_sizes, activation, solver, learning_rate_init, \
 batch_size, max_iter, tol, n_iter_no_change, warmup_epochs, ramp_epochs, momentum, \
-random_state, verbose, device, weight_decay
+random_state, verbose, device, weight_decay, feature_encoding
         As in :class:`SparseMLPRegressor` (``n_iter_no_change`` defaults to 5 and
         ``verbose`` works as in :class:`SparseMLPClassifierCV`).
 

@@ -77,15 +77,8 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
     n_jobs : int, default=None
         torch threads during fit and predict; None means 1, -1 all cores.
     feature_encoding : {"spline", "piecewise_linear", "periodic"} or None, default=None
-        Expand each input feature into a few basis columns before ``lin1`` (scikit-learn's
-        :class:`~sklearn.preprocessing.SplineTransformer`, fitted on the training data:
-        "spline" 8 cubic B-splines, "piecewise_linear" 8 hat functions, "periodic" 6
-        periodic cubic B-splines), so that the first layer sees a nonlinear function of each
-        feature; every weight that reads a feature's columns is one group of the penalty,
-        so features still drop out whole and :meth:`get_support`,
-        ``feature_importances_`` and ``n_features_in_`` stay per input feature. Sparse X is
-        refused (``ValueError``): its implicit zeros would be encoded too. None: the raw
-        features (see the user guide for when an encoding helps).
+        Per-feature spline encodings in front of ``lin1``, as in
+        :class:`SparseMLPClassifier`.
     weight_decay : float, default=1e-2
         L2 penalty on every parameter but ``lin1.weight`` (later layers, biases), pinning
         the scale of the later layers at any depth, as in :class:`SparseMLPClassifier`.
