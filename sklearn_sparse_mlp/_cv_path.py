@@ -156,9 +156,9 @@ def _load_model(estimator, module_state, optimizer_state, history_rows):
     parts = {key: split_flat(value, module_state)
              for key, value in optimizer_state.items() if key != "steps"}
     for name, param in net.module_.named_parameters():
-        state = {key: part[name].clone() for key, part in parts.items()}
+        state = {key: part[name].clone().to(param.device) for key, part in parts.items()}
         if isinstance(optimizer, torch.optim.Adam | torch.optim.Adagrad):
-            state["step"] = torch.tensor(float(steps))
+            state["step"] = torch.tensor(float(steps))  # torch keeps it on the CPU
         optimizer.state[param] = state
     history = History()
     for row in history_rows:

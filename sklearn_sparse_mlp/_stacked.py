@@ -98,8 +98,8 @@ class StackedMLP(torch.nn.Module):
         return out
 
     def state_of(self, m):
-        """Model ``m``'s parameters as a ``SparseInputMLP`` state dict."""
-        return {name: self.view(self.theta.detach(), name)[m].clone()
+        """Model ``m``'s parameters as a ``SparseInputMLP`` state dict, on the CPU."""
+        return {name: self.view(self.theta.detach(), name)[m].cpu().clone()
                 for name, _, _ in self.layout}
 
 
@@ -125,7 +125,7 @@ class StackedOptimizer:
         self.theta, self.solver, self.lr, self.momentum = theta, solver, lr, momentum
         self.betas, self.eps = (0.9, 0.999), 1e-10 if solver == "adagrad" else 1e-8
         n_models = theta.shape[0]
-        self.steps = torch.zeros(n_models, 1)
+        self.steps = torch.zeros(n_models, 1, device=theta.device)
         self.state = {name: torch.zeros_like(theta.detach()) for name in self._state_names()}
 
     def _state_names(self):
@@ -176,8 +176,8 @@ class StackedOptimizer:
 
     def state_of(self, m):
         """Model ``m``'s optimizer state (its step count and moments)."""
-        return {"steps": self.steps[m].clone(),
-                **{name: value[m].clone() for name, value in self.state.items()}}
+        return {"steps": self.steps[m].cpu().clone(),
+                **{name: value[m].cpu().clone() for name, value in self.state.items()}}
 
 
 @dataclass
@@ -250,8 +250,10 @@ class StackedTrainer:
             specs = self.specs = [copy_spec(spec, held=spec.held[columns]) for spec in specs]
             if states is not None:
                 states = [_compact_state(*state, columns) for state in states]
-        self.X = X if sp.issparse(X) else torch.from_numpy(np.ascontiguousarray(X))
-        self.y = torch.as_tensor(y)
+        self.device = torch.device(estimator.device)
+        self.X = X if sp.issparse(X) else torch.from_numpy(
+            np.ascontiguousarray(X)).to(self.device)
+        self.y = torch.as_tensor(y).to(self.device)
         n_features = X.shape[1]
         if states is None:
             modules = []
@@ -265,17 +267,20 @@ class StackedTrainer:
                 module = SparseInputMLP(n_features, n_outputs, hidden, estimator.activation)
                 module.load_state_dict(state)
                 modules.append(module)
-        self.module = StackedMLP(modules, estimator.activation)
+        self.module = StackedMLP(modules, estimator.activation).to(self.device)
         self.optimizer = StackedOptimizer(self.module.theta, estimator.solver,
                                           estimator.learning_rate_init, estimator.momentum)
         if states is not None:
-            self.optimizer.steps = torch.stack([opt["steps"] for _, opt in states])
+            self.optimizer.steps = torch.stack([opt["steps"] for _, opt in states]).to(
+                self.device)
             for name in self.optimizer.state:
-                self.optimizer.state[name] = torch.stack([opt[name] for _, opt in states])
+                self.optimizer.state[name] = torch.stack(
+                    [opt[name] for _, opt in states]).to(self.device)
         self.lin1 = self.module.slice_of("lin1.weight")
         self.n_hidden, self.n_features = hidden[0], n_features
         held = np.stack([spec.held for spec in specs])
-        self.keep = torch.as_tensor(~held, dtype=torch.float32)[:, None, :]  # (M, 1, p)
+        self.keep = torch.as_tensor(~held, dtype=torch.float32,
+                                    device=self.device)[:, None, :]  # (M, 1, p)
         self._hold_out_constant_columns()
         self.batch_sizes = [estimator._batch_size(len(spec.rows)) for spec in specs]
         # each model's epochs as skorch's history records them (see ProximalL1)
@@ -289,14 +294,15 @@ class StackedTrainer:
         bias = self.module.view(theta, "lin1.bias")
         for m, spec in enumerate(self.specs):
             if spec.fill_values is not None and spec.held.any():
-                held = torch.as_tensor(spec.held)
-                values = torch.as_tensor(spec.fill_values[spec.held], dtype=weight.dtype)
+                held = torch.as_tensor(spec.held, device=weight.device)
+                values = torch.as_tensor(spec.fill_values[spec.held], dtype=weight.dtype,
+                                         device=weight.device)
                 bias[m] += weight[m][:, held] @ values
         weight.mul_(self.keep)
 
     def _decayed_coordinates(self):
         """1 on every coordinate under weight decay (all but lin1's weight), 0 on lin1's."""
-        mask = torch.ones(self.module.theta.shape[1])
+        mask = torch.ones(self.module.theta.shape[1], device=self.device)
         mask[self.lin1] = 0.0
         return mask
 
@@ -347,7 +353,7 @@ class StackedTrainer:
     def _batch_X(self, index):
         if isinstance(self.X, torch.Tensor):
             return self.X[index]
-        return [rows_to_tensor(self.X[rows]) for rows in index.numpy()]
+        return [rows_to_tensor(self.X[rows]).to(self.device) for rows in index.cpu().numpy()]
 
     def fit(self, alpha, max_epochs, start_epochs, weight_decay, active, reseed=True):
         """Train the models where ``active`` for at most ``max_epochs`` epochs at ``alpha``.
@@ -373,12 +379,15 @@ class StackedTrainer:
             if not active.any():
                 break
             index, coef, counts = self._epoch_batches(active)
-            index_t, coef_t = torch.from_numpy(index), torch.from_numpy(coef)
+            index_t = torch.from_numpy(index).to(self.device)
+            coef_t = torch.from_numpy(coef).to(self.device)
             stepping = torch.as_tensor(active[None, :] & (np.asarray(counts)[None, :]
-                                                          > np.arange(index.shape[1])[:, None]))
+                                                          > np.arange(index.shape[1])[:, None]),
+                                       device=self.device)
             # skorch's train_loss: the batch losses averaged by their row counts
-            sizes = torch.as_tensor((coef > 0).sum(axis=2), dtype=torch.float32)
-            epoch_loss = torch.zeros(n_models)
+            sizes = torch.as_tensor((coef > 0).sum(axis=2), dtype=torch.float32,
+                                    device=self.device)
+            epoch_loss = torch.zeros(n_models, device=self.device)
             for t in range(index.shape[1]):
                 # only the models that step this batch are computed (the others wait for
                 # their next epoch, or have converged)
@@ -403,11 +412,12 @@ class StackedTrainer:
                 with torch.no_grad():
                     self.module.view(theta.detach(), "lin1.weight").mul_(self.keep)
                 if not every:
-                    per_model = torch.zeros(n_models).index_copy_(0, models, per_model)
+                    per_model = torch.zeros(n_models, device=self.device).index_copy_(
+                        0, models, per_model)
                 epoch_loss += per_model.detach() * sizes[:, t]
             n_rows = torch.as_tensor([len(spec.rows) for spec in self.specs],
                                      dtype=torch.float32)
-            epoch_loss = (epoch_loss / n_rows).numpy()
+            epoch_loss = (epoch_loss.cpu() / n_rows).numpy()
             for m in np.flatnonzero(active):
                 if not np.isfinite(epoch_loss[m]):
                     raise NonFiniteLossError(
@@ -463,7 +473,7 @@ class StackedTrainer:
         return feature_support(self.module.view(self.module.theta.detach(), "lin1.weight")[m])
 
     def lin1_of(self, m):
-        return self.module.view(self.module.theta.detach(), "lin1.weight")[m].numpy().copy()
+        return self.module.view(self.module.theta.detach(), "lin1.weight")[m].cpu().numpy()
 
 
 class _ConvergenceTest:

@@ -9,7 +9,12 @@ import scipy.sparse as sp
 import torch
 from sklearn.model_selection import GridSearchCV
 
-from sklearn_sparse_mlp import SparseMLPClassifier, SparseMLPRegressor, sparse_mlp_path
+from sklearn_sparse_mlp import (
+    SparseMLPClassifier,
+    SparseMLPClassifierCV,
+    SparseMLPRegressor,
+    sparse_mlp_path,
+)
 from sklearn_sparse_mlp._data import BatchSlicer, TensorPairDataset
 from sklearn_sparse_mlp.datasets import make_seed_problem, make_seed_regression
 
@@ -135,6 +140,11 @@ def test_cuda_device_trains_and_predicts():
     sparse = SparseMLPClassifier(random_state=0, device="cuda", max_iter=40)
     sparse.fit(sp.csr_matrix(X), y)
     assert sparse.predict(sp.csr_matrix(X_test)).shape == (len(X_test),)
+    # the CV estimator's stacked paths train on the device too, and so does its refit
+    cv = SparseMLPClassifierCV(cv=2, random_state=0, device="cuda").fit(X, y)
+    assert cv.best_estimator_.net_.module_.lin1.weight.is_cuda
+    assert cv.get_support(indices=True).tolist() == [0, 1]
+    assert cv.score(X_test, y_test) > 0.9
 
 
 def test_cuda_unavailable_is_a_clear_error():
