@@ -10,6 +10,7 @@ import scipy.sparse as sp
 import torch
 from joblib import parallel_backend
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_selection import SelectFromModel
 from sklearn.model_selection import cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -365,3 +366,30 @@ def test_verbose_prints_epoch_table(cls, capsys):
     out = capsys.readouterr().out
     assert "train_loss" in out and "n_features_selected" in out
     assert len(re.findall(r"^\s+3\s", out, flags=re.MULTILINE)) == 1
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_select_from_model_keeps_tiny_but_nonzero_columns(cls):
+    """Importances of kept features are floored at 1e-5, the threshold SelectFromModel uses."""
+    X, y = _data(cls, n_train=400)
+    model = cls(alpha=_SEED_ALPHA[cls], random_state=0).fit(X, y)
+    with torch.no_grad():
+        model.net_.module_.lin1.weight[:, 2] = 0.0
+        model.net_.module_.lin1.weight[0, 2] = 1e-9
+    model._set_fitted_attributes()
+    assert model.get_support()[2] and model.feature_importances_[2] == 1e-5
+    assert SelectFromModel(model, prefit=True).get_support()[2]
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_the_fitted_skorch_net_predicts_on_its_own(cls):
+    X, y = _data(cls, n_train=100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = cls(max_iter=5, random_state=0).fit(X, y)
+    X32 = X.astype(np.float32)
+    predict = "predict_proba" if cls is SparseMLPClassifier else "predict"
+    expected = getattr(model, predict)(X)
+    for rows in (X32, sp.csr_matrix(X32)):
+        got = getattr(model.net_, predict)(rows).reshape(expected.shape)
+        np.testing.assert_allclose(got, expected, atol=1e-5)

@@ -70,18 +70,6 @@ def test_select_from_model_default_threshold_keeps_get_support(fitted):
     np.testing.assert_array_equal(selector.get_support(), selector.estimator_.get_support())
 
 
-def test_select_from_model_keeps_tiny_but_nonzero_columns():
-    """Importances of kept features are floored at 1e-5, the threshold SelectFromModel uses."""
-    X, y = make_seed_problem("circle", n_samples=800, random_state=0)
-    clf = SparseMLPClassifier(alpha=SEED_ALPHA, random_state=0).fit(X, y)
-    with torch.no_grad():
-        clf.net_.module_.lin1.weight[:, 2] = 0.0
-        clf.net_.module_.lin1.weight[0, 2] = 1e-9
-    clf._set_fitted_attributes()
-    assert clf.get_support()[2]
-    assert SelectFromModel(clf, prefit=True).get_support()[2]
-
-
 def test_pipeline_grid_search_cross_validate_clone_pickle():
     X, y = make_seed_problem("circle", n_samples=600, random_state=1)
     X, y, X_test, y_test = X[:400], y[:400], X[400:], y[400:]
@@ -280,14 +268,3 @@ def test_diverging_fit_stops_with_advice():
                               random_state=0)
     with pytest.raises(NonFiniteLossError, match="lower learning_rate_init"):
         clf.fit(X, y)
-
-
-def test_the_fitted_skorch_net_predicts_on_its_own():
-    import scipy.sparse as sp
-
-    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
-    clf = SparseMLPClassifier(max_iter=5, random_state=0).fit(X, y)
-    X32 = X.astype(np.float32)
-    np.testing.assert_allclose(clf.net_.predict_proba(X32), clf.predict_proba(X), atol=1e-6)
-    np.testing.assert_allclose(clf.net_.predict_proba(sp.csr_matrix(X32)),
-                               clf.predict_proba(X), atol=1e-6)
