@@ -79,6 +79,8 @@ import argparse
 import itertools
 import os
 import platform
+import shlex
+import sys
 import time
 import warnings
 
@@ -442,7 +444,7 @@ def rst_list_table(rows):
     return out
 
 
-def format_rst(summary, comparison, seeds, stability, quick, total_seconds):
+def format_rst(summary, comparison, seeds, stability, quick, total_seconds, command=None):
     notes = [
         f"Split seeds {', '.join(map(str, seeds))}; 70/30 stratified split, MinMaxScaler on "
         "train, selection on train, ``ExtraTreesClassifier(n_estimators=50, random_state=0)`` "
@@ -475,6 +477,8 @@ def format_rst(summary, comparison, seeds, stability, quick, total_seconds):
         ".. This file is written by ``benchmarks/bench_selection.py --write-docs``"
         " (``make bench-selection``): do not edit.",
         "",
+        *([f"Command: ``OMP_NUM_THREADS=1 python benchmarks/bench_selection.py {command}``.",
+           ""] if command else []),
         "Each selector picks exactly k columns of the training split; an ExtraTrees model "
         "trained on those columns is scored on the test split. See the docstring of "
         "``benchmarks/bench_selection.py`` for the data sets and the exact settings of each "
@@ -563,7 +567,9 @@ def main(argv=None):
     print(f"Total time: {total:.0f} s")
     if args.write_docs:
         with open(args.write_docs, "w", encoding="utf-8") as f:
-            f.write(format_rst(summary, comparison, seeds, stab, args.quick, total))
+            command = " ".join(shlex.quote(arg) for arg in (sys.argv[1:] if argv is None
+                                                               else argv))
+            f.write(format_rst(summary, comparison, seeds, stab, args.quick, total, command))
         print(f"Wrote {os.path.normpath(args.write_docs)}")
     return summary
 
