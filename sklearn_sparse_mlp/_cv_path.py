@@ -108,7 +108,7 @@ def cv_paths(base, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
             for m in np.flatnonzero(running):
                 support = columns.feature_mask(stack.support_of(m))
                 lin1 = stack.lin1_of(m)
-                record.add(m, support, lin1, columns.norms(lin1))
+                record.add(m, support, lin1, columns.last_norms(lin1))
                 if relax_epochs and record.needs_refit(m, support):
                     held = ~columns.column_mask(support) | specs[m].held
                     record.refits.append((m, grid.index, stack.state_of(m),

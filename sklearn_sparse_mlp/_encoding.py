@@ -91,5 +91,13 @@ class FeatureColumns:
     def norms(self, W):
         """Euclidean norm of each feature's weights in ``W`` (n_hidden, n_columns), float64."""
         W = W.detach().cpu() if torch.is_tensor(W) else torch.as_tensor(W)
-        squares = W.to(torch.float64).square().sum(dim=0).numpy()
-        return np.sqrt(squares.reshape(self.n_features, self.n_per_feature).sum(axis=1))
+        if self.identity:
+            return W.to(torch.float64).norm(dim=0).numpy()
+        blocks = W.to(torch.float64).reshape(W.shape[0], self.n_features, self.n_per_feature)
+        return blocks.square().sum(dim=(0, 2)).sqrt().numpy()
+
+    def last_norms(self, W):
+        """Each feature's norm from a float32 numpy ``W``, as numpy computes a vector's norm:
+        the path's tie-break between features that leave at the same alpha."""
+        return np.array([np.linalg.norm(W[:, self.columns_of(j)].ravel())
+                         for j in range(self.n_features)])

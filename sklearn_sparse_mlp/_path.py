@@ -203,7 +203,8 @@ def drop_one_alphas(estimator, X, y, max_samples=2000, sample_weight=None):
     if weight is not None:
         weight_t = torch.as_tensor(weight / weight.sum(), dtype=torch.float32)
     W = module.lin1.weight.detach().cpu()
-    norms = torch.from_numpy(columns.norms(W)).to(torch.float32)
+    norms = W.norm(dim=0) if columns.identity else torch.from_numpy(
+        columns.norms(W)).to(torch.float32)
     deltas = torch.zeros(columns.n_features)
     with torch.no_grad():
         cpu_module = copy.deepcopy(module).cpu()
@@ -483,7 +484,7 @@ class _PathRecord:
         self.train_loss.append(float(estimator.net_.history[-1, "train_loss"]))
         self.n_epochs.append(len(estimator.net_.history))
         self.lin1_weights.append(module.lin1.weight.detach().cpu().numpy().copy())
-        self.feature_norms.append(estimator._columns.norms(module.lin1.weight))
+        self.feature_norms.append(estimator._columns.last_norms(self.lin1_weights[-1]))
         self.module_states.append(copy.deepcopy(module.state_dict()))
         return support
 
