@@ -393,3 +393,57 @@ def test_the_fitted_skorch_net_predicts_on_its_own(cls):
     for rows in (X32, sp.csr_matrix(X32)):
         got = getattr(model.net_, predict)(rows).reshape(expected.shape)
         np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_dataframe_feature_names(cls):
+    pd = pytest.importorskip("pandas")
+    X, y = _data(cls, n_train=200)
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(10)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = cls(random_state=0, max_iter=80).fit(frame, y)
+    assert list(model.feature_names_in_) == list(frame.columns)
+    selector = SelectFromModel(model, prefit=True).fit(frame, y)  # prefit: no refit
+    names = selector.get_feature_names_out()
+    assert list(names) == [f"f{i}" for i in model.get_support(indices=True)]
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_warm_start_applies_the_new_training_parameters(cls, capsys):
+    X, y = _data(cls, n_train=100)
+    model = cls(max_iter=3, warmup_epochs=0, ramp_epochs=0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+        capsys.readouterr()
+        model.set_params(warm_start=True, learning_rate_init=1e-4, weight_decay=0.5,
+                         verbose=1, alpha=1.0, warmup_epochs=100).fit(X, y)
+    lin1 = model.net_.module_.lin1.weight
+    for group in model.net_.optimizer_.param_groups:
+        assert group["lr"] == 1e-4
+        reads_lin1 = any(p is lin1 for p in group["params"])
+        assert group["weight_decay"] == (0.0 if reads_lin1 else 0.5)
+    assert "train_loss" in capsys.readouterr().out  # the quiet net now prints
+    # the schedule counts from the net's first epoch (still warming up at epoch 6), but a
+    # continued net never trains below the strength of its last epoch (alpha 0.1)
+    assert model.net_.history[-1, "alpha"] == pytest.approx(0.1) and model.n_iter_ == 6
+    model.set_params(verbose=0, solver="sgd", learning_rate_init=1e-3, momentum=0.5)
+    with pytest.raises(ValueError, match=r"cannot change solver \(fitted: 'adam', now: 'sgd'\)"):
+        model.fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.set_params(solver="adam").fit(X, y)
+    assert capsys.readouterr().out == ""
+    assert model.net_.optimizer_.param_groups[0]["lr"] == 1e-3
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_early_stopping_holds_out_validation(cls):
+    X, y = _data(cls, n_train=800)
+    X_test, y_test = _data(cls, n_train=1000, random_state=1)
+    model = cls(alpha=_SEED_ALPHA[cls], early_stopping=True, random_state=0).fit(X, y)
+    assert "valid_loss" in model.net_.history[-1]
+    assert model.net_.history[-1, "train_batch_count"] == 4  # 720 of 800 samples, batch 200
+    assert model.score(X_test, y_test) > (0.9 if cls is SparseMLPClassifier else 0.75)
+    assert model.get_support(indices=True).tolist() == [0, 1]

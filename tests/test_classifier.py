@@ -139,41 +139,6 @@ def test_multiclass_string_labels():
     assert set(clf.get_support(indices=True)) >= {0, 1}
 
 
-def test_dataframe_feature_names():
-    pd = pytest.importorskip("pandas")
-    X, y = make_seed_problem("circle", n_samples=200, random_state=0)
-    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(10)])
-    clf = SparseMLPClassifier(random_state=0, max_iter=80).fit(frame, y)
-    assert list(clf.feature_names_in_) == list(frame.columns)
-    selector = SelectFromModel(clf, prefit=True).fit(frame, y)  # prefit: no refit
-    names = selector.get_feature_names_out()
-    assert list(names) == [f"f{i}" for i in clf.get_support(indices=True)]
-
-
-def test_warm_start_applies_the_new_training_parameters(capsys):
-    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
-    clf = SparseMLPClassifier(max_iter=3, warmup_epochs=0, ramp_epochs=0, random_state=0)
-    clf.fit(X, y)
-    capsys.readouterr()
-    clf.set_params(warm_start=True, learning_rate_init=1e-4, weight_decay=0.5, verbose=1,
-                   alpha=1.0, warmup_epochs=100).fit(X, y)
-    lin1 = clf.net_.module_.lin1.weight
-    for group in clf.net_.optimizer_.param_groups:
-        assert group["lr"] == 1e-4
-        reads_lin1 = any(p is lin1 for p in group["params"])
-        assert group["weight_decay"] == (0.0 if reads_lin1 else 0.5)
-    assert "train_loss" in capsys.readouterr().out  # the quiet net now prints
-    # the schedule counts from the net's first epoch (still warming up at epoch 6), but a
-    # continued net never trains below the strength of its last epoch (alpha 0.1)
-    assert clf.net_.history[-1, "alpha"] == pytest.approx(0.1) and clf.n_iter_ == 6
-    clf.set_params(verbose=0, solver="sgd", learning_rate_init=1e-3, momentum=0.5)
-    with pytest.raises(ValueError, match=r"cannot change solver \(fitted: 'adam', now: 'sgd'\)"):
-        clf.fit(X, y)
-    clf.set_params(solver="adam").fit(X, y)
-    assert capsys.readouterr().out == ""
-    assert clf.net_.optimizer_.param_groups[0]["lr"] == 1e-3
-
-
 def test_warm_start_carries_sgd_momentum_and_survives_pickle(capsys):
     X, y = make_seed_problem("circle", n_samples=100, random_state=0)
     clf = SparseMLPClassifier(solver="sgd", momentum=0.9, max_iter=2, random_state=0)
@@ -192,15 +157,6 @@ def test_warm_start_carries_sgd_momentum_and_survives_pickle(capsys):
     clf.set_params(momentum=0.3).fit(X, y)
     clf.net_.initialize_optimizer()
     assert {group["momentum"] for group in clf.net_.optimizer_.param_groups} == {0.3}
-
-
-def test_early_stopping_holds_out_validation():
-    X, y = make_seed_problem("circle", n_samples=1000, random_state=0)
-    X, y, X_test, y_test = X[:800], y[:800], X[800:], y[800:]
-    clf = SparseMLPClassifier(alpha=SEED_ALPHA, early_stopping=True, random_state=0).fit(X, y)
-    assert "valid_loss" in clf.net_.history[-1]
-    assert clf.net_.history[-1, "train_batch_count"] == 4  # 720 of 800 samples, batch 200
-    assert clf.score(X_test, y_test) > 0.9
 
 
 @pytest.mark.parametrize(
