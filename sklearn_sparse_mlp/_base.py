@@ -388,7 +388,7 @@ class _BaseSparseMLP(BaseEstimator):
         low, high = column_min_max(X)
         if self.feature_encoding is None:  # an encoding's basis columns lie in [0, 1]
             self._check_feature_scales(low, high, sp.issparse(X))
-        X = self._encoded(X, fit=not continuing)
+        X = self._encoded(X, fit=not continuing, continuing=continuing)
         low, high = column_min_max(X)
         if incremental and continuing:
             low, high = np.minimum(low, self._seen_min), np.maximum(high, self._seen_max)
@@ -460,27 +460,31 @@ class _BaseSparseMLP(BaseEstimator):
         """Loss of each sample, shape (n_samples,): the net's criterion, not reduced."""
         return per_sample(pointwise_criterion(self.net_.criterion_)(output, y))
 
-    def _encoded(self, X, fit=False):
+    def _encoded(self, X, fit=False, continuing=False):
         """X as the first layer reads it: through the fitted per-feature encoding, if any.
 
-        ``fit``: fit the encoding on X first (a new network); a continued network must keep
-        the encoding it was trained with.
+        ``fit``: fit the encoding on X first (a new network). ``continuing``: training goes
+        on with the fitted network, which must keep the encoding it was trained with.
+        Otherwise (prediction) the fitted encoding is used, whatever the parameter says now.
         """
         fitted = getattr(self, "encoder_", None)
-        if not fit and (fitted is None) != (self.feature_encoding is None):
+        if continuing and getattr(self, "_fitted_encoding", None) != self.feature_encoding:
             raise ValueError(
                 f"feature_encoding={self.feature_encoding!r}, but the fitted network was "
-                f"trained with {'no' if fitted is None else 'an'} encoding; set "
-                "warm_start=False (or call fit) to train a new network."
+                f"trained with feature_encoding={getattr(self, '_fitted_encoding', None)!r}; "
+                "set warm_start=False (or call fit) to train a new network."
             )
-        if self.feature_encoding is None:
-            if fit:
-                self._columns = FeatureColumns(X.shape[1])
-            return X
         if fit:
+            self._fitted_encoding = self.feature_encoding
+            if self.feature_encoding is None:
+                self._columns = FeatureColumns(X.shape[1])
+                vars(self).pop("encoder_", None)
+                return X
             check_dense(X, name=type(self).__name__)
-            self.encoder_ = make_encoder(self.feature_encoding).fit(X)
-        encoded = encode(self.encoder_, X, name=type(self).__name__)
+            fitted = self.encoder_ = make_encoder(self.feature_encoding).fit(X)
+        if fitted is None:
+            return X
+        encoded = encode(fitted, X, name=type(self).__name__)
         if fit:
             self._columns = FeatureColumns(X.shape[1], encoded.shape[1] // X.shape[1])
         return encoded

@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._base import ACCEPT_SPARSE, column_min_max, warn_user
 from ._classifier import SparseMLPClassifier, check_class_weight, class_weighted
 from ._cv_path import cv_paths
-from ._path import relaxed_refit
+from ._path import _given_alphas, relaxed_refit
 from ._ranking import find_near_duplicates, path_importances
 from ._regressor import SparseMLPRegressor
 
@@ -240,6 +240,7 @@ class _BaseSparseMLPCV(BaseEstimator):
             sample_weight = self._dict_class_weights(y, sample_weight)
             base.set_params(class_weight=None)
         self._check_scoring(base)  # a typo fails now, not after the path
+        _given_alphas(self.alphas)  # so do bad alphas
         folds = self._folds(X, y, sample_weight)
         # advice about the data and parameters, once (the inner fits keep quiet)
         base._check_params(X.shape[1], name=type(self).__name__)

@@ -56,13 +56,17 @@ class CVPaths:
     _template: object
     _states: list
     _histories: list
+    _random_state: object
 
     def estimator_at(self, index):
         """The full-data model at ``path.alphas[index]``, as ``SparseMLPPath.estimator_at``."""
         estimator = copy.deepcopy(self._template)
         module_state, optimizer_state = self._states[index]
         _load_model(estimator, module_state, optimizer_state, self._histories[index])
-        estimator.set_params(alpha=float(self.path.alphas[index]))
+        # a RandomState instance continues from where the path left it, as with
+        # sparse_mlp_path's estimator_at
+        estimator.set_params(alpha=float(self.path.alphas[index]),
+                             random_state=copy.deepcopy(self._random_state))
         return estimator
 
 
@@ -86,7 +90,8 @@ def cv_paths(base, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
     hidden = tuple(template.net_.module__hidden_layer_sizes)
     record = _FoldRecord(n_models)
     with torch_threads(n_threads):
-        stack = StackedTrainer(base, X32, y_train, n_outputs, criterion, specs, hidden)
+        stack = StackedTrainer(base, X32, y_train, n_outputs, criterion, specs, hidden,
+                               groups=template._penalty_groups())
         schedule = base.warmup_epochs + base.ramp_epochs
         dense = stack.fit(0.0, base.max_iter, [schedule] * n_models, base.weight_decay,
                           np.ones(n_models, dtype=bool), reseed=False)
@@ -132,7 +137,8 @@ def cv_paths(base, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
     path = _full_path(record, alphas_done, full, grid.alpha_start)
     fold_results = [record.fold_result(m, alphas_done) for m in range(1, n_models)]
     return CVPaths(path=path, fold_results=fold_results, _template=template,
-                   _states=full.states, _histories=full.histories)
+                   _states=full.states, _histories=full.histories,
+                   _random_state=specs[0].random_state)
 
 
 def _template(base, X, y, sample_weight):

@@ -203,8 +203,10 @@ def drop_one_alphas(estimator, X, y, max_samples=2000, sample_weight=None):
     if weight is not None:
         weight_t = torch.as_tensor(weight / weight.sum(), dtype=torch.float32)
     W = module.lin1.weight.detach().cpu()
+    # the penalty of a feature's group: its norm, times sqrt(group size) for an encoding's
+    # columns (the group lasso's weight)
     norms = W.norm(dim=0) if columns.identity else torch.from_numpy(
-        columns.norms(W)).to(torch.float32)
+        columns.norms(W) * np.sqrt(columns.n_per_feature)).to(torch.float32)
     deltas = torch.zeros(columns.n_features)
     with torch.no_grad():
         cpu_module = copy.deepcopy(module).cpu()

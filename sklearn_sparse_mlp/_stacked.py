@@ -11,7 +11,9 @@ weights and the same shuffles), batches of its own size, its own optimizer state
 count, its own constant columns held out, its own convergence test. Models whose epoch has
 fewer batches than another's, or that have converged, skip the steps they would not take:
 the optimizer leaves them unchanged. The results equal independent fits up to float
-rounding (the stacked products sum in another order).
+rounding (the stacked products sum in another order), with one exception: every stacked
+model has an output per class of the whole data, so a classifier fold whose training part
+lacks a class has an output for it (never a target) where its single fit would not.
 
 The training loop is this module's own rather than skorch's: skorch's loop has one epoch,
 one history and one stopping rule per net, where each stacked model keeps its own.
@@ -239,11 +241,16 @@ class StackedTrainer:
         Train on these input columns only (every model must hold the others at zero: its
         ``held`` mask): the first layer shrinks to them. ``state_of`` still gives
         full-width states. None: all columns.
+    groups : array-like of shape (n_columns,), default=None
+        The penalty's group of each column of X (the fitted estimator's
+        ``_penalty_groups()``: with a ``feature_encoding``, a feature's columns are one
+        group). Not used with ``columns``, which only relaxed refits (no penalty) take.
     """
 
     def __init__(self, estimator, X, y, n_outputs, criterion, specs, hidden, states=None,
-                 columns=None):
+                 columns=None, groups=None):
         self.estimator, self.specs, self.criterion = estimator, specs, criterion
+        self.groups = groups
         self.columns, self.n_input_features = columns, X.shape[1]
         if columns is not None:
             X = X[:, columns]
@@ -264,7 +271,10 @@ class StackedTrainer:
         else:
             modules = []
             for state, _ in states:
-                module = SparseInputMLP(n_features, n_outputs, hidden, estimator.activation)
+                # a throwaway generator: the initial weights are overwritten, and torch's
+                # global RNG must stay untouched
+                module = SparseInputMLP(n_features, n_outputs, hidden, estimator.activation,
+                                        torch.Generator())
                 module.load_state_dict(state)
                 modules.append(module)
         self.module = StackedMLP(modules, estimator.activation).to(self.device)
@@ -369,7 +379,7 @@ class StackedTrainer:
             for m in np.flatnonzero(active):
                 self.specs[m].generator = torch.Generator().manual_seed(
                     self.specs[m].next_seed())
-        penalty = make_penalty(alpha, est.l1_ratio, est.groups)
+        penalty = make_penalty(alpha, est.l1_ratio, self.groups)
         tests = [_ConvergenceTest(est.tol, est.n_iter_no_change) for _ in range(n_models)]
         converged = np.zeros(n_models, dtype=bool)
         train_loss = np.full(n_models, np.nan)

@@ -3,6 +3,7 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
 from sklearn.base import clone
 from sklearn.feature_selection import SelectFromModel
 
@@ -316,6 +317,9 @@ def test_bad_scoring_fails_before_the_path(monkeypatch):
         assert len(SparseMLPClassifierCV(cv=2)._folds(X, y_three)) == 2
     with pytest.raises(ValueError, match="yields no split"):
         SparseMLPClassifierCV(cv=[]).fit(X, y)
+    for alphas in ([-1, 0.1], [[0.1, 0.2]], [np.nan]):
+        with pytest.raises(ValueError, match="alphas must be"):
+            SparseMLPClassifierCV(alphas=alphas).fit(X, y)
     from sklearn.model_selection import GroupKFold
 
     with pytest.raises(ValueError, match=r"splits by sample groups.*cv=list\(splitter.split"):
@@ -357,3 +361,21 @@ def test_cv_verbose_1_is_a_progress_bar_and_2_adds_the_epoch_tables(capsys):
     assert "train_loss" not in captured.out and "alpha path" in captured.err
     SparseMLPClassifierCV(verbose=2, **params).fit(X, y)
     assert "train_loss" in capsys.readouterr().out
+
+
+def test_cv_leaves_torch_global_rng_alone_and_continues_a_random_state_instance():
+    X, y = make_seed_problem("circle", n_samples=200, random_state=0)
+    params = dict(cv=2, alphas=4, max_iter=30, max_iter_per_alpha=5, relax_epochs=3,
+                  warmup_epochs=2, ramp_epochs=2)
+    before = torch.get_rng_state()
+    SparseMLPClassifierCV(random_state=0, **params).fit(X, y)
+    assert torch.equal(torch.get_rng_state(), before)
+    # a RandomState instance: the model that predicts continues the full-data path's
+    # stream (one seed drawn by the dense fit, one per alpha), as sparse_mlp_path's does
+    cv = SparseMLPClassifierCV(random_state=np.random.RandomState(0), relax_epochs=0,
+                               **{k: v for k, v in params.items() if k != "relax_epochs"})
+    cv.fit(X, y)
+    expected = np.random.RandomState(0)
+    for _ in range(1 + len(cv.alphas_)):
+        expected.randint(np.iinfo(np.int32).max)
+    assert (cv.best_estimator_.random_state.randint(10**9) == expected.randint(10**9))

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_selection import SelectFromModel
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -83,8 +84,17 @@ def test_sparse_input_and_a_changed_encoding_are_refused_with_the_fix():
         with pytest.raises(ValueError, match="need dense X"):
             clf.predict(sp.csr_matrix(X))
         clf.set_params(warm_start=True, feature_encoding=None)
-        with pytest.raises(ValueError, match="trained with an encoding; set warm_start=False"):
+        # prediction keeps the fitted encoding; training on refuses to drop or swap it
+        np.testing.assert_array_equal(clf.predict(X), clf.set_params(warm_start=False)
+                                      .set_params(warm_start=True).predict(X))
+        with pytest.raises(ValueError, match="trained with feature_encoding='spline'; set "
+                                             "warm_start=False"):
             clf.fit(X, y)
+        clf.set_params(feature_encoding="periodic")
+        with pytest.raises(ValueError, match="trained with feature_encoding='spline'"):
+            clf.fit(X, y)
+        with pytest.raises(ValueError, match="trained with feature_encoding='spline'"):
+            clf.partial_fit(X, y)
 
 
 def test_path_drop_one_alphas_and_cv_are_per_input_feature():
@@ -113,3 +123,37 @@ def test_regression_twin_with_piecewise_linear_encoding():
     reg.fit(X[:600], y[:600])
     assert reg.get_support(indices=True).tolist() == [0, 1]
     assert reg.score(X[600:], y[600:]) > 0.8
+
+
+def test_cv_penalises_each_encoded_feature_as_one_group():
+    """At every alpha of the CV's paths a feature's encoded columns are all zero or none is
+    (a group per column would zero some of them), also with groups of features."""
+    X, y = _ring(n_samples=300, n_features=4)
+    for groups in (None, [0, 0, 1, 2]):
+        cv = SparseMLPClassifierCV(cv=2, feature_encoding="spline", groups=groups,
+                                   random_state=0, alphas=6, max_iter=80).fit(X, y)
+        for W in cv.path_.lin1_weights:
+            zero = (W.reshape(W.shape[0], 4, 8) == 0).all(axis=0)  # (features, columns)
+            assert (zero.all(axis=1) | ~zero.any(axis=1)).all()
+        assert cv.path_.n_features[0] > cv.path_.n_features[-1]
+
+
+def test_drop_one_alphas_divide_by_the_group_penalty_of_the_encoded_columns():
+    X, y = _ring(n_samples=300, n_features=4)
+    dense = SparseMLPClassifier(alpha=0.0, feature_encoding="spline", random_state=0,
+                                max_iter=60).fit(X, y)
+    alphas = drop_one_alphas(dense, X, y)
+    module = dense.net_.module_
+    X_enc = torch.from_numpy(dense.encoder_.transform(X).astype(np.float32))
+    y_t = torch.as_tensor(np.searchsorted(dense.classes_, y))
+    W = module.lin1.weight.detach().clone()
+    with torch.no_grad():
+        base = dense._pointwise_loss(module(X_enc), y_t).mean()
+        for j in range(4):
+            module.lin1.weight[:, 8 * j: 8 * j + 8] = 0.0
+            delta = dense._pointwise_loss(module(X_enc), y_t).mean() - base
+            module.lin1.weight.copy_(W)
+            # the penalty the feature's group costs: sqrt(8) * its weights' norm
+            expected = max(float(delta), 0.0) / (np.sqrt(8) * float(W[:, 8 * j: 8 * j + 8]
+                                                                    .norm()))
+            assert alphas[j] == pytest.approx(expected, rel=1e-3, abs=1e-7)
