@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._base import ACCEPT_SPARSE, column_min_max, warn_user
 from ._classifier import SparseMLPClassifier, check_class_weight, class_weighted
 from ._cv_path import cv_paths
+from ._encoding import check_dense
 from ._path import _given_alphas, relaxed_refit
 from ._ranking import find_near_duplicates, path_importances
 from ._regressor import SparseMLPRegressor
@@ -241,6 +242,8 @@ class _BaseSparseMLPCV(BaseEstimator):
             base.set_params(class_weight=None)
         self._check_scoring(base)  # a typo fails now, not after the path
         _given_alphas(self.alphas)  # so do bad alphas
+        if self.feature_encoding is not None:
+            check_dense(X, name=type(self).__name__)
         folds = self._folds(X, y, sample_weight)
         # advice about the data and parameters, once (the inner fits keep quiet)
         base._check_params(X.shape[1], name=type(self).__name__)
@@ -260,7 +263,7 @@ class _BaseSparseMLPCV(BaseEstimator):
             base, X, y, folds, alphas=self.alphas, path_multiplier=self.path_multiplier,
             max_iter_per_alpha=self.max_iter_per_alpha, relax_epochs=self.relax_epochs,
             scorer=scorer, sample_weight=sample_weight, n_threads=effective_n_jobs(self.n_jobs),
-            verbose=bool(self.verbose),
+            verbose=bool(self.verbose), name=type(self).__name__,
         )
         path, grid, scores = paths.path, paths.path.alphas, paths.fold_results
         # Features kept at each alpha by each fold's path (0 once a fold's path has ended).

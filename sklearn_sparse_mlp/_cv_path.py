@@ -71,11 +71,12 @@ class CVPaths:
 
 
 def cv_paths(base, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
-             relax_epochs, scorer, sample_weight, n_threads, verbose):
+             relax_epochs, scorer, sample_weight, n_threads, verbose, name=None):
     """The full-data path and the folds' scores along its grid (see the module doc).
 
     ``alphas`` is a number of alphas (the grid derived from the full-data dense model) or
-    the grid itself; ``scorer(model, test_rows, sample_weight)`` scores a fitted estimator.
+    the grid itself; ``scorer(model, test_rows, sample_weight)`` scores a fitted estimator;
+    ``name`` is the estimator named in warnings.
     """
     template = _template(base, X, y, sample_weight)
     X32 = template._encoded(base._float32_data(X))  # the full data's encoding, if any
@@ -97,7 +98,8 @@ def cv_paths(base, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
                           np.ones(n_models, dtype=bool), reseed=False)
         if not dense.converged.all():
             warn_user(
-                f"{type(base).__name__}: max_iter={base.max_iter} epochs reached before the "
+                f"{name or type(base).__name__}: max_iter={base.max_iter} epochs reached "
+                "before the "
                 "loss and the selected features of the dense fits converged; increase "
                 "max_iter.",
                 ConvergenceWarning,
@@ -229,6 +231,7 @@ def _full_path(record, alphas, full, alpha_start):
         lin1_weights=record.lin1[0], module_states=None, relaxed_states=None,
         feature_leave_alphas=leave, feature_last_norms=last_norms, alpha_start=alpha_start,
         estimator=None, n_epochs=np.array(full.n_epochs),
+        feature_norms=np.array(record.norms[0]).reshape(len(alphas), -1),
     )
 
 

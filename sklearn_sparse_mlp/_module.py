@@ -84,7 +84,10 @@ def forward_float64(module, X, batch_size=10_000):
     state = {**params, **buffers}
     with torch.no_grad():
         if not sp.issparse(X):
-            X_t = torch.as_tensor(np.asarray(X, dtype=np.float64), device=device)
+            X64 = np.asarray(X, dtype=np.float64)
+            if not X64.flags.writeable:  # torch warns on read-only arrays (pandas, memmaps)
+                X64 = X64.copy()
+            X_t = torch.as_tensor(X64, device=device)
             return torch.func.functional_call(module, state, (X_t,))
         X = X.tocsr()
         outputs = []

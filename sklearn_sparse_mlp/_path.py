@@ -59,6 +59,9 @@ class SparseMLPPath:
         parameters, ``alpha`` aside).
     n_epochs : ndarray of int of shape (n_alphas,)
         Epochs trained from the dense fit's first to the end of each alpha.
+    feature_norms : ndarray of shape (n_alphas, n_features)
+        Norm of each feature's first-layer weights at each alpha (of all its columns, with
+        a ``feature_encoding``).
 
     Examples
     --------
@@ -88,6 +91,7 @@ class SparseMLPPath:
     alpha_start: float
     estimator: object = field(repr=False)
     n_epochs: np.ndarray | None = None
+    feature_norms: np.ndarray | None = field(default=None, repr=False)
 
     def estimator_at(self, index, relaxed=False):
         """A copy of the path's estimator with the network of ``alphas[index]``.
@@ -508,6 +512,7 @@ class _PathRecord:
             alpha_start=alpha_start,
             estimator=estimator,
             n_epochs=np.array(self.n_epochs),
+            feature_norms=np.array(self.feature_norms).reshape(len(alphas), -1),
         )
 
 

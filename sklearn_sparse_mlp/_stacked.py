@@ -483,7 +483,9 @@ class StackedTrainer:
         return feature_support(self.module.view(self.module.theta.detach(), "lin1.weight")[m])
 
     def lin1_of(self, m):
-        return self.module.view(self.module.theta.detach(), "lin1.weight")[m].cpu().numpy()
+        # a copy: .cpu() of a CPU tensor is the tensor itself, whose memory trains on
+        return self.module.view(self.module.theta.detach(), "lin1.weight")[m].cpu().numpy(
+            ).copy()
 
 
 class _ConvergenceTest:

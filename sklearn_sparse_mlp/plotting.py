@@ -75,7 +75,9 @@ def plot_path(path, axes=None, feature_names=None):
     3
     """
     plt = _pyplot()
-    norms = np.array([np.linalg.norm(W, axis=0) for W in path.lin1_weights])
+    norms = path.feature_norms
+    if norms is None:  # a record made by hand: columns are features
+        norms = np.array([np.linalg.norm(W, axis=0) for W in path.lin1_weights])
     if feature_names is not None and len(feature_names) != norms.shape[1]:
         raise ValueError(
             f"feature_names has {len(feature_names)} names but the path has "
@@ -89,8 +91,8 @@ def plot_path(path, axes=None, feature_names=None):
     names = feature_names if feature_names is not None else [f"x{j}" for j in range(n_features)]
     for j in range(n_features):
         axes[1].plot(path.alphas, norms[:, j], label=names[j] if n_features <= 10 else None)
-    axes[1].set(xscale="log", xlabel="alpha", ylabel="||lin1.weight[:, j]||",
-                title="Column norm of each feature")
+    axes[1].set(xscale="log", xlabel="alpha", ylabel="norm of feature j's lin1 weights",
+                title="Weight norm of each feature")
     if n_features <= 10:
         axes[1].legend(fontsize="small")
     return np.asarray(axes)

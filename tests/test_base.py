@@ -447,3 +447,16 @@ def test_early_stopping_holds_out_validation(cls):
     assert model.net_.history[-1, "train_batch_count"] == 4  # 720 of 800 samples, batch 200
     assert model.score(X_test, y_test) > (0.9 if cls is SparseMLPClassifier else 0.75)
     assert model.get_support(indices=True).tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_predicting_read_only_data_warns_nothing(cls):
+    """pandas and memory maps hand read-only arrays; torch warns on those."""
+    X, y = _data(cls, n_train=100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = cls(max_iter=3, random_state=0).fit(X, y)
+    X.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.predict(X)

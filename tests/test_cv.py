@@ -379,3 +379,16 @@ def test_cv_leaves_torch_global_rng_alone_and_continues_a_random_state_instance(
     for _ in range(1 + len(cv.alphas_)):
         expected.randint(np.iinfo(np.int32).max)
     assert (cv.best_estimator_.random_state.randint(10**9) == expected.randint(10**9))
+
+
+def test_cv_path_records_each_alphas_own_weights():
+    X, y = make_seed_problem("circle", n_samples=200, random_state=0)
+    cv = SparseMLPClassifierCV(cv=2, alphas=6, max_iter=40, max_iter_per_alpha=8,
+                               relax_epochs=3, warmup_epochs=2, ramp_epochs=2,
+                               random_state=0).fit(X, y)
+    weights = cv.path_.lin1_weights
+    assert not np.array_equal(weights[0], weights[-1])
+    for W, support, norms in zip(weights, cv.path_.supports, cv.path_.feature_norms,
+                                 strict=True):
+        np.testing.assert_array_equal((W != 0).any(axis=0), support)
+        np.testing.assert_allclose(norms, np.linalg.norm(W, axis=0), rtol=1e-6)

@@ -18,6 +18,7 @@ from sklearn_sparse_mlp import (
     sparse_mlp_path,
 )
 from sklearn_sparse_mlp.datasets import make_seed_problem, make_seed_regression
+from sklearn_sparse_mlp.plotting import plot_path
 
 
 def _ring(n_samples=600, n_features=8, random_state=0):
@@ -78,6 +79,8 @@ def test_sparse_input_and_a_changed_encoding_are_refused_with_the_fix():
     assert SparseMLPClassifier().__sklearn_tags__().input_tags.sparse
     with pytest.raises(ValueError, match=r"need dense X.*feature_encoding=None.*toarray"):
         clf.fit(sp.csr_matrix(X), y)
+    with pytest.raises(ValueError, match=r"^SparseMLPClassifierCV: the spline encodings"):
+        SparseMLPClassifierCV(feature_encoding="spline").fit(sp.csr_matrix(X), y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X, y)
@@ -132,10 +135,15 @@ def test_cv_penalises_each_encoded_feature_as_one_group():
     for groups in (None, [0, 0, 1, 2]):
         cv = SparseMLPClassifierCV(cv=2, feature_encoding="spline", groups=groups,
                                    random_state=0, alphas=6, max_iter=80).fit(X, y)
-        for W in cv.path_.lin1_weights:
+        for W, support in zip(cv.path_.lin1_weights, cv.path_.supports, strict=True):
             zero = (W.reshape(W.shape[0], 4, 8) == 0).all(axis=0)  # (features, columns)
             assert (zero.all(axis=1) | ~zero.any(axis=1)).all()
+            np.testing.assert_array_equal(~zero.all(axis=1), support)  # each alpha's own
         assert cv.path_.n_features[0] > cv.path_.n_features[-1]
+        # plot_path draws one line per input feature, from the path's feature norms
+        assert cv.path_.feature_norms.shape == (len(cv.alphas_), 4)
+        axes = plot_path(cv.path_, feature_names=["a", "b", "c", "d"])
+        assert len(axes[1].get_lines()) == 4
 
 
 def test_drop_one_alphas_divide_by_the_group_penalty_of_the_encoded_columns():
