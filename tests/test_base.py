@@ -31,6 +31,13 @@ def _data(cls, n_train=200, random_state=0):
     return X, y
 
 
+def _fit_quietly(model, X, y):
+    """``model.fit(X, y)`` without ConvergenceWarning (short fits that need not converge)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y)
+
+
 def _lin1(estimator):
     return estimator.net_.module_.lin1.weight.detach().clone()
 
@@ -384,9 +391,7 @@ def test_select_from_model_keeps_tiny_but_nonzero_columns(cls):
 @pytest.mark.parametrize("cls", TWINS)
 def test_the_fitted_skorch_net_predicts_on_its_own(cls):
     X, y = _data(cls, n_train=100)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model = cls(max_iter=5, random_state=0).fit(X, y)
+    model = _fit_quietly(cls(max_iter=5, random_state=0), X, y)
     X32 = X.astype(np.float32)
     predict = "predict_proba" if cls is SparseMLPClassifier else "predict"
     expected = getattr(model, predict)(X)
@@ -400,9 +405,7 @@ def test_dataframe_feature_names(cls):
     pd = pytest.importorskip("pandas")
     X, y = _data(cls, n_train=200)
     frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(10)])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model = cls(random_state=0, max_iter=80).fit(frame, y)
+    model = _fit_quietly(cls(random_state=0, max_iter=80), frame, y)
     assert list(model.feature_names_in_) == list(frame.columns)
     selector = SelectFromModel(model, prefit=True).fit(frame, y)  # prefit: no refit
     names = selector.get_feature_names_out()
@@ -453,9 +456,7 @@ def test_early_stopping_holds_out_validation(cls):
 def test_predicting_read_only_data_warns_nothing(cls):
     """pandas and memory maps hand read-only arrays; torch warns on those."""
     X, y = _data(cls, n_train=100)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model = cls(max_iter=3, random_state=0).fit(X, y)
+    model = _fit_quietly(cls(max_iter=3, random_state=0), X, y)
     X.setflags(write=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
