@@ -9,11 +9,12 @@ import pytest
 import scipy.sparse as sp
 import torch
 from joblib import parallel_backend
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.feature_selection import SelectFromModel
 from sklearn.model_selection import cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_sparse_mlp import SparseMLPClassifier, SparseMLPRegressor
 from sklearn_sparse_mlp._base import DataAdviceWarning, feature_scale_problems
@@ -461,3 +462,33 @@ def test_predicting_read_only_data_warns_nothing(cls):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model.predict(X)
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_bad_parameters_and_data_raise_errors_that_name_the_fix(cls):
+    X, y = _data(cls, n_train=50)
+    with pytest.raises(InvalidParameterError, match="solver"):
+        cls(solver="lbfgs").fit(X, y)
+    with pytest.raises(InvalidParameterError, match="alpha"):
+        cls(alpha=-1.0).fit(X, y)
+    with pytest.raises(ValueError, match="groups has 3 labels but X has 10 features"):
+        cls(groups=[0, 1, 2]).fit(X, y)
+    with pytest.raises(ValueError, match=r"one sortable type.*\['NoneType', 'int'\]"):
+        cls(groups=[0, 0, None] + [1] * 7).fit(X, y)
+    with pytest.raises(ValueError, match="device='tpu' is not a torch device"):
+        cls(device="tpu").fit(X, y)
+    for device in ("mps", "meta"):
+        with pytest.raises(ValueError, match=f"device='{device}'.*'cpu' or 'cuda"):
+            cls(device=device).fit(X, y)
+    # finite in float64, inf in the float32 the network trains in
+    X_huge = X.copy()
+    X_huge[0, 0] = 1e39
+    with pytest.raises(ValueError, match="X has values beyond the float32 range"):
+        cls().fit(X_huge, y)
+    with pytest.raises(NotFittedError):
+        cls().get_support()
+    with pytest.raises(NotFittedError):
+        cls().predict(X)
+    model = _fit_quietly(cls(max_iter=2, warmup_epochs=0, ramp_epochs=0), X, y)
+    with pytest.raises(ValueError, match="X has 4 features"):
+        model.predict(X[:, :4])
