@@ -12,10 +12,10 @@ from sklearn_sparse_mlp._cv_path import cv_paths
 from sklearn_sparse_mlp._stacked import StackedOptimizer
 from sklearn_sparse_mlp.datasets import make_seed_problem, make_seed_regression
 
-_SMALL = dict(hidden_layer_sizes=(16,), max_iter=80, warmup_epochs=10, ramp_epochs=10,
+_SMALL = dict(hidden_layer_sizes=(16,), max_iter=60, warmup_epochs=10, ramp_epochs=10,
               n_iter_no_change=5, batch_size=64, random_state=0)
-_EPOCHS_PER_ALPHA = 25
-_RELAX_EPOCHS = 15
+_EPOCHS_PER_ALPHA = 20
+_RELAX_EPOCHS = 10
 
 
 def _sequential(base, X, y, folds, grid, sample_weight=None):
@@ -66,10 +66,10 @@ def test_stacked_paths_select_what_independent_paths_select(rule):
     """The full-data path and every fold's path, relaxed refits and scores included, are
     those of independent sparse_mlp_path calls with the same seeds: the same supports at
     every alpha."""
-    X, y = make_seed_problem(rule, n_samples=300, n_features=6, random_state=0)
+    X, y = make_seed_problem(rule, n_samples=240, n_features=6, random_state=0)
     folds = list(StratifiedKFold(3).split(X, y))
     base = SparseMLPClassifier(**_SMALL)
-    grid = np.geomspace(0.02, 0.6, 8)
+    grid = np.geomspace(0.02, 0.6, 6)
     full, fold_paths = _sequential(base, X, y, folds, grid)
     stacked = _stacked(base, X, y, folds, grid)
     _assert_same_paths(stacked, full, fold_paths)
