@@ -1,5 +1,6 @@
 """What the classifier and the regressor share (_base.py): threads, data checks, warnings."""
 
+import pickle
 import re
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +12,7 @@ import torch
 from joblib import parallel_backend
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.feature_selection import SelectFromModel
-from sklearn.model_selection import cross_validate
+from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils._param_validation import InvalidParameterError
@@ -492,3 +493,59 @@ def test_bad_parameters_and_data_raise_errors_that_name_the_fix(cls):
     model = _fit_quietly(cls(max_iter=2, warmup_epochs=0, ramp_epochs=0), X, y)
     with pytest.raises(ValueError, match="X has 4 features"):
         model.predict(X[:, :4])
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_fits_use_one_torch_thread_unless_n_jobs_says_otherwise(cls):
+    """Inside fit, torch runs one thread by default, so parallel folds don't oversubscribe."""
+    seen = []
+
+    class Spy(cls):
+        def _make_net(self, net_kwargs):
+            seen.append(torch.get_num_threads())
+            return super()._make_net(net_kwargs)
+
+    X, y = _data(cls, n_train=100)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        _fit_quietly(Spy(max_iter=2, warmup_epochs=0, ramp_epochs=0), X, y)
+        _fit_quietly(Spy(max_iter=2, warmup_epochs=0, ramp_epochs=0, n_jobs=2), X, y)
+        assert torch.get_num_threads() == 2  # restored
+    finally:
+        torch.set_num_threads(previous)
+    assert seen == [1, 2]
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_grid_search_n_jobs_2_matches_n_jobs_1(cls):
+    X, y = _data(cls, n_train=200, random_state=2)
+    grid = {"alpha": [0.05, 0.2]}
+    est = cls(random_state=0, max_iter=60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        one = GridSearchCV(est, grid, cv=2, n_jobs=1).fit(X, y)
+        two = GridSearchCV(est, grid, cv=2, n_jobs=2).fit(X, y)
+    np.testing.assert_array_equal(one.cv_results_["mean_test_score"],
+                                  two.cv_results_["mean_test_score"])
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_warm_start_carries_sgd_momentum_and_survives_pickle(cls, capsys):
+    X, y = _data(cls, n_train=100)
+    model = _fit_quietly(cls(solver="sgd", momentum=0.9, max_iter=2, random_state=0,
+                             learning_rate_init=1e-3), X, y)
+    model.set_params(warm_start=True, momentum=0.5, verbose=1)
+    _fit_quietly(model, X, y)
+    assert {group["momentum"] for group in model.net_.optimizer_.param_groups} == {0.5}
+    capsys.readouterr()
+    model = _fit_quietly(pickle.loads(pickle.dumps(model)), X, y)
+    # the table goes on (its header was printed once, before the pickle)
+    assert [int(line.split()[0]) for line in capsys.readouterr().out.splitlines()] == [5, 6]
+    _fit_quietly(model.set_params(verbose=0), X, y)
+    model = _fit_quietly(pickle.loads(pickle.dumps(model)), X, y)
+    assert capsys.readouterr().out == ""
+    # skorch rebuilds the optimizer from its own attributes: they follow too
+    _fit_quietly(model.set_params(momentum=0.3), X, y)
+    model.net_.initialize_optimizer()
+    assert {group["momentum"] for group in model.net_.optimizer_.param_groups} == {0.3}

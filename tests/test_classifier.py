@@ -2,7 +2,6 @@ import pickle
 
 import numpy as np
 import pytest
-import torch
 from sklearn.base import clone
 from sklearn.feature_selection import SelectFromModel
 from sklearn.model_selection import GridSearchCV, cross_validate
@@ -90,37 +89,6 @@ def test_pipeline_grid_search_cross_validate_clone_pickle():
     np.testing.assert_array_equal(restored.get_support(), clf.get_support())
 
 
-def test_grid_search_workers_use_one_torch_thread():
-    """Inside fit, torch runs one thread by default, so parallel folds don't oversubscribe."""
-    seen = []
-
-    class Spy(SparseMLPClassifier):
-        def _make_net(self, net_kwargs):
-            seen.append(torch.get_num_threads())
-            return super()._make_net(net_kwargs)
-
-    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
-    previous = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        Spy(max_iter=2, warmup_epochs=0, ramp_epochs=0).fit(X, y)
-        Spy(max_iter=2, warmup_epochs=0, ramp_epochs=0, n_jobs=2).fit(X, y)
-        assert torch.get_num_threads() == 2  # restored
-    finally:
-        torch.set_num_threads(previous)
-    assert seen == [1, 2]
-
-
-def test_grid_search_n_jobs_2_matches_n_jobs_1():
-    X, y = make_seed_problem("circle", n_samples=200, random_state=2)
-    grid = {"alpha": [0.05, 0.2]}
-    est = SparseMLPClassifier(random_state=0, max_iter=80)
-    one = GridSearchCV(est, grid, cv=2, n_jobs=1).fit(X, y)
-    two = GridSearchCV(est, grid, cv=2, n_jobs=2).fit(X, y)
-    np.testing.assert_array_equal(one.cv_results_["mean_test_score"],
-                                  two.cv_results_["mean_test_score"])
-
-
 def test_multiclass_string_labels():
     rng = np.random.RandomState(0)
     X = rng.randn(300, 6)
@@ -135,26 +103,6 @@ def test_multiclass_string_labels():
     np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), proba)
     assert clf.score(X, y) > 0.9
     assert set(clf.get_support(indices=True)) >= {0, 1}
-
-
-def test_warm_start_carries_sgd_momentum_and_survives_pickle(capsys):
-    X, y = make_seed_problem("circle", n_samples=100, random_state=0)
-    clf = SparseMLPClassifier(solver="sgd", momentum=0.9, max_iter=2, random_state=0)
-    clf.fit(X, y)
-    clf.set_params(warm_start=True, momentum=0.5, verbose=1).fit(X, y)
-    assert {group["momentum"] for group in clf.net_.optimizer_.param_groups} == {0.5}
-    capsys.readouterr()
-    clf = pickle.loads(pickle.dumps(clf))
-    clf.fit(X, y)
-    # the table goes on (its header was printed once, before the pickle)
-    assert [int(line.split()[0]) for line in capsys.readouterr().out.splitlines()] == [5, 6]
-    clf.set_params(verbose=0).fit(X, y)
-    clf = pickle.loads(pickle.dumps(clf)).fit(X, y)
-    assert capsys.readouterr().out == ""
-    # skorch rebuilds the optimizer from its own attributes: they follow too
-    clf.set_params(momentum=0.3).fit(X, y)
-    clf.net_.initialize_optimizer()
-    assert {group["momentum"] for group in clf.net_.optimizer_.param_groups} == {0.3}
 
 
 @pytest.mark.parametrize(
