@@ -24,13 +24,10 @@ from ._classifier import class_weighted
 from ._data import unique_rows
 from ._net import pointwise_criterion
 from ._path import (
-    _STRIDE_BEFORE_FIRST_DROP,
     SparseMLPPath,
-    _given_alphas,
+    _AlphaGrid,
     _leave_alphas_and_norms,
     _training_targets,
-    default_alpha_start,
-    drop_one_alphas,
 )
 from ._stacked import ModelSpec, StackedTrainer, copy_spec, split_flat
 
@@ -104,7 +101,8 @@ def cv_paths(base, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
                 "max_iter.",
                 ConvergenceWarning,
             )
-        grid = _Grid(alphas, path_multiplier, template, stack, X, y, sample_weight)
+        _load_model(template, *stack.state_of(0), [])  # the dense fit starts the grid
+        grid = _AlphaGrid(alphas, path_multiplier, template, X, y, sample_weight)
         progress = tqdm(total=grid.n_alphas, desc="alpha path", disable=not verbose,
                         leave=False)
         running = np.ones(n_models, dtype=bool)
@@ -126,7 +124,7 @@ def cv_paths(base, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
                 if not support.any():
                     running[m] = False  # a path ends at its first empty model
             full.add(alpha, stack, result.train_loss[0], record.supports[0][-1])
-            grid.advance(record.supports[0][-1])
+            grid.advance(int(record.supports[0][-1].sum()))
             progress.set_postfix(alpha=f"{alpha:.3g}", n_features=int(full.n_features[-1]))
             progress.update()
             if not running[0]:
@@ -175,35 +173,6 @@ def _load_model(estimator, module_state, optimizer_state, history_rows):
             history.record(key, value)
     net.history_ = history
     estimator._set_fitted_attributes()
-
-
-class _Grid:
-    """The alphas of the full-data path, generated as ``sparse_mlp_path`` generates them."""
-
-    def __init__(self, alphas, path_multiplier, template, stack, X, y, sample_weight):
-        self.multiplier, self.index, self.dropping = path_multiplier, 0, False
-        given = _given_alphas(alphas)
-        if given is None:
-            _load_model(template, *stack.state_of(0), [])
-            self.alpha_start = default_alpha_start(
-                drop_one_alphas(template, X, y, sample_weight=sample_weight))
-            self.given, self.n_alphas = None, int(alphas)
-        else:
-            self.given = np.unique(given)
-            self.alpha_start, self.n_alphas = float(self.given[0]), len(self.given)
-        self.alpha = self.alpha_start
-        self.n_dense = int(template._columns.feature_mask(stack.support_of(0)).sum())
-
-    def __iter__(self):
-        while self.index < self.n_alphas:
-            yield float(self.given[self.index] if self.given is not None else self.alpha)
-
-    def advance(self, support):
-        self.index += 1
-        if self.given is None:
-            self.dropping = self.dropping or int(support.sum()) < self.n_dense
-            stride = 1 if self.dropping else _STRIDE_BEFORE_FIRST_DROP
-            self.alpha *= self.multiplier**stride
 
 
 class _FullPathRecord:

@@ -264,6 +264,52 @@ def default_alpha_start(drop_alphas):
     return float(max(finite.min(), 1e-3 * finite.max()))
 
 
+class _AlphaGrid:
+    """The alphas of a path, in order, from its dense fit (see :func:`sparse_mlp_path`).
+
+    Given alphas are walked sorted (duplicates dropped). Otherwise ``alphas`` (an int) are
+    generated from ``alpha_start``, derived from the dense fit by :func:`drop_one_alphas`:
+    each is ``path_multiplier`` times the previous one, or ``path_multiplier ** 3`` as long
+    as the model keeps every feature the dense fit kept (those alphas only shrink the
+    weights: see the user guide). Iterate over it and ``advance`` it with each fitted
+    model's number of features.
+
+    Parameters
+    ----------
+    alphas : int or array-like
+        ``sparse_mlp_path``'s ``alphas``.
+    path_multiplier : float
+    dense : fitted SparseMLPClassifier or SparseMLPRegressor
+        The dense fit (its network at alpha=0).
+    X, y, sample_weight
+        Its training data, for :func:`drop_one_alphas`.
+    """
+
+    def __init__(self, alphas, path_multiplier, dense, X, y, sample_weight=None):
+        given = _given_alphas(alphas)
+        if given is None:
+            self.given, self.n_alphas = None, int(alphas)
+            self.alpha_start = default_alpha_start(
+                drop_one_alphas(dense, X, y, sample_weight=sample_weight))
+        else:
+            self.given = np.unique(given)
+            self.alpha_start, self.n_alphas = float(self.given[0]), len(self.given)
+        self.multiplier, self.n_dense = path_multiplier, int(dense.get_support().sum())
+        self.alpha, self.index, self.dropping = self.alpha_start, 0, False
+
+    def __iter__(self):
+        while self.index < self.n_alphas:
+            yield float(self.given[self.index] if self.given is not None else self.alpha)
+
+    def advance(self, n_selected):
+        """Move on from the current alpha, whose model kept ``n_selected`` features."""
+        self.index += 1
+        if self.given is None:
+            self.dropping = self.dropping or n_selected < self.n_dense
+            stride = 1 if self.dropping else _STRIDE_BEFORE_FIRST_DROP
+            self.alpha *= self.multiplier**stride
+
+
 @validate_params(
     {
         "estimator": [_BaseSparseMLP],
@@ -368,35 +414,24 @@ def sparse_mlp_path(
     # checked before the dense fit, which can take minutes
     if (X_valid is None) != (y_valid is None):
         raise ValueError("Give both X_valid and y_valid, or neither.")
-    given = _given_alphas(alphas)
+    _given_alphas(alphas)
     template_params = estimator.get_params(deep=False)
     estimator = clone(estimator).set_params(alpha=0.0, warm_start=False)
     scorer = None if X_valid is None else _ValidationScorer(
         check_scoring(estimator, scoring=scoring), X_valid, y_valid, sample_weight_valid
     )
     estimator.fit(X, y, sample_weight=sample_weight)
-    if given is None:
-        alpha_start = default_alpha_start(
-            drop_one_alphas(estimator, X, y, sample_weight=sample_weight)
-        )
-        grid, n_alphas = None, int(alphas)
-    else:
-        grid = np.unique(given)
-        alpha_start, n_alphas = float(grid[0]), len(grid)
-    n_dense = int(estimator.get_support().sum())
+    grid = _AlphaGrid(alphas, path_multiplier, estimator, X, y, sample_weight)
 
     estimator.set_params(warm_start=True, max_iter=max_iter_per_alpha, warmup_epochs=0,
                          ramp_epochs=0)
     record = _PathRecord()
     relaxed = _RelaxedRefits(X, y, relax_epochs, sample_weight, scorer)
-    progress = tqdm(total=n_alphas, desc="alpha path", disable=not verbose, leave=False)
-    alpha, dropping = alpha_start, False
-    for step in range(n_alphas):
-        if grid is not None:
-            alpha = grid[step]
-        estimator.set_params(alpha=float(alpha))
+    progress = tqdm(total=grid.n_alphas, desc="alpha path", disable=not verbose, leave=False)
+    for alpha in grid:
+        estimator.set_params(alpha=alpha)
         _fit_quietly(estimator, X, y, sample_weight)
-        support = record.add(float(alpha), estimator)
+        support = record.add(alpha, estimator)
         if relax_epochs:
             relaxed_model, score = relaxed.at(estimator, support)
             record.relaxed_states.append(copy.deepcopy(relaxed_model.net_.module_.state_dict()))
@@ -407,18 +442,13 @@ def sparse_mlp_path(
         progress.update()
         if stop_when_empty and not support.any():
             break
-        if grid is None:
-            dropping = dropping or int(support.sum()) < n_dense
-            # Until the first feature leaves, the alphas only shrink the weights (the
-            # first-order start is low for a network that overfits: see the user guide).
-            stride = 1 if dropping else _STRIDE_BEFORE_FIRST_DROP
-            alpha *= path_multiplier**stride
+        grid.advance(int(support.sum()))
     progress.close()
     # the path's own training settings are not the model's: a clone of it, or of a model
     # taken from the path, trains as the template says
     estimator.set_params(**{name: template_params[name] for name in
                             ("warm_start", "max_iter", "warmup_epochs", "ramp_epochs")})
-    return record.path(estimator, alpha_start, scored=scorer is not None,
+    return record.path(estimator, grid.alpha_start, scored=scorer is not None,
                        relaxed=bool(relax_epochs))
 
 
