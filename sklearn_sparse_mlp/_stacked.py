@@ -29,7 +29,7 @@ from sklearn.utils.validation import check_random_state
 
 from ._data import rows_to_tensor
 from ._module import ACTIVATIONS, SparseInputMLP
-from .callbacks import NonFiniteLossError
+from .callbacks import NonFiniteLossError, _ConvergenceTest
 from .penalties import feature_support, make_penalty
 
 
@@ -486,25 +486,6 @@ class StackedTrainer:
         # a copy: .cpu() of a CPU tensor is the tensor itself, whose memory trains on
         return self.module.view(self.module.theta.detach(), "lin1.weight")[m].cpu().numpy(
             ).copy()
-
-
-class _ConvergenceTest:
-    """``SupportConvergence``'s rule for one model: ``n_iter_no_change`` epochs without an
-    improvement of the objective by ``tol``, with the same support."""
-
-    def __init__(self, tol, n_iter_no_change):
-        self.tol, self.n_iter_no_change = tol, n_iter_no_change
-        self.best, self.n_bad, self.stable, self.last_support = np.inf, 0, 0, None
-
-    def update(self, objective, support, testing):
-        same = self.last_support is not None and np.array_equal(support, self.last_support)
-        self.stable = self.stable + 1 if same else 0
-        self.last_support = support
-        if not testing:
-            return False
-        self.n_bad = 0 if objective < self.best - self.tol else self.n_bad + 1
-        self.best = min(self.best, objective)
-        return self.n_bad >= self.n_iter_no_change and self.stable >= self.n_iter_no_change
 
 
 def split_flat(flat, module_state):

@@ -373,6 +373,38 @@ class FixedSupport(_CallbackWithNetReferences):
                 self._weight[:, self._dropped] = 0.0
 
 
+class _ConvergenceTest:
+    """The convergence rule of :class:`SupportConvergence`, for one model, epoch by epoch.
+
+    Converged: for ``n_iter_no_change`` epochs in a row the monitored loss did not improve
+    on the best so far by more than ``tol``, and the set of selected features did not
+    change. The stacked CV paths test each of their models with it.
+
+    Parameters
+    ----------
+    tol : float
+    n_iter_no_change : int
+    """
+
+    def __init__(self, tol, n_iter_no_change):
+        self.tol, self.n_iter_no_change = tol, n_iter_no_change
+        self.best, self.n_bad, self.stable, self.last_support = np.inf, 0, 0, None
+
+    def update(self, loss, support, testing):
+        """Record an epoch's ``loss`` and ``support`` (bool mask); True once converged.
+
+        ``testing``: False while the penalty schedule runs (the support is still tracked).
+        """
+        same = self.last_support is not None and np.array_equal(support, self.last_support)
+        self.stable = self.stable + 1 if same else 0
+        self.last_support = support
+        if not testing:
+            return False
+        self.n_bad = 0 if loss < self.best - self.tol else self.n_bad + 1
+        self.best = min(self.best, loss)
+        return self.n_bad >= self.n_iter_no_change and self.stable >= self.n_iter_no_change
+
+
 class SupportConvergence(_CallbackWithNetReferences):
     """Stop training once the penalty is at full strength and the fit has converged.
 
@@ -417,12 +449,19 @@ class SupportConvergence(_CallbackWithNetReferences):
         return self
 
     def _reset(self):
-        self.best_loss_ = np.inf
-        self.n_bad_epochs_ = 0
+        self._test = _ConvergenceTest(self.tol, self.n_iter_no_change)
         self.best_state_ = None
         self.converged_ = False
-        self._last_support = None
-        self._support_stable = 0
+
+    @property
+    def best_loss_(self):
+        """The lowest monitored loss since training began."""
+        return self._test.best
+
+    @property
+    def n_bad_epochs_(self):
+        """Epochs in a row without an improvement by more than ``tol``."""
+        return self._test.n_bad
 
     def on_train_begin(self, net, **kwargs):
         # Each fit call (also a warm-started one at a new alpha) converges on its own.
@@ -430,28 +469,18 @@ class SupportConvergence(_CallbackWithNetReferences):
 
     def on_epoch_end(self, net, **kwargs):
         history = net.history
-        epoch = len(history)
         support = feature_support(net.module_.get_submodule(self.layer).weight)
-        same = self._last_support is not None and np.array_equal(support, self._last_support)
-        self._support_stable = self._support_stable + 1 if same else 0
-        self._last_support = support
-        if epoch <= self.start_epoch:
-            return
-        if self.early_stopping:
-            loss = history[-1, "valid_loss"]
-        else:
-            loss = history[-1, "train_loss"] + history[-1, "penalty"]
-        if loss < self.best_loss_ - self.tol:
-            self.n_bad_epochs_ = 0
-        else:
-            self.n_bad_epochs_ += 1
-        if loss < self.best_loss_:
-            self.best_loss_ = loss
-            if self.early_stopping:
-                self.best_state_ = copy.deepcopy(net.module_.state_dict())
-        if self.n_bad_epochs_ >= self.n_iter_no_change and (
-            self._support_stable >= self.n_iter_no_change
-        ):
+        testing = len(history) > self.start_epoch  # the penalty schedule is over
+        loss = None
+        if testing:
+            loss = history[-1, "valid_loss" if self.early_stopping else "train_loss"]
+            if not self.early_stopping:
+                loss += history[-1, "penalty"]
+        best = self._test.best
+        converged = self._test.update(loss, support, testing)
+        if self.early_stopping and testing and loss < best:
+            self.best_state_ = copy.deepcopy(net.module_.state_dict())
+        if converged:
             self.converged_ = True
             raise KeyboardInterrupt
 
