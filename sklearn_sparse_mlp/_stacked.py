@@ -29,7 +29,7 @@ from sklearn.utils.validation import check_random_state
 
 from ._data import rows_to_tensor
 from ._module import ACTIVATIONS, SparseInputMLP
-from .callbacks import NonFiniteLossError, _ConvergenceTest
+from .callbacks import NonFiniteLossError, _ConvergenceTest, _layer_scale_decay
 from .penalties import feature_support, make_penalty
 
 
@@ -326,12 +326,14 @@ class StackedTrainer:
         if weight_decay == 0 or len(later) == 1:
             return weight_decay * self._weight_decay_mask
         theta = self.module.theta.detach()
-        growth = sum(self.module.view(theta, name).square().sum(dim=(1, 2)) * 3.0
-                     / self.module.view(theta, name).shape[1] for name in later)
-        factor = (growth / len(later)) ** (len(later) - 1)  # (M,)
-        decay = weight_decay * self._weight_decay_mask.expand(len(factor), -1).clone()
+        weights = [self.module.view(theta, name) for name in later]  # (M, fan_out, fan_in)
+        coefficient = _layer_scale_decay(weight_decay,
+                                        [w.square().sum(dim=(1, 2)) for w in weights],
+                                        [w.shape[1] for w in weights])  # (M,)
+        decay = self._weight_decay_mask.expand(len(coefficient), -1).clone()
+        decay *= weight_decay  # biases keep the plain weight_decay
         for name in later:
-            decay[:, self.module.slice_of(name)] *= factor[:, None]
+            decay[:, self.module.slice_of(name)] = coefficient[:, None]
         return decay
 
     def _epoch_batches(self, active):

@@ -489,6 +489,16 @@ class SupportConvergence(_CallbackWithNetReferences):
             net.module_.load_state_dict(self.best_state_)
 
 
+def _layer_scale_decay(weight_decay, squared_norms, fan_outs):
+    """``LayerScaleDecay``'s coefficient: ``weight_decay * m ** (L - 1)``, with ``m`` the mean
+    over the ``L`` later weights of ``||W_l||^2 / (fan_out_l / 3)``. The squared norms may be
+    floats or tensors of one value per stacked model."""
+    n_layers = len(squared_norms)
+    growth = sum(norm * 3.0 / fan_out for norm, fan_out in zip(squared_norms, fan_outs,
+                                                                 strict=True))
+    return weight_decay * (growth / n_layers) ** (n_layers - 1)
+
+
 class LayerScaleDecay(_CallbackWithNetReferences):
     """L2 penalty on the weights after the penalised layer that pins their scale at any depth.
 
@@ -543,13 +553,13 @@ class LayerScaleDecay(_CallbackWithNetReferences):
     def on_batch_begin(self, net, training=False, **kwargs):
         if not training:
             return
-        n_layers = len(self._weights)
-        if n_layers == 1:
+        if len(self._weights) == 1:
             self._group["weight_decay"] = self.weight_decay
             return
         with torch.no_grad():
-            growth = sum(float(w.square().sum()) * 3.0 / w.shape[0] for w in self._weights)
-        self._group["weight_decay"] = self.weight_decay * (growth / n_layers) ** (n_layers - 1)
+            squared = [float(w.square().sum()) for w in self._weights]
+        self._group["weight_decay"] = _layer_scale_decay(
+            self.weight_decay, squared, [w.shape[0] for w in self._weights])
 
 
 class NonFiniteLossError(ValueError):
