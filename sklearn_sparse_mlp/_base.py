@@ -22,7 +22,7 @@ from sklearn.utils.sparsefuncs import min_max_axis
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from skorch.helper import predefined_split
 
-from ._data import TensorPairDataset, merge_duplicate_rows
+from ._data import TensorPairDataset, mean_one_weights, merge_duplicate_rows
 from ._encoding import ENCODINGS, FeatureColumns, check_dense, encode, make_encoder
 from ._module import ACTIVATIONS, forward_float64
 from ._net import (
@@ -98,6 +98,12 @@ class DataAdviceWarning(UserWarning):
 
     The CV estimators warn once for the whole data; their inner fits do not repeat it.
     """
+
+
+def draw_seed(rng):
+    """The seed of one fit's private torch generator, drawn from its ``random_state``'s
+    RandomState (the stacked CV draws its models' seeds the same way)."""
+    return int(rng.randint(np.iinfo(np.int32).max))
 
 
 def column_min_max(X):
@@ -320,10 +326,9 @@ class _BaseSparseMLP(BaseEstimator):
     def _dataset(self, X, y, sample_weight):
         """The skorch dataset of float32 rows, targets and weights scaled to a mean of 1."""
         X = X if sp.issparse(X) else torch.from_numpy(X)
-        weight = None
-        if sample_weight is not None and np.any(sample_weight != sample_weight[0]):
-            weight = torch.as_tensor(sample_weight * (len(sample_weight) / sample_weight.sum()),
-                                     dtype=torch.float32)
+        weight = mean_one_weights(sample_weight)
+        if weight is not None:
+            weight = torch.as_tensor(weight, dtype=torch.float32)
         return TensorPairDataset(X, torch.as_tensor(y), weight)
 
     def _divergence_advice(self):
@@ -377,7 +382,7 @@ class _BaseSparseMLP(BaseEstimator):
         hidden = self._check_params(X.shape[1])
         continuing = hasattr(self, "net_") and (incremental or self.warm_start)
         rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
+        seed = draw_seed(rng)
         if incremental and continuing:  # a different but reproducible stream for each call
             seed = (seed + len(self.net_.history)) % np.iinfo(np.int32).max
         X = self._float32_data(X)

@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from ._base import DataAdviceWarning, column_min_max, silenced, torch_threads, warn_user
 from ._classifier import class_weighted
-from ._data import unique_rows
+from ._data import mean_one_weights, unique_rows
 from ._net import pointwise_criterion
 from ._path import (
     SparseMLPPath,
@@ -223,8 +223,7 @@ def _spec(base, X, y, y_train, rows, sample_weight):
         first, weight = unique_rows(X[rows], codes,
                                     np.ones(len(rows)) if weight is None else weight)
         rows = rows[first]
-    if weight is not None:
-        weight = None if np.all(weight == weight[0]) else weight * (len(weight) / weight.sum())
+    weight = mean_one_weights(weight)  # as the single fit's dataset scales them
     low, high = column_min_max(X[rows])
     return ModelSpec(rows=rows, sample_weight=weight,
                      random_state=copy.deepcopy(base.random_state), held=low == high,

@@ -55,6 +55,17 @@ class TensorPairDataset(torch.utils.data.Dataset):
         )
 
 
+def mean_one_weights(sample_weight):
+    """Sample weights scaled to a mean of 1, or None when they are all equal (or None).
+
+    The batch loss ``mean_i(w_i * loss_i)`` then estimates the weighted mean of the loss,
+    and equal weights are the plain mean.
+    """
+    if sample_weight is None or np.all(sample_weight == sample_weight[0]):
+        return None
+    return sample_weight * (len(sample_weight) / sample_weight.sum())
+
+
 def weighted_target(y, sample_weight):
     """The target of a batch as the nets' ``get_loss`` reads it: ``y``, or y with weights.
 

@@ -27,6 +27,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import check_random_state
 
+from ._base import draw_seed
 from ._data import rows_to_tensor
 from ._module import ACTIVATIONS, SparseInputMLP
 from .callbacks import NonFiniteLossError, _ConvergenceTest, _layer_scale_decay
@@ -208,8 +209,7 @@ class ModelSpec:
     generator: torch.Generator | None = field(default=None, repr=False)
 
     def next_seed(self):
-        rng = check_random_state(self.random_state)
-        return int(rng.randint(np.iinfo(np.int32).max))
+        return draw_seed(check_random_state(self.random_state))
 
 
 @dataclass
