@@ -296,7 +296,11 @@ class StackedTrainer:
         # each model's epochs as skorch's history records them (see ProximalL1)
         self.histories = [[] for _ in specs]
         self._weight_decay_mask = self._decayed_coordinates()
-        self._n_later = len(self._later_weights())
+        # the weights after lin1, and each model's row count (skorch's epoch-loss divisor)
+        self._later = [name for name, _, shape in self.module.layout
+                       if len(shape) == 2 and name != "lin1.weight"]
+        self._n_rows = torch.as_tensor([len(spec.rows) for spec in specs],
+                                       dtype=torch.float32)
 
     def _hold_out_constant_columns(self):
         theta = self.module.theta.detach()
@@ -316,13 +320,9 @@ class StackedTrainer:
         mask[self.lin1] = 0.0
         return mask
 
-    def _later_weights(self):
-        return [name for name, _, shape in self.module.layout
-                if len(shape) == 2 and name != "lin1.weight"]
-
     def _weight_decay(self, weight_decay):
         """Per model and coordinate L2 coefficient, as ``LayerScaleDecay`` sets it."""
-        later = self._later_weights()
+        later = self._later
         if weight_decay == 0 or len(later) == 1:
             return weight_decay * self._weight_decay_mask
         theta = self.module.theta.detach()
@@ -386,7 +386,7 @@ class StackedTrainer:
         converged = np.zeros(n_models, dtype=bool)
         train_loss = np.full(n_models, np.nan)
         theta = self.module.theta
-        decay = self._weight_decay(weight_decay) if self._n_later == 1 else None
+        decay = self._weight_decay(weight_decay) if len(self._later) == 1 else None
         for _ in range(max_epochs):
             if not active.any():
                 break
@@ -427,9 +427,7 @@ class StackedTrainer:
                     per_model = torch.zeros(n_models, device=self.device).index_copy_(
                         0, models, per_model)
                 epoch_loss += per_model.detach() * sizes[:, t]
-            n_rows = torch.as_tensor([len(spec.rows) for spec in self.specs],
-                                     dtype=torch.float32)
-            epoch_loss = (epoch_loss.cpu() / n_rows).numpy()
+            epoch_loss = (epoch_loss.cpu() / self._n_rows).numpy()
             for m in np.flatnonzero(active):
                 if not np.isfinite(epoch_loss[m]):
                     raise NonFiniteLossError(
