@@ -12,6 +12,8 @@ import scipy.sparse as sp
 import torch
 from sklearn.preprocessing import SplineTransformer
 
+from .penalties import feature_support
+
 # Each option, as SplineTransformer's parameters (8, 8 and 6 basis columns per feature): cubic
 # B-splines, hat functions (a piecewise-linear interpolation between 8 knots), and periodic
 # cubic B-splines (for angles, hours, ...). Knots are uniform over the training range;
@@ -85,8 +87,7 @@ class FeatureColumns:
 
     def support(self, W):
         """Features with a non-zero weight in ``W`` (n_hidden, n_columns)."""
-        W = W.detach() if torch.is_tensor(W) else torch.as_tensor(W)
-        return self.feature_mask((W != 0).any(dim=0).cpu().numpy())
+        return self.feature_mask(feature_support(torch.as_tensor(W)))
 
     def norms(self, W):
         """Euclidean norm of each feature's weights in ``W`` (n_hidden, n_columns), float64."""
