@@ -381,6 +381,8 @@ def compare_to_best_peer(rows):
             if (r["dataset"], r["k"]) == (dataset, k):
                 by_method.setdefault(r["method"], {})[r["seed"]] = r["accuracy"]
         peers = [m for m in PEERS if m in by_method]
+        if OURS not in by_method or not peers:
+            continue  # a run of some methods only
         best = max(peers, key=lambda m: np.mean(list(by_method[m].values())))
         seeds = sorted(set(by_method[OURS]) & set(by_method[best]))
         ours = np.array([by_method[OURS][s] for s in seeds])

@@ -109,6 +109,7 @@ _CV_PARAMETER_CONSTRAINTS: dict = {
     "scoring": [str, callable, None],
     "selection": [StrOptions({"best", "one_standard_error"})],
     "path_multiplier": [Interval(Real, 1, None, closed="neither")],
+    "max_drop_fraction": [Interval(Real, 0, 1, closed="right")],
     "max_iter_per_alpha": [Interval(Integral, 1, None, closed="left")],
     "relax_epochs": [Interval(Integral, 0, None, closed="left")],
     "redundancy_threshold": [Interval(Real, 0, 1, closed="right"), None],
@@ -145,6 +146,7 @@ class _BaseSparseMLPCV(BaseEstimator):
         scoring=None,
         selection="one_standard_error",
         path_multiplier=1.25,
+        max_drop_fraction=1.0,
         max_iter_per_alpha=50,
         relax_epochs=60,
         redundancy_threshold=0.97,
@@ -173,6 +175,7 @@ class _BaseSparseMLPCV(BaseEstimator):
         self.scoring = scoring
         self.selection = selection
         self.path_multiplier = path_multiplier
+        self.max_drop_fraction = max_drop_fraction
         self.max_iter_per_alpha = max_iter_per_alpha
         self.relax_epochs = relax_epochs
         self.redundancy_threshold = redundancy_threshold
@@ -262,6 +265,7 @@ class _BaseSparseMLPCV(BaseEstimator):
         paths = cv_paths(
             base, X, y, folds, alphas=self.alphas, path_multiplier=self.path_multiplier,
             max_iter_per_alpha=self.max_iter_per_alpha, relax_epochs=self.relax_epochs,
+            max_drop_fraction=self.max_drop_fraction,
             scorer=scorer, sample_weight=sample_weight, n_threads=effective_n_jobs(self.n_jobs),
             verbose=bool(self.verbose), name=type(self).__name__,
         )
@@ -454,6 +458,11 @@ class SparseMLPClassifierCV(ClassifierMixin, _BaseSparseMLPCV):
         Rule that picks alpha from the mean fold scores.
     path_multiplier : float, default=1.25
         Ratio of consecutive alphas of the default grid once features start to leave.
+    max_drop_fraction : float in (0, 1], default=1.0
+        Where a step of the default grid drops more than this fraction of the features the
+        full-data path kept at the previous alpha (and more than one), every path goes back
+        to the previous alpha and takes a smaller step, at the geometric midpoint, up to 3
+        halvings in a row (see :func:`~sklearn_sparse_mlp.sparse_mlp_path`). 1.0: never.
     max_iter_per_alpha : int, default=50
         Maximum epochs at each alpha of the path after the dense fit.
     relax_epochs : int, default=60
@@ -575,6 +584,7 @@ random_state, verbose, device, weight_decay, feature_encoding, class_weight
         scoring=None,
         selection="one_standard_error",
         path_multiplier=1.25,
+        max_drop_fraction=1.0,
         max_iter_per_alpha=50,
         relax_epochs=60,
         redundancy_threshold=0.97,
@@ -601,7 +611,8 @@ random_state, verbose, device, weight_decay, feature_encoding, class_weight
     ):
         super().__init__(
             alphas=alphas, cv=cv, scoring=scoring, selection=selection,
-            path_multiplier=path_multiplier, max_iter_per_alpha=max_iter_per_alpha,
+            path_multiplier=path_multiplier, max_drop_fraction=max_drop_fraction,
+            max_iter_per_alpha=max_iter_per_alpha,
             relax_epochs=relax_epochs, redundancy_threshold=redundancy_threshold,
             n_jobs=n_jobs, l1_ratio=l1_ratio, groups=groups,
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
@@ -687,6 +698,11 @@ class SparseMLPRegressorCV(RegressorMixin, _BaseSparseMLPCV):
         Rule that picks alpha from the mean fold scores.
     path_multiplier : float, default=1.25
         Ratio of consecutive alphas of the default grid once features start to leave.
+    max_drop_fraction : float in (0, 1], default=1.0
+        Where a step of the default grid drops more than this fraction of the features the
+        full-data path kept at the previous alpha (and more than one), every path goes back
+        to the previous alpha and takes a smaller step, at the geometric midpoint, up to 3
+        halvings in a row (see :func:`~sklearn_sparse_mlp.sparse_mlp_path`). 1.0: never.
     max_iter_per_alpha : int, default=50
         Maximum epochs at each alpha of the path after the dense fit.
     relax_epochs : int, default=60

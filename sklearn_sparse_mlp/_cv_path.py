@@ -68,11 +68,13 @@ class CVPaths:
 
 
 def cv_paths(base, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
-             relax_epochs, scorer, sample_weight, n_threads, verbose, name=None):
+             max_drop_fraction, relax_epochs, scorer, sample_weight, n_threads, verbose,
+             name=None):
     """The full-data path and the folds' scores along its grid (see the module doc).
 
     ``alphas`` is a number of alphas (the grid derived from the full-data dense model) or
-    the grid itself; ``scorer(model, test_rows, sample_weight)`` scores a fitted estimator;
+    the grid itself (``max_drop_fraction``: the grid's refinement, see ``_AlphaGrid``);
+    ``scorer(model, test_rows, sample_weight)`` scores a fitted estimator;
     ``name`` is the estimator named in warnings.
     """
     template = _template(base, X, y, sample_weight)
@@ -102,21 +104,27 @@ def cv_paths(base, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
                 ConvergenceWarning,
             )
         _load_model(template, *stack.state_of(0), [])  # the dense fit starts the grid
-        grid = _AlphaGrid(alphas, path_multiplier, template, X, y, sample_weight)
+        grid = _AlphaGrid(alphas, path_multiplier, template, X, y, sample_weight,
+                          max_drop_fraction)
         progress = tqdm(total=grid.n_alphas, desc="alpha path", disable=not verbose,
                         leave=False)
         running = np.ones(n_models, dtype=bool)
         full = _FullPathRecord()
         for alpha in grid:
+            previous = stack.snapshot() if grid.refines else None
             result = stack.fit(alpha, max_iter_per_alpha, [0] * n_models, base.weight_decay,
                                running)
-            for m in np.flatnonzero(running):
-                support = columns.feature_mask(stack.support_of(m))
+            supports = {m: columns.feature_mask(stack.support_of(m))
+                        for m in np.flatnonzero(running)}
+            if not grid.advance(int(supports[0].sum())):
+                stack.restore(previous)  # the grid refines between the last two alphas
+                continue
+            for m, support in supports.items():
                 lin1 = stack.lin1_of(m)
                 record.add(m, support, lin1, columns.last_norms(lin1))
                 if relax_epochs and record.needs_refit(m, support):
                     held = ~columns.column_mask(support) | specs[m].held
-                    record.refits.append((m, grid.index, stack.state_of(m),
+                    record.refits.append((m, len(record.supports[m]) - 1, stack.state_of(m),
                                           copy_spec(specs[m], held=held)))
                 elif not relax_epochs and m > 0:
                     record.scores[m].append(_score(template, stack.module.state_of(m), scorer,
@@ -124,7 +132,6 @@ def cv_paths(base, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
                 if not support.any():
                     running[m] = False  # a path ends at its first empty model
             full.add(alpha, stack, result.train_loss[0], record.supports[0][-1])
-            grid.advance(int(record.supports[0][-1].sum()))
             progress.set_postfix(alpha=f"{alpha:.3g}", n_features=int(full.n_features[-1]))
             progress.update()
             if not running[0]:

@@ -250,6 +250,9 @@ def _rows_reading(X_csc, columns):
 
 # Grid steps taken at once while no feature has left the path yet.
 _STRIDE_BEFORE_FIRST_DROP = 3
+# Halvings of a grid step that drops too many features, in a row: a refined step is at
+# least 1/8 of the grid's.
+_MAX_REFINEMENTS = 3
 
 
 def default_alpha_start(drop_alphas):
@@ -271,8 +274,12 @@ class _AlphaGrid:
     generated from ``alpha_start``, derived from the dense fit by :func:`drop_one_alphas`:
     each is ``path_multiplier`` times the previous one, or ``path_multiplier ** 3`` as long
     as the model keeps every feature the dense fit kept (those alphas only shrink the
-    weights: see the user guide). Iterate over it and ``advance`` it with each fitted
-    model's number of features.
+    weights: see the user guide). A generated step that drops more than
+    ``max_drop_fraction`` of the features kept at the previous alpha (and more than one) is
+    undone: the caller restores the previous alpha's model, and the grid tries the
+    geometric midpoint of the two alphas instead (up to ``_MAX_REFINEMENTS`` halvings of the
+    step in a row; each accepted step then doubles again, back to the grid's). Iterate over
+    it and ``advance`` it with each fitted model's number of features.
 
     Parameters
     ----------
@@ -283,9 +290,12 @@ class _AlphaGrid:
         The dense fit (its network at alpha=0).
     X, y, sample_weight
         Its training data, for :func:`drop_one_alphas`.
+    max_drop_fraction : float, default=1.0
+        ``sparse_mlp_path``'s; 1.0 never refines.
     """
 
-    def __init__(self, alphas, path_multiplier, dense, X, y, sample_weight=None):
+    def __init__(self, alphas, path_multiplier, dense, X, y, sample_weight=None,
+                 max_drop_fraction=1.0):
         given = _given_alphas(alphas)
         if given is None:
             self.given, self.n_alphas = None, int(alphas)
@@ -296,18 +306,44 @@ class _AlphaGrid:
             self.alpha_start, self.n_alphas = float(self.given[0]), len(self.given)
         self.multiplier, self.n_dense = path_multiplier, int(dense.get_support().sum())
         self.alpha, self.index, self.dropping = self.alpha_start, 0, False
+        self.max_drop_fraction = max_drop_fraction
+        # the last accepted alpha and its number of features; the current step, in powers
+        # of the multiplier
+        self.previous, self.n_kept, self.step = None, self.n_dense, _STRIDE_BEFORE_FIRST_DROP
+
+    @property
+    def refines(self):
+        """Whether ``advance`` may undo a step (the caller then keeps each model to restore)."""
+        return self.given is None and self.max_drop_fraction < 1.0
 
     def __iter__(self):
         while self.index < self.n_alphas:
             yield float(self.given[self.index] if self.given is not None else self.alpha)
 
     def advance(self, n_selected):
-        """Move on from the current alpha, whose model kept ``n_selected`` features."""
+        """Move on from the current alpha, whose model kept ``n_selected`` features.
+
+        Returns False if the step is undone (see the class doc): the caller must restore the
+        model of the previous alpha before the next one, which lies between the two.
+        """
+        if self.given is not None:
+            self.index += 1
+            return True
+        stride = 1 if self.dropping else _STRIDE_BEFORE_FIRST_DROP
+        dropped = self.n_kept - n_selected
+        if (self.refines and self.previous is not None
+                and self.step > stride / 2**_MAX_REFINEMENTS
+                and dropped > max(1, self.max_drop_fraction * self.n_kept)):
+            self.step /= 2
+            self.alpha = self.previous * self.multiplier**self.step
+            return False
         self.index += 1
-        if self.given is None:
-            self.dropping = self.dropping or n_selected < self.n_dense
-            stride = 1 if self.dropping else _STRIDE_BEFORE_FIRST_DROP
-            self.alpha *= self.multiplier**stride
+        self.dropping = self.dropping or n_selected < self.n_dense
+        stride = 1 if self.dropping else _STRIDE_BEFORE_FIRST_DROP
+        self.step = min(2 * self.step, stride)
+        self.previous, self.n_kept = self.alpha, n_selected
+        self.alpha *= self.multiplier**self.step
+        return True
 
 
 @validate_params(
@@ -317,6 +353,7 @@ class _AlphaGrid:
         "y": ["array-like"],
         "alphas": [Integral, "array-like"],  # the values are checked below, with the fix
         "path_multiplier": [Interval(Real, 1, None, closed="neither")],
+        "max_drop_fraction": [Interval(Real, 0, 1, closed="right")],
         "max_iter_per_alpha": [Interval(Integral, 1, None, closed="left")],
         "X_valid": ["array-like", "sparse matrix", None],
         "y_valid": ["array-like", None],
@@ -336,6 +373,7 @@ def sparse_mlp_path(
     *,
     alphas=80,
     path_multiplier=1.25,
+    max_drop_fraction=1.0,
     max_iter_per_alpha=50,
     X_valid=None,
     y_valid=None,
@@ -372,6 +410,14 @@ def sparse_mlp_path(
         (duplicates dropped).
     path_multiplier : float, default=1.25
         Ratio of consecutive alphas of the default grid once features start to leave.
+    max_drop_fraction : float in (0, 1], default=1.0
+        A step of the default grid that drops more than this fraction of the features kept
+        at the previous alpha (and more than one feature) is undone and replaced by a
+        smaller one, at the geometric midpoint of the two alphas, up to 3 halvings in a row
+        (a step of ``path_multiplier ** (1/8)``); the steps then grow back. Where many
+        features leave at once their order, which ``feature_leave_alphas`` and the
+        importances read, is refined instead of tied. 1.0: never (refining did not improve
+        the benchmarks' selections: see the user guide). Not used with given ``alphas``.
     max_iter_per_alpha : int, default=50
         Maximum number of epochs at each alpha after the first.
     X_valid, y_valid : array-like, default=None
@@ -421,7 +467,8 @@ def sparse_mlp_path(
         check_scoring(estimator, scoring=scoring), X_valid, y_valid, sample_weight_valid
     )
     estimator.fit(X, y, sample_weight=sample_weight)
-    grid = _AlphaGrid(alphas, path_multiplier, estimator, X, y, sample_weight)
+    grid = _AlphaGrid(alphas, path_multiplier, estimator, X, y, sample_weight,
+                      max_drop_fraction)
 
     estimator.set_params(warm_start=True, max_iter=max_iter_per_alpha, warmup_epochs=0,
                          ramp_epochs=0)
@@ -429,8 +476,12 @@ def sparse_mlp_path(
     relaxed = _RelaxedRefits(X, y, relax_epochs, sample_weight, scorer)
     progress = tqdm(total=grid.n_alphas, desc="alpha path", disable=not verbose, leave=False)
     for alpha in grid:
+        previous = _Snapshot(estimator) if grid.refines else None
         estimator.set_params(alpha=alpha)
         _fit_quietly(estimator, X, y, sample_weight)
+        if not grid.advance(int(estimator.get_support().sum())):
+            estimator = previous.restore()
+            continue
         support = record.add(alpha, estimator)
         if relax_epochs:
             relaxed_model, score = relaxed.at(estimator, support)
@@ -442,7 +493,6 @@ def sparse_mlp_path(
         progress.update()
         if stop_when_empty and not support.any():
             break
-        grid.advance(int(support.sum()))
     progress.close()
     # the path's own training settings are not the model's: a clone of it, or of a model
     # taken from the path, trains as the template says
@@ -467,6 +517,28 @@ def _given_alphas(alphas):
             f"got {alphas!r}."
         )
     return given
+
+
+class _Snapshot:
+    """A fitted estimator as it is now, to go back to (a refined path step).
+
+    Its history is shared, not copied (a copy per alpha would cost the square of the path's
+    length): ``restore`` cuts it back to its current length.
+    """
+
+    def __init__(self, estimator):
+        history = estimator.net_.history_
+        estimator.net_.history_ = None
+        try:
+            self.estimator = copy.deepcopy(estimator)
+        finally:
+            estimator.net_.history_ = history
+        self.history, self.n_epochs = history, len(history)
+
+    def restore(self):
+        del self.history[self.n_epochs:]
+        self.estimator.net_.history_ = self.history
+        return self.estimator
 
 
 class _ValidationScorer:

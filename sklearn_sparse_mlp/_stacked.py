@@ -471,6 +471,26 @@ class StackedTrainer:
         else:
             weight[models] = new
 
+    def snapshot(self):
+        """Every model as it is now (weights, optimizer, epochs, seeds), for ``restore``."""
+        return (self.module.theta.detach().clone(),
+                {name: value.clone() for name, value in self.optimizer.state.items()},
+                self.optimizer.steps.clone(), [len(history) for history in self.histories],
+                [copy.deepcopy(spec.random_state) for spec in self.specs])
+
+    def restore(self, snapshot):
+        """Go back to a ``snapshot()`` of this stack (a refined path step)."""
+        theta, state, steps, n_epochs, random_states = snapshot
+        with torch.no_grad():
+            self.module.theta.copy_(theta)
+        for name, value in state.items():
+            self.optimizer.state[name].copy_(value)
+        self.optimizer.steps.copy_(steps)
+        for history, n, spec, random_state in zip(self.histories, n_epochs, self.specs,
+                                                  random_states, strict=True):
+            del history[n:]
+            spec.random_state = copy.deepcopy(random_state)
+
     def state_of(self, m):
         """Model ``m``'s network and optimizer state, to continue it in another stack
         (full width: columns this stack does not read are zero)."""

@@ -57,3 +57,12 @@ def test_synthetic_family_labels_come_from_the_informative_columns_only():
     assert 0.4 < y.mean() < 0.6
     with pytest.raises(SystemExit, match="unknown data sets"):
         bench_selection.load_datasets(["ring64"])
+
+
+def test_compare_skips_a_data_set_without_ours_or_without_a_peer():
+    """A run of some methods only (``--methods "sparse-mlp (ours)"``) has nothing to compare
+    and still prints its table."""
+    rows = _rows({OURS: {0: 0.9}}, dataset="a") + _rows({"random-forest": {0: 0.8}}, dataset="b")
+    rows += _rows({OURS: {0: 0.7}, "random-forest": {0: 0.8}}, dataset="c")
+    (line,) = compare_to_best_peer(rows)
+    assert line["dataset"] == "c" and line["verdict"] == "behind"

@@ -392,3 +392,24 @@ def test_cv_path_records_each_alphas_own_weights():
                                  strict=True):
         np.testing.assert_array_equal((W != 0).any(axis=0), support)
         np.testing.assert_allclose(norms, np.linalg.norm(W, axis=0), rtol=1e-6)
+
+
+def test_cv_refines_its_grid_where_the_full_data_path_drops_many_features():
+    X, y = make_seed_problem("xor", n_samples=300, n_features=12, random_state=3)
+    params = dict(cv=2, hidden_layer_sizes=(16,), max_iter=80, max_iter_per_alpha=20,
+                  random_state=0)
+    plain = SparseMLPClassifierCV(**params).fit(X, y)
+    refined = SparseMLPClassifierCV(**params, max_drop_fraction=0.2).fit(X, y)
+    plain_ratios = plain.alphas_[1:] / plain.alphas_[:-1]
+    np.testing.assert_allclose(plain_ratios[plain_ratios < 1.5], 1.25)
+    ratios = refined.alphas_[1:] / refined.alphas_[:-1]
+    assert np.any(ratios < 1.2)
+    # a step above the smallest possible one (1.25 ** (3/8) before the first drop) drops
+    # at most a fifth of the features, or one
+    kept = refined.n_features_path_[:-1]
+    drops = kept - refined.n_features_path_[1:]
+    large = ratios > 1.25 ** (3 / 8) + 1e-9
+    assert np.all(drops[large] <= np.maximum(1, 0.2 * kept[large]))
+    assert refined.scores_path_.shape == (2, len(refined.alphas_))
+    chosen = int(np.flatnonzero(refined.alphas_ == refined.alpha_)[0])
+    np.testing.assert_array_equal(refined.get_support(), refined.path_.supports[chosen])

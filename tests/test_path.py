@@ -42,6 +42,41 @@ def test_path_goes_from_dense_to_empty(circle_path):
         np.testing.assert_array_equal(support, (W != 0).any(axis=0))
 
 
+def _assert_refined(path, max_drop_fraction, strides):
+    """Each step of ``path`` is its grid's stride (in powers of 1.25) halved 0 to 3 times;
+    a step drops at most ``max_drop_fraction`` of the features kept before it (or one
+    feature) unless it is the smallest step."""
+    halvings = np.log2(strides * np.log(1.25) / np.log(path.alphas[1:] / path.alphas[:-1]))
+    np.testing.assert_allclose(halvings, np.round(halvings), atol=1e-6)
+    assert halvings.min() > -1e-6 and halvings.max() < 3 + 1e-6
+    kept = path.n_features[:-1]
+    too_many = kept - path.n_features[1:] > np.maximum(1, max_drop_fraction * kept)
+    np.testing.assert_allclose(halvings[too_many], 3)
+
+
+def test_path_refines_the_steps_that_drop_many_features():
+    """Where a step of the grid drops many features it is undone (the model, its optimizer,
+    its history and its seeds go back) and halved: the features that left together in the
+    unrefined path leave one after the other."""
+    X, y = make_seed_problem("xor", n_samples=300, n_features=12, random_state=3)
+    est = SparseMLPClassifier(hidden_layer_sizes=(16,), max_iter=80, random_state=0)
+    coarse = sparse_mlp_path(est, X, y, max_drop_fraction=1.0, max_iter_per_alpha=20)
+    fine = sparse_mlp_path(est, X, y, max_drop_fraction=0.2, max_iter_per_alpha=20)
+    drops = coarse.n_features[:-1] - coarse.n_features[1:]
+    assert np.any(drops > np.maximum(1, 0.2 * coarse.n_features[:-1]))  # jumps to refine
+    strides = np.where(np.minimum.accumulate(fine.n_features[:-1]) == 12, 3, 1)
+    _assert_refined(fine, 0.2, strides)
+    assert np.any(fine.alphas[1:] / fine.alphas[:-1] < 1.2)
+    # the undone fits left no epochs in the history: at most 20 per alpha
+    assert np.all(np.diff(fine.n_epochs) <= 20)
+    assert len(fine.estimator.net_.history) == fine.n_epochs[-1]
+    # the leave order has fewer ties
+    assert (len(np.unique(fine.feature_leave_alphas))
+            > len(np.unique(coarse.feature_leave_alphas)))
+    model = fine.estimator_at(len(fine.alphas) // 2)
+    np.testing.assert_array_equal(model.get_support(), fine.supports[len(fine.alphas) // 2])
+
+
 def test_path_has_an_alpha_with_exactly_the_true_support(circle_path):
     path, _, _ = circle_path
     exact = [i for i, s in enumerate(path.supports) if np.flatnonzero(s).tolist() == [0, 1]]

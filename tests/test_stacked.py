@@ -18,10 +18,10 @@ _EPOCHS_PER_ALPHA = 20
 _RELAX_EPOCHS = 10
 
 
-def _sequential(base, X, y, folds, grid, sample_weight=None):
+def _sequential(base, X, y, folds, grid, sample_weight=None, max_drop_fraction=1.0):
     """What the CV estimator computed before the stack: one sparse_mlp_path per path."""
     full = sparse_mlp_path(base, X, y, alphas=grid, max_iter_per_alpha=_EPOCHS_PER_ALPHA,
-                           sample_weight=sample_weight)
+                           sample_weight=sample_weight, max_drop_fraction=max_drop_fraction)
     fold_paths = []  # on the full-data path's grid, which ends where it is empty
     for train, test in folds:
         weights = {} if sample_weight is None else dict(
@@ -32,7 +32,7 @@ def _sequential(base, X, y, folds, grid, sample_weight=None):
     return full, fold_paths
 
 
-def _stacked(base, X, y, folds, grid, sample_weight=None):
+def _stacked(base, X, y, folds, grid, sample_weight=None, max_drop_fraction=1.0):
     scoring = check_scoring(base)
 
     def scorer(model, test, weight):
@@ -40,7 +40,8 @@ def _stacked(base, X, y, folds, grid, sample_weight=None):
         return float(scoring(model, X[test], y[test], **kwargs))
 
     return cv_paths(base, X, y, folds, alphas=grid, path_multiplier=1.25,
-                    max_iter_per_alpha=_EPOCHS_PER_ALPHA, relax_epochs=_RELAX_EPOCHS,
+                    max_iter_per_alpha=_EPOCHS_PER_ALPHA, max_drop_fraction=max_drop_fraction,
+                    relax_epochs=_RELAX_EPOCHS,
                     scorer=scorer, sample_weight=sample_weight, n_threads=1, verbose=False)
 
 
@@ -48,7 +49,8 @@ def _assert_same_paths(stacked, full, fold_paths):
     """The same supports at every alpha; the losses and scores up to float rounding, which
     the stacked products (summed in another order) amplify along the epochs: 1e-7 at the
     first epoch, 1e-3 after a few hundred."""
-    np.testing.assert_array_equal(stacked.path.alphas, full.alphas)
+    # a generated grid starts from the dense model's drop_one_alphas: rounding again
+    np.testing.assert_allclose(stacked.path.alphas, full.alphas, rtol=1e-5)
     np.testing.assert_array_equal(stacked.path.supports, full.supports)
     np.testing.assert_array_equal(stacked.path.n_epochs, full.n_epochs)
     np.testing.assert_allclose(stacked.path.train_loss, full.train_loss, rtol=1e-2)
@@ -56,7 +58,7 @@ def _assert_same_paths(stacked, full, fold_paths):
                                                     strict=True):
         steps = len(fold.alphas)
         np.testing.assert_array_equal(n_features[:steps], fold.n_features)
-        np.testing.assert_array_equal(leave, fold.feature_leave_alphas)
+        np.testing.assert_allclose(leave, fold.feature_leave_alphas, rtol=1e-5)
         # accuracy: one test sample of 80-100; R^2: rounding
         np.testing.assert_allclose(scores[:steps], fold.valid_scores, atol=0.013)
 
@@ -75,6 +77,20 @@ def test_stacked_paths_select_what_independent_paths_select(rule):
     _assert_same_paths(stacked, full, fold_paths)
     assert full.n_features[-1] < full.n_features[0]  # the grid does select
     assert set(np.argsort(-full.feature_leave_alphas, kind="stable")[:2]) == {0, 1}
+
+
+def test_stacked_paths_refine_where_the_full_data_path_drops_many_features():
+    """A generated grid refined where a step drops too many features: each undone step is
+    undone in every model of the stack (weights, optimizer, epochs, seeds), so every path is
+    still the independent path walking the accepted alphas."""
+    X, y = make_seed_problem("circle", n_samples=240, n_features=8, random_state=2)
+    folds = list(StratifiedKFold(3).split(X, y))
+    base = SparseMLPClassifier(**_SMALL)
+    full, fold_paths = _sequential(base, X, y, folds, 30, max_drop_fraction=0.2)
+    ratios = full.alphas[1:] / full.alphas[:-1]
+    assert np.any(ratios < 1.2)  # a refined step was taken
+    _assert_same_paths(_stacked(base, X, y, folds, 30, max_drop_fraction=0.2), full,
+                       fold_paths)
 
 
 def test_stacked_models_keep_their_own_weights_classes_and_constant_columns():
