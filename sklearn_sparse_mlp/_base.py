@@ -100,6 +100,11 @@ class DataAdviceWarning(UserWarning):
     """
 
 
+# joblib's meaning of n_jobs (-1: every core, -2: all but one, ...), where 0 has none
+N_JOBS_CONSTRAINT = [Interval(Integral, None, -1, closed="right"),
+                     Interval(Integral, 1, None, closed="left"), None]
+
+
 def draw_seed(rng):
     """The seed of one fit's private torch generator, drawn from its ``random_state``'s
     RandomState (the stacked CV draws its models' seeds the same way)."""
@@ -173,7 +178,7 @@ class _BaseSparseMLP(BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "device": [str],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS_CONSTRAINT,
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "feature_encoding": [StrOptions(set(ENCODINGS)), None],
     }

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import ACCEPT_SPARSE, column_min_max, warn_user
+from ._base import ACCEPT_SPARSE, N_JOBS_CONSTRAINT, column_min_max, warn_user
 from ._classifier import SparseMLPClassifier, check_class_weight, class_weighted
 from ._cv_path import cv_paths
 from ._encoding import check_dense
@@ -113,7 +113,7 @@ _CV_PARAMETER_CONSTRAINTS: dict = {
     "max_iter_per_alpha": [Interval(Integral, 1, None, closed="left")],
     "relax_epochs": [Interval(Integral, 0, None, closed="left")],
     "redundancy_threshold": [Interval(Real, 0, 1, closed="right"), None],
-    "n_jobs": [Integral, None],  # torch threads of the stacked paths (as in the single fit)
+    "n_jobs": N_JOBS_CONSTRAINT,  # torch threads of the stacked paths (as in the single fit)
 }
 
 

@@ -472,6 +472,8 @@ def test_bad_parameters_and_data_raise_errors_that_name_the_fix(cls):
         cls(solver="lbfgs").fit(X, y)
     with pytest.raises(InvalidParameterError, match="alpha"):
         cls(alpha=-1.0).fit(X, y)
+    with pytest.raises(InvalidParameterError, match=r"'n_jobs'.*\(-inf, -1\].*Got 0"):
+        cls(n_jobs=0).fit(X, y)  # not joblib's error from deep inside the fit
     with pytest.raises(ValueError, match="groups has 3 labels but X has 10 features"):
         cls(groups=[0, 1, 2]).fit(X, y)
     with pytest.raises(ValueError, match=r"one sortable type.*\['NoneType', 'int'\]"):

@@ -317,6 +317,12 @@ def test_bad_scoring_fails_before_the_path(monkeypatch):
         assert len(SparseMLPClassifierCV(cv=2)._folds(X, y_three)) == 2
     with pytest.raises(ValueError, match="yields no split"):
         SparseMLPClassifierCV(cv=[]).fit(X, y)
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=r"'n_jobs'.*\(-inf, -1\].*Got 0"):
+        SparseMLPClassifierCV(n_jobs=0).fit(X, y)
+    with pytest.raises(InvalidParameterError, match="'max_drop_fraction'.*Got 1.5"):
+        SparseMLPClassifierCV(max_drop_fraction=1.5).fit(X, y)
     for alphas in ([-1, 0.1], [[0.1, 0.2]], [np.nan]):
         with pytest.raises(ValueError, match="alphas must be"):
             SparseMLPClassifierCV(alphas=alphas).fit(X, y)

@@ -344,6 +344,8 @@ def test_public_functions_validate_their_parameters():
         sparse_mlp_path(SparseMLPClassifier(), X, y, path_multiplier=0.5)
     with pytest.raises(InvalidParameterError, match="'max_iter_per_alpha'"):
         sparse_mlp_path(SparseMLPClassifier(), X, y, max_iter_per_alpha=0)
+    with pytest.raises(InvalidParameterError, match="'max_drop_fraction'.*Got 0"):
+        sparse_mlp_path(SparseMLPClassifier(), X, y, max_drop_fraction=0)
     with pytest.raises(InvalidParameterError, match="'estimator'"):
         sparse_mlp_path("SparseMLPClassifier", X, y)
     fitted = SparseMLPClassifier(max_iter=2, warmup_epochs=0, ramp_epochs=0).fit(X, y)
