@@ -19,7 +19,8 @@ Printed: seconds per fit and the ratios peer / ours (above 1: ours is faster); w
 ``--write-docs`` also the table of ``docs/benchmarks_cv_speed.rst``.
 
 Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_cv_speed.py [--reference e518aee]
-[--datasets digits xor mnist] [--methods ours lassonet grid reference] [--write-docs]``
+[--datasets digits xor mnist] [--methods ours lassonet grid reference] [--write-docs]
+[--ours-params JSON]``
 (GridSearchCV on mnist runs for hours: leave ``grid`` out there)
 """
 
@@ -79,8 +80,9 @@ def top_k_accuracy(scores, X, y, X_test, y_test, k):
     return float(trees.score(X_test[:, columns], y_test))
 
 
-def run_ours(X, y, X_test, y_test, k):
-    seconds, clf = timed(lambda: SparseMLPClassifierCV(cv=N_FOLDS, random_state=0).fit(X, y))
+def run_ours(X, y, X_test, y_test, k, params=None):
+    seconds, clf = timed(lambda: SparseMLPClassifierCV(cv=N_FOLDS, random_state=0,
+                                                       **(params or {})).fit(X, y))
     return seconds, clf, top_k_accuracy(clf.feature_importances_, X, y, X_test, y_test, k)
 
 
@@ -181,13 +183,16 @@ def main(argv=None):
                         help="also time SparseMLPClassifierCV at this commit")
     parser.add_argument("--write-docs", action="store_true",
                         help=f"write the table of {DOCS_TABLE.relative_to(ROOT)}")
+    parser.add_argument("--ours-params", type=json.loads, default={}, metavar="JSON",
+                        help="further SparseMLPClassifierCV parameters of ours, e.g. "
+                             "'{\"max_drop_fraction\": 0.25}'")
     args = parser.parse_args(argv)
     rows = []
     print(f"cv={N_FOLDS}, torch threads {torch.get_num_threads()}")
     for name in args.datasets:
         X, y, X_test, y_test = load(name)
         k = TOP_K[name]
-        ours, clf, ours_top = run_ours(X, y, X_test, y_test, k)
+        ours, clf, ours_top = run_ours(X, y, X_test, y_test, k, args.ours_params)
         print(f"{name} {X.shape}: ours {ours:.1f} s ({len(clf.alphas_)} alphas, "
               f"{clf.get_support().sum()} selected, top-{k} ExtraTrees {ours_top:.3f})",
               flush=True)

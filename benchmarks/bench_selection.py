@@ -69,7 +69,9 @@ Stability (digits, k=20, split seed 0): ours with ``random_state`` 0, 1 and 2, t
 overlap |A & B| / 20 of the top-20 sets (mean and min), and whether a second fit with
 ``random_state=0`` gives the same 20 columns.
 
-Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_selection.py [--quick] [--write-docs [PATH]]``
+Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_selection.py [--quick] [--write-docs [PATH]]
+[--ours-params JSON]`` (``--ours-params``: further ``SparseMLPClassifierCV`` parameters of
+both of our selectors)
 (``make bench-selection`` runs the full benchmark and writes
 ``docs/benchmarks_selection.rst``, included by ``docs/benchmarks.rst``). With three test sets
 of 171 (breast_cancer) and 300 (nonlinear) rows, one test sample is worth .006 and .003 of
@@ -79,6 +81,7 @@ accuracy: ``make bench-selection-20`` reruns those two data sets over split seed
 
 import argparse
 import itertools
+import json
 import os
 import platform
 import shlex
@@ -223,7 +226,12 @@ def timed(fit):
 # Each selector: (X, y, ks, seed, quick) -> {k: (selected indices, seconds, scores or None)}.
 
 
+# --ours-params: parameters given to SparseMLPClassifierCV in both of our selectors
+OURS_PARAMS = {}
+
+
 def fit_ours(X, y, random_state, first_k, **params):
+    params = {**OURS_PARAMS, **params}
     selector = SelectFromModel(SparseMLPClassifierCV(random_state=random_state, cv=3, **params),
                                max_features=first_k, threshold=-np.inf)
     return timed(lambda: selector.fit(X, y))
@@ -540,6 +548,9 @@ def main(argv=None):
                              "family: ring, xor, bumps, union x 32, 128, 512 (e.g. ring128), "
                              "or mnist (MNIST-5k, k=50)")
     parser.add_argument("--no-stability", action="store_true")
+    parser.add_argument("--ours-params", type=json.loads, default={}, metavar="JSON",
+                        help="further SparseMLPClassifierCV parameters of ours, e.g. "
+                             "'{\"max_drop_fraction\": 0.25}'")
     parser.add_argument("--methods", nargs="+", default=METHODS, choices=list(SELECTORS),
                         help=f"selectors to run (default: all but {OURS_SPLINE!r})")
     parser.add_argument("--write-docs", nargs="?", const=DOCS_TABLE, default=None,
@@ -547,6 +558,7 @@ def main(argv=None):
                         help="write the table as reStructuredText (default path: "
                              "docs/benchmarks_selection.rst)")
     args = parser.parse_args(argv)
+    OURS_PARAMS.update(args.ours_params)
     seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
     datasets = load_datasets(args.datasets)
 

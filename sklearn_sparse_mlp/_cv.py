@@ -462,7 +462,9 @@ class SparseMLPClassifierCV(ClassifierMixin, _BaseSparseMLPCV):
         Where a step of the default grid drops more than this fraction of the features the
         full-data path kept at the previous alpha (and more than one), every path goes back
         to the previous alpha and takes a smaller step, at the geometric midpoint, up to 3
-        halvings in a row (see :func:`~sklearn_sparse_mlp.sparse_mlp_path`). 1.0: never.
+        halvings in a row (see :func:`~sklearn_sparse_mlp.sparse_mlp_path`); the refined
+        alphas count towards ``alphas``. 1.0: never (refining did not improve the
+        benchmarks' selections: see the user guide).
     max_iter_per_alpha : int, default=50
         Maximum epochs at each alpha of the path after the dense fit.
     relax_epochs : int, default=60
@@ -702,7 +704,9 @@ class SparseMLPRegressorCV(RegressorMixin, _BaseSparseMLPCV):
         Where a step of the default grid drops more than this fraction of the features the
         full-data path kept at the previous alpha (and more than one), every path goes back
         to the previous alpha and takes a smaller step, at the geometric midpoint, up to 3
-        halvings in a row (see :func:`~sklearn_sparse_mlp.sparse_mlp_path`). 1.0: never.
+        halvings in a row (see :func:`~sklearn_sparse_mlp.sparse_mlp_path`); the refined
+        alphas count towards ``alphas``. 1.0: never (refining did not improve the
+        benchmarks' selections: see the user guide).
     max_iter_per_alpha : int, default=50
         Maximum epochs at each alpha of the path after the dense fit.
     relax_epochs : int, default=60

@@ -307,9 +307,9 @@ class _AlphaGrid:
         self.multiplier, self.n_dense = path_multiplier, int(dense.get_support().sum())
         self.alpha, self.index, self.dropping = self.alpha_start, 0, False
         self.max_drop_fraction = max_drop_fraction
-        # the last accepted alpha and its number of features; the current step, in powers
-        # of the multiplier
-        self.previous, self.n_kept, self.step = None, self.n_dense, _STRIDE_BEFORE_FIRST_DROP
+        # the last accepted alpha and its number of features; how many times the current
+        # step (the grid's stride, in powers of the multiplier) is halved
+        self.previous, self.n_kept, self.depth = None, self.n_dense, 0
 
     @property
     def refines(self):
@@ -320,6 +320,10 @@ class _AlphaGrid:
         while self.index < self.n_alphas:
             yield float(self.given[self.index] if self.given is not None else self.alpha)
 
+    def _step(self):
+        stride = 1 if self.dropping else _STRIDE_BEFORE_FIRST_DROP
+        return self.multiplier ** (stride / 2**self.depth)
+
     def advance(self, n_selected):
         """Move on from the current alpha, whose model kept ``n_selected`` features.
 
@@ -329,20 +333,17 @@ class _AlphaGrid:
         if self.given is not None:
             self.index += 1
             return True
-        stride = 1 if self.dropping else _STRIDE_BEFORE_FIRST_DROP
         dropped = self.n_kept - n_selected
-        if (self.refines and self.previous is not None
-                and self.step > stride / 2**_MAX_REFINEMENTS
+        if (self.refines and self.previous is not None and self.depth < _MAX_REFINEMENTS
                 and dropped > max(1, self.max_drop_fraction * self.n_kept)):
-            self.step /= 2
-            self.alpha = self.previous * self.multiplier**self.step
+            self.depth += 1
+            self.alpha = self.previous * self._step()
             return False
         self.index += 1
         self.dropping = self.dropping or n_selected < self.n_dense
-        stride = 1 if self.dropping else _STRIDE_BEFORE_FIRST_DROP
-        self.step = min(2 * self.step, stride)
+        self.depth = max(self.depth - 1, 0)
         self.previous, self.n_kept = self.alpha, n_selected
-        self.alpha *= self.multiplier**self.step
+        self.alpha *= self._step()
         return True
 
 
@@ -414,9 +415,11 @@ def sparse_mlp_path(
         A step of the default grid that drops more than this fraction of the features kept
         at the previous alpha (and more than one feature) is undone and replaced by a
         smaller one, at the geometric midpoint of the two alphas, up to 3 halvings in a row
-        (a step of ``path_multiplier ** (1/8)``); the steps then grow back. Where many
-        features leave at once their order, which ``feature_leave_alphas`` and the
-        importances read, is refined instead of tied. 1.0: never (refining did not improve
+        (to a step of ``path_multiplier ** (1/8)``, ``** (3/8)`` before the first feature
+        leaves); the steps then grow back. Where many features leave at once their order,
+        which ``feature_leave_alphas`` and the importances read, is refined instead of tied.
+        The refined alphas count towards ``alphas``; the undone fits are not in
+        ``n_epochs``. 1.0: never (refining did not improve
         the benchmarks' selections: see the user guide). Not used with given ``alphas``.
     max_iter_per_alpha : int, default=50
         Maximum number of epochs at each alpha after the first.

@@ -45,12 +45,11 @@ def _stacked(base, X, y, folds, grid, sample_weight=None, max_drop_fraction=1.0)
                     scorer=scorer, sample_weight=sample_weight, n_threads=1, verbose=False)
 
 
-def _assert_same_paths(stacked, full, fold_paths):
+def _assert_same_paths(stacked, full, fold_paths, alpha_rtol=0.0):
     """The same supports at every alpha; the losses and scores up to float rounding, which
     the stacked products (summed in another order) amplify along the epochs: 1e-7 at the
     first epoch, 1e-3 after a few hundred."""
-    # a generated grid starts from the dense model's drop_one_alphas: rounding again
-    np.testing.assert_allclose(stacked.path.alphas, full.alphas, rtol=1e-5)
+    np.testing.assert_allclose(stacked.path.alphas, full.alphas, rtol=alpha_rtol)
     np.testing.assert_array_equal(stacked.path.supports, full.supports)
     np.testing.assert_array_equal(stacked.path.n_epochs, full.n_epochs)
     np.testing.assert_allclose(stacked.path.train_loss, full.train_loss, rtol=1e-2)
@@ -58,7 +57,7 @@ def _assert_same_paths(stacked, full, fold_paths):
                                                     strict=True):
         steps = len(fold.alphas)
         np.testing.assert_array_equal(n_features[:steps], fold.n_features)
-        np.testing.assert_allclose(leave, fold.feature_leave_alphas, rtol=1e-5)
+        np.testing.assert_allclose(leave, fold.feature_leave_alphas, rtol=alpha_rtol)
         # accuracy: one test sample of 80-100; R^2: rounding
         np.testing.assert_allclose(scores[:steps], fold.valid_scores, atol=0.013)
 
@@ -82,15 +81,27 @@ def test_stacked_paths_select_what_independent_paths_select(rule):
 def test_stacked_paths_refine_where_the_full_data_path_drops_many_features():
     """A generated grid refined where a step drops too many features: each undone step is
     undone in every model of the stack (weights, optimizer, epochs, seeds), so every path is
-    still the independent path walking the accepted alphas."""
+    the independent path walking the accepted alphas, and exactly the stack given them."""
     X, y = make_seed_problem("circle", n_samples=240, n_features=8, random_state=2)
     folds = list(StratifiedKFold(3).split(X, y))
     base = SparseMLPClassifier(**_SMALL)
     full, fold_paths = _sequential(base, X, y, folds, 30, max_drop_fraction=0.2)
     ratios = full.alphas[1:] / full.alphas[:-1]
     assert np.any(ratios < 1.2)  # a refined step was taken
+    # a generated grid starts from the dense model's drop_one_alphas: float rounding
     _assert_same_paths(_stacked(base, X, y, folds, 30, max_drop_fraction=0.2), full,
-                       fold_paths)
+                       fold_paths, alpha_rtol=1e-5)
+    # a RandomState draws a seed per fit: an undone fit gives its draws back
+    base.set_params(random_state=np.random.RandomState(0))
+    refined = _stacked(base, X, y, folds, 30, max_drop_fraction=0.2)
+    assert np.any(refined.path.alphas[1:] / refined.path.alphas[:-1] < 1.2)
+    given = _stacked(base, X, y, folds, refined.path.alphas)
+    np.testing.assert_array_equal(given.path.supports, refined.path.supports)
+    np.testing.assert_array_equal(given.path.train_loss, refined.path.train_loss)
+    np.testing.assert_array_equal(given.path.n_epochs, refined.path.n_epochs)
+    for mine, theirs in zip(given.fold_results, refined.fold_results, strict=True):
+        for a, b in zip(mine, theirs, strict=True):
+            np.testing.assert_array_equal(a, b)
 
 
 def test_stacked_models_keep_their_own_weights_classes_and_constant_columns():
