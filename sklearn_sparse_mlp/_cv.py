@@ -314,8 +314,11 @@ class _BaseSparseMLPCV(BaseEstimator):
         self._adopt(self.best_estimator_)
         self.feature_leave_alphas_ = path.feature_leave_alphas
         self.fold_leave_alphas_ = fold_leave
-        # Ranking by all the paths, not the full-data one alone (see the user guide).
-        importances = path_importances(paths_leave, self.get_support(), grid, paths_norms)
+        # The kept features ranked by the full-data model at alpha_, the dropped ones by all
+        # the paths, not the full-data one alone (see the user guide).
+        chosen_norms = path.feature_norms[chosen]
+        importances = path_importances(paths_leave, self.get_support(), grid, paths_norms,
+                                       support_norms=chosen_norms)
         self.duplicate_of_ = np.full(len(importances), -1)
         if self.redundancy_threshold is not None:
             self.duplicate_of_ = find_near_duplicates(
@@ -324,7 +327,8 @@ class _BaseSparseMLPCV(BaseEstimator):
             )
             if np.any(self.duplicate_of_ >= 0):
                 importances = path_importances(paths_leave, self.get_support(), grid,
-                                               paths_norms, self.duplicate_of_ >= 0)
+                                               paths_norms, self.duplicate_of_ >= 0,
+                                               support_norms=chosen_norms)
         self.feature_importances_ = importances
         return self
 
@@ -533,15 +537,18 @@ random_state, verbose, device, weight_decay, feature_encoding, class_weight
     fold_leave_alphas_ : ndarray of shape (n_folds, `n_features_in_`)
         The same on each fold's path.
     feature_importances_ : ndarray of shape (`n_features_in_`,)
-        Ranks features by how long they stay on the paths: the geometric mean of their
-        leave alphas over the full-data path and the folds' paths (a feature never dropped
-        counts as leaving at the next alpha of the grid). Kept features get that mean
-        (>= 1e-5) and rank first, dropped features a value below 1e-5 that grows with it;
-        features that leave together are ordered by their column norm just before, and
-        near-duplicates (``duplicate_of_``) come after the rest of their tier. All values
-        are distinct. ``SelectFromModel``'s default threshold keeps exactly ``support_``,
-        and ``max_features=k`` with ``threshold=-np.inf`` the k features that stay longest,
-        near-duplicates last.
+        Kept features rank first, by the norm of their first-layer weights in the
+        full-data path's model at ``alpha_`` (as ``SelectFromModel`` ranks a lasso's
+        coefficients at its alpha), valued at that norm (at least 1e-5). Dropped features
+        follow, ranked by how long they stay on the paths: the geometric mean of their
+        leave alphas over the full-data path and the folds' paths, valued below 1e-5;
+        features that leave together are ordered by their column norm just before. A kept
+        feature without weight in the full-data model (kept by the folds' paths) comes
+        last among the kept, by the paths too. Near-duplicates (``duplicate_of_``) come
+        after the rest of their tier. All values are distinct. ``SelectFromModel``'s
+        default threshold keeps exactly ``support_``; ``max_features=k`` with
+        ``threshold=-np.inf`` takes the k kept features of largest norm, or all kept
+        features and then those that stay longest.
     duplicate_of_ : ndarray of int of shape (`n_features_in_`,)
         For each feature, the higher-ranked feature it nearly duplicates (see
         ``redundancy_threshold``; only the 1000 best-ranked features are compared), or -1.
@@ -751,7 +758,8 @@ random_state, verbose, device, weight_decay, feature_encoding
     fold_leave_alphas_ : ndarray of shape (n_folds, `n_features_in_`)
         The same on each fold's path.
     feature_importances_ : ndarray of shape (`n_features_in_`,)
-        Ranking over all the paths, as in :class:`SparseMLPClassifierCV`.
+        Kept features by their norms at ``alpha_``, dropped ones by the paths, as in
+        :class:`SparseMLPClassifierCV`.
     duplicate_of_ : ndarray of int of shape (`n_features_in_`,)
         For each feature, the higher-ranked feature it nearly duplicates (only the 1000
         best-ranked features are compared), or -1.

@@ -6,7 +6,8 @@ import scipy.sparse as sp
 from ._base import _SELECT_FROM_MODEL_L1_THRESHOLD
 
 
-def path_importances(leave_alphas, support, path_alphas, last_norms=None, demoted=None):
+def path_importances(leave_alphas, support, path_alphas, last_norms=None, demoted=None,
+                     support_norms=None):
     """Importances that rank features by how long they stay on the regularization paths.
 
     Features are ordered by the geometric mean, over the given paths (the full-data path and
@@ -14,11 +15,12 @@ def path_importances(leave_alphas, support, path_alphas, last_norms=None, demote
     of a path count as leaving at the next alpha of the grid. Ties (features that leave
     together everywhere) are broken by the mean rank of their column norm at the last alpha
     where they were selected. Kept features (``support``) come first, with values >= 1e-5
-    (their mean leave alpha, where it is larger), dropped features get values below 1e-5:
+    (their mean leave alpha, where it is larger; or, with ``support_norms``, ranked by
+    those norms and valued at them), dropped features get values below 1e-5:
     SelectFromModel's default threshold (1e-5) keeps exactly ``support``, and
-    ``max_features=k`` takes the k features that stay longest. Within each of these two
-    tiers, ``demoted`` features (near-duplicates, see :func:`find_near_duplicates`) come
-    after the others. All values are distinct.
+    ``max_features=k`` takes the k best kept features, then those that stay longest. Within
+    each of these two tiers, ``demoted`` features (near-duplicates, see
+    :func:`find_near_duplicates`) come after the others. All values are distinct.
 
     Parameters
     ----------
@@ -32,6 +34,10 @@ def path_importances(leave_alphas, support, path_alphas, last_norms=None, demote
         Column norm of each feature at the last alpha where it was selected, per path.
     demoted : ndarray of bool of shape (n_features,), default=None
         Features to rank last within their tier (their values shrink accordingly).
+    support_norms : ndarray of shape (n_features,), default=None
+        Column norms of the model at the chosen alpha, which rank the kept features (as
+        ``SelectFromModel`` ranks a lasso's coefficients at its alpha); ties, and kept
+        features of norm 0 there, by the paths. None: the paths rank them too.
 
     Returns
     -------
@@ -54,12 +60,15 @@ def path_importances(leave_alphas, support, path_alphas, last_norms=None, demote
         norm_rank = ranks.mean(axis=0)
     support = np.asarray(support, dtype=bool)
     demoted = np.zeros_like(support) if demoted is None else np.asarray(demoted, dtype=bool)
+    kept_norms = np.zeros(len(support)) if support_norms is None else np.where(
+        support, np.asarray(support_norms, dtype=np.float64), 0.0)
     # rounding: equal leave alphas summed in another order must still tie
-    order = np.lexsort((norm_rank, np.round(mean_log, 9), ~demoted, support))
+    order = np.lexsort((norm_rank, np.round(mean_log, 9), kept_norms, ~demoted, support))
     mean_leave = np.exp(mean_log)
     base = np.where(
         support,
-        np.maximum(mean_leave, _SELECT_FROM_MODEL_L1_THRESHOLD),
+        np.maximum(mean_leave if support_norms is None else kept_norms,
+                   _SELECT_FROM_MODEL_L1_THRESHOLD),
         _SELECT_FROM_MODEL_L1_THRESHOLD * 0.99 * mean_leave / beyond,
     )
     for tier in (support, ~support):

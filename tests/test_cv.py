@@ -81,6 +81,28 @@ def test_cv_ranking_and_select_from_model(fitted_cv):
     assert mean_log[support].min() >= mean_log[~support].max()
     assert np.all(imp[clf.get_support()] >= 1e-5) and np.all(imp[~clf.get_support()] < 1e-5)
     assert len(np.unique(imp)) == len(imp)
+    # the kept features are ranked (and valued) by their column norms in the full-data
+    # model at alpha_
+    norms = clf.path_.feature_norms[chosen]
+    kept = np.flatnonzero(support)
+    np.testing.assert_array_equal(np.argsort(-imp[kept]), np.argsort(-norms[kept]))
+    np.testing.assert_allclose(imp[kept], np.maximum(norms[kept], 1e-5))
+
+
+def test_path_importances_rank_kept_features_by_their_norms_at_the_chosen_alpha():
+    grid = np.array([0.05, 0.1, 0.2, 0.5, 0.9])
+    leave = np.array([[0.5, 0.2, 0.9, 0.1, 0.05]])
+    support = np.array([True, True, True, False, False])
+    assert list(np.argsort(-path_importances(leave, support, grid))) == [2, 0, 1, 3, 4]
+    imp = path_importances(leave, support, grid, support_norms=[0.1, 3.0, 0.5, 7.0, 0.0])
+    assert list(np.argsort(-imp)) == [1, 2, 0, 3, 4]  # a dropped feature's norm is ignored
+    np.testing.assert_allclose(imp[[1, 2, 0]], [3.0, 0.5, 0.1])
+    assert np.all(imp[3:] < 1e-5)
+    # a kept feature without weight in that model (the folds kept it) comes last of the
+    # kept; the paths order such features among themselves
+    imp = path_importances(leave, support, grid, support_norms=[0.0, 3.0, 0.0, 0.0, 0.0])
+    assert list(np.argsort(-imp)) == [1, 2, 0, 3, 4]
+    assert imp[0] >= 1e-5
 
 
 def test_path_importances_order():
