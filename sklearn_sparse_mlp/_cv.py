@@ -708,12 +708,7 @@ class SparseMLPRegressorCV(RegressorMixin, _BaseSparseMLPCV):
     path_multiplier : float, default=1.25
         Ratio of consecutive alphas of the default grid once features start to leave.
     max_drop_fraction : float in (0, 1], default=1.0
-        Where a step of the default grid drops more than this fraction of the features the
-        full-data path kept at the previous alpha (and more than one), every path goes back
-        to the previous alpha and takes a smaller step, at the geometric midpoint, up to 3
-        halvings in a row (see :func:`~sklearn_sparse_mlp.sparse_mlp_path`); the refined
-        alphas count towards ``alphas``. 1.0: never (refining did not improve the
-        benchmarks' selections: see the user guide).
+        Refinement of the grid's steps, as in :class:`SparseMLPClassifierCV`.
     max_iter_per_alpha : int, default=50
         Maximum epochs at each alpha of the path after the dense fit.
     relax_epochs : int, default=60

@@ -27,6 +27,7 @@ from ._path import (
     SparseMLPPath,
     _AlphaGrid,
     _leave_alphas_and_norms,
+    _support_changed,
     _training_targets,
 )
 from ._stacked import ModelSpec, StackedTrainer, copy_spec, split_flat
@@ -98,9 +99,8 @@ def cv_paths(base, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
         if not dense.converged.all():
             warn_user(
                 f"{name or type(base).__name__}: max_iter={base.max_iter} epochs reached "
-                "before the "
-                "loss and the selected features of the dense fits converged; increase "
-                "max_iter.",
+                "before the loss and the selected features of the dense fits converged; "
+                "increase max_iter.",
                 ConvergenceWarning,
             )
         _load_model(template, *stack.state_of(0), [])  # the dense fit starts the grid
@@ -262,10 +262,7 @@ class _FoldRecord:
     def needs_refit(self, model, support):
         """A relaxed refit depends on the support alone: refit where it changes. The
         full-data path (model 0) is not scored, hence never refitted."""
-        if model == 0:
-            return False
-        if self._refitted[model] is not None and np.array_equal(self._refitted[model],
-                                                                support):
+        if model == 0 or not _support_changed(self._refitted[model], support):
             return False
         self._refitted[model] = support
         return True

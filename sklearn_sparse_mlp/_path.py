@@ -419,8 +419,8 @@ def sparse_mlp_path(
         leaves); the steps then grow back. Where many features leave at once their order,
         which ``feature_leave_alphas`` and the importances read, is refined instead of tied.
         The refined alphas count towards ``alphas``; the undone fits are not in
-        ``n_epochs``. 1.0: never (refining did not improve
-        the benchmarks' selections: see the user guide). Not used with given ``alphas``.
+        ``n_epochs``. 1.0: never (refining did not improve the benchmarks' selections: see
+        the user guide). Not used with given ``alphas``.
     max_iter_per_alpha : int, default=50
         Maximum number of epochs at each alpha after the first.
     X_valid, y_valid : array-like, default=None
@@ -556,6 +556,12 @@ class _ValidationScorer:
         return float(self.scorer(model, self.X_valid, self.y_valid, **self.kwargs))
 
 
+def _support_changed(last, support):
+    """Whether a relaxed refit is due: it depends on the support alone, so only where the
+    support differs from that of the last refit (``last``; None: no refit yet)."""
+    return last is None or not np.array_equal(support, last)
+
+
 class _RelaxedRefits:
     """The relaxed refit at each alpha of a path, and its validation score.
 
@@ -570,7 +576,7 @@ class _RelaxedRefits:
 
     def at(self, estimator, support):
         """The relaxed model for ``estimator``'s ``support``, and its score (None: no data)."""
-        if self.model is None or not np.array_equal(support, self.support):
+        if _support_changed(self.support, support):
             self.model = relaxed_refit(estimator, self.X, self.y, self.epochs,
                                        sample_weight=self.sample_weight)
             self.support = support
