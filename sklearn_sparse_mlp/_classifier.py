@@ -83,7 +83,10 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
     n_iter_no_change : int, default=10
         Training stops once the penalty is at full strength and, for ``n_iter_no_change``
         consecutive epochs, the objective (or the validation loss with ``early_stopping``) has
-        not improved by ``tol`` and the number of selected features has not changed.
+        not improved by ``tol`` and the set of selected features has not changed; or, under
+        mini-batch noise, once two consecutive windows of ``n_iter_no_change`` epochs have
+        mean objectives within ``tol`` and no feature entered or left between them (see the
+        user guide).
     warmup_epochs : int, default=30
         Epochs of dense training (no penalty) first: a feature that acts only non-linearly
         (e.g. through its square) has no gradient signal at a random start and would be

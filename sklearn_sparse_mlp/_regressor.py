@@ -52,7 +52,8 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
         Tolerance of the convergence test.
     n_iter_no_change : int, default=10
         Epochs without improvement by ``tol`` and without change of the support that stop
-        training once the penalty is at full strength.
+        training once the penalty is at full strength (or two windows of that many epochs
+        with the same mean objective and support, as in :class:`SparseMLPClassifier`).
     warmup_epochs : int, default=30
         Epochs of dense training first.
     ramp_epochs : int, default=30

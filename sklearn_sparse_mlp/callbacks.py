@@ -1,5 +1,6 @@
 """skorch callbacks: the proximal step on the first layer, and a guard against divergence."""
 
+import collections
 import copy
 import math
 import weakref
@@ -376,9 +377,18 @@ class FixedSupport(_CallbackWithNetReferences):
 class _ConvergenceTest:
     """The convergence rule of :class:`SupportConvergence`, for one model, epoch by epoch.
 
-    Converged: for ``n_iter_no_change`` epochs in a row the monitored loss did not improve
-    on the best so far by more than ``tol``, and the set of selected features did not
-    change. The stacked CV paths test each of their models with it.
+    Converged, either:
+
+    - for ``n_iter_no_change`` epochs in a row the monitored loss did not improve on the
+      best so far by more than ``tol``, and the set of selected features did not change; or
+    - under mini-batch noise, which keeps beating the best loss by chance and lets features
+      at the edge of the support flicker in and out from epoch to epoch: over the last two
+      windows of ``n_iter_no_change`` epochs each, the mean loss of the last window did not
+      improve on the mean of the one before by more than ``tol``, and no feature entered or
+      left: none is selected in most epochs of one window and in no epoch of the other.
+      A feature selected now and then in both windows is at the edge, not on its way.
+
+    The stacked CV paths test each of their models with it.
 
     Parameters
     ----------
@@ -389,6 +399,8 @@ class _ConvergenceTest:
     def __init__(self, tol, n_iter_no_change):
         self.tol, self.n_iter_no_change = tol, n_iter_no_change
         self.best, self.n_bad, self.stable, self.last_support = np.inf, 0, 0, None
+        self._losses = collections.deque(maxlen=2 * n_iter_no_change)
+        self._supports = collections.deque(maxlen=2 * n_iter_no_change)
 
     def update(self, loss, support, testing):
         """Record an epoch's ``loss`` and ``support`` (bool mask); True once converged.
@@ -402,7 +414,23 @@ class _ConvergenceTest:
             return False
         self.n_bad = 0 if loss < self.best - self.tol else self.n_bad + 1
         self.best = min(self.best, loss)
-        return self.n_bad >= self.n_iter_no_change and self.stable >= self.n_iter_no_change
+        self._losses.append(loss)
+        self._supports.append(np.asarray(support, dtype=bool))
+        if self.n_bad >= self.n_iter_no_change and self.stable >= self.n_iter_no_change:
+            return True
+        return self._noisy_plateau()
+
+    def _noisy_plateau(self):
+        n = self.n_iter_no_change
+        if len(self._losses) < 2 * n:
+            return False
+        losses = np.asarray(self._losses)
+        if losses[n:].mean() < losses[:n].mean() - self.tol:
+            return False
+        counts = np.stack(self._supports).astype(int)
+        before, last = counts[:n].sum(axis=0), counts[n:].sum(axis=0)
+        moved = ((2 * last > n) & (before == 0)) | ((2 * before > n) & (last == 0))
+        return not moved.any()
 
 
 class SupportConvergence(_CallbackWithNetReferences):
@@ -411,7 +439,10 @@ class SupportConvergence(_CallbackWithNetReferences):
     Converged means: for ``n_iter_no_change`` consecutive epochs at full penalty the monitored
     loss (the training objective, or the validation loss with early stopping) did not improve
     by more than ``tol``, and the set of selected features (the non-zero columns of
-    ``layer``'s weight) did not change. With early stopping the weights of the best
+    ``layer``'s weight) did not change; or, where mini-batch noise keeps that from
+    happening, two consecutive windows of ``n_iter_no_change`` epochs at full penalty have
+    mean losses within ``tol`` and no feature entered or left between them (see
+    ``_ConvergenceTest``). With early stopping the weights of the best
     validation epoch at full penalty are restored at the end.
 
     skorch's ``EarlyStopping`` cannot wait for the end of a penalty schedule nor watch the

@@ -395,31 +395,69 @@ def _stub_net(weight, losses):
     return SimpleNamespace(history=history, module_=module), losses
 
 
-def test_support_convergence_needs_a_stable_set_not_a_stable_count():
+def _run_convergence(losses, weights, n_iter_no_change=3):
+    """Feed SupportConvergence one epoch per (loss, lin1 weight); the epochs it took to
+    converge, or None."""
     from sklearn_sparse_mlp.callbacks import SupportConvergence
 
-    weight_a = torch.tensor([[1.0, 1.0, 0.0]])  # features {0, 1}
-    weight_b = torch.tensor([[1.0, 0.0, 1.0]])  # features {0, 2}: the same count
-    net, _ = _stub_net(weight_a, None)
-    callback = SupportConvergence(start_epoch=0, tol=1e-4, n_iter_no_change=3,
+    net, _ = _stub_net(weights[0], None)
+    callback = SupportConvergence(start_epoch=0, tol=1e-4, n_iter_no_change=n_iter_no_change,
                                   early_stopping=False).initialize()
     callback.on_train_begin(net)
-    for epoch in range(12):  # constant objective, the support flips between two sets
+    for epoch, (loss, weight) in enumerate(zip(losses, weights, strict=True), start=1):
         net.history.new_epoch()
-        net.history.record("train_loss", 1.0)
+        net.history.record("train_loss", loss)
         net.history.record("penalty", 0.0)
-        net.module_.lin1.weight.data.copy_(weight_a if epoch % 2 else weight_b)
-        callback.on_epoch_end(net)
-    assert not callback.converged_
-    for _ in range(3):  # the same set from now on: converged after n_iter_no_change epochs
-        net.history.new_epoch()
-        net.history.record("train_loss", 1.0)
-        net.history.record("penalty", 0.0)
+        net.module_.lin1.weight.data.copy_(weight)
         try:
             callback.on_epoch_end(net)
         except KeyboardInterrupt:
-            break
-    assert callback.converged_
+            assert callback.converged_
+            return epoch
+    assert not callback.converged_
+    return None
+
+
+def _support_weight(features, n_features=6):
+    weight = torch.zeros(1, n_features)
+    weight[0, list(features)] = 1.0
+    return weight
+
+
+def test_support_convergence_needs_a_stable_set_not_a_stable_count():
+    # a constant objective; every n_iter_no_change epochs a new feature replaces the last
+    # one for good: the count stays 2, the set never settles
+    sets = [{0, 1 + (epoch // 3) % 5} for epoch in range(15)]
+    assert _run_convergence([1.0] * 15, [_support_weight(s) for s in sets]) is None
+    # the same set from epoch 13 on: converged after n_iter_no_change epochs of it
+    sets += [{0, 5}] * 3
+    assert _run_convergence([1.0] * 18, [_support_weight(s) for s in sets]) == 16
+
+
+def test_support_convergence_under_mini_batch_noise():
+    # the loss keeps beating its best by more than tol by chance and a feature at the edge
+    # of the support flickers in and out: converged once two windows of n_iter_no_change
+    # epochs have the same mean loss and the same features
+    rng = np.random.RandomState(0)
+    noise = list(1.0 + 1e-3 * rng.randn(12))
+    flicker = [_support_weight({0, 1} if epoch % 2 else {0, 1, 2}) for epoch in range(12)]
+    assert _run_convergence(noise, flicker) == 6
+    # a downward drift of the mean loss by more than tol per window: never converged
+    drift = [loss - 1e-3 * epoch for epoch, loss in enumerate(noise)]
+    assert _run_convergence(drift, flicker) is None
+    # with a constant loss, the support alone decides: a feature selected in most epochs of
+    # one window and in none of the other is leaving (or entering): no convergence until
+    # both windows see it, or neither has it in most of its epochs
+    flat = [1.0] * 12
+    assert _run_convergence(flat, flicker) == 6
+    leaving = [_support_weight({0, 1, 3} | ({2} if epoch % 2 else set()))
+               for epoch in range(3)] + flicker[3:]
+    assert _run_convergence(flat, leaving) == 8
+    entering = flicker[:4] + [_support_weight({0, 1, 4})] * 2 + flicker[6:]
+    assert _run_convergence(flat, entering) == 8
+    # a feature seen in a single epoch of the last window only is flicker, not entering
+    glimpse = flicker[:5] + [_support_weight({0, 1, 4})] + flicker[6:]
+    assert _run_convergence(flat, glimpse) == 6
 
 
 def test_the_estimators_skorch_net_clones_and_continues_with_a_valid_split():
