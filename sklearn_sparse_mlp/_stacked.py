@@ -464,7 +464,7 @@ class StackedTrainer:
         current = weight if every else weight[models]
         if torch.is_tensor(step):
             step = step.reshape(current.shape).contiguous()
-        # the prox functions take stacked weights; contiguous, their float64 ops run 2x faster
+        # the prox functions take stacked weights; contiguous, their ops run 2x faster
         new = penalty.prox(current.contiguous(), step)
         if every:
             weight.copy_(new)

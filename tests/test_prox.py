@@ -233,3 +233,31 @@ def test_penalties_check_their_arguments():
         GroupLasso(0.1, groups=[0, 1]).prox(W, 1.0)
     with pytest.raises(ValueError, match="groups has 2 labels but W has 3 columns"):
         GroupLasso(0.1, groups=[0, 1]).value(W)
+
+
+def test_float32_group_prox_matches_float64_and_falls_back_where_float32_overflows():
+    from sklearn_sparse_mlp._prox import _diagonal_group_prox, _Float32Overflow
+
+    rng = np.random.RandomState(0)
+    Z = rng.randn(2, 16, 30)
+    step = 10.0 ** rng.uniform(-4, 1, size=Z.shape)  # Adam-like steps
+    lam = 0.5 * np.median(np.linalg.norm(Z / step, axis=-2))  # about half the columns zero
+    expected = group_soft_threshold(torch.from_numpy(Z), torch.from_numpy(step), lam)
+    got = group_soft_threshold(torch.from_numpy(Z).float(), torch.from_numpy(step).float(),
+                               lam)
+    assert got.dtype == torch.float32
+    assert torch.equal(got != 0, expected != 0)
+    assert 0 < int((expected != 0).any(dim=-2).sum()) < 60
+    torch.testing.assert_close(got, expected.float(), rtol=1e-5, atol=1e-7)
+    # steps over 25 decades in one column: (W / (r + lam * step))^2 overflows float32 at the
+    # first Newton iteration, and the prox is taken in float64 instead
+    Z, step = Z[0, :, :4], step[0, :, :4].copy()
+    step[0, 0], step[1, 0] = 1e-25, 1.0
+    lam = 1.0001 * np.linalg.norm(Z[:, 1] / step[:, 1])
+    W32, step32 = torch.from_numpy(Z).float(), torch.from_numpy(step).float()
+    with pytest.raises(_Float32Overflow):
+        _diagonal_group_prox(W32, step32, torch.full((4,), lam), torch.arange(4), None, 4)
+    expected = group_soft_threshold(torch.from_numpy(Z), torch.from_numpy(step), lam)
+    got = group_soft_threshold(W32, step32, lam)
+    assert bool(torch.isfinite(got).all())
+    torch.testing.assert_close(got, expected.float(), rtol=1e-6, atol=0.0)
