@@ -562,6 +562,9 @@ def main(argv=None):
     seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
     datasets = load_datasets(args.datasets)
 
+    # torch's first optimizer imports torch._dynamo (about a second): paid before any
+    # selection is timed, not by whichever method runs first
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
     start = time.perf_counter()
     print(f"seeds {seeds}, torch threads {torch.get_num_threads()}, "
           f"lassonet {'installed' if LassoNetClassifier else 'not installed'}", flush=True)
