@@ -179,35 +179,40 @@ def _columnwise_prox(W, step, lam):
     Only the columns that survive need the root find: once most features are dropped, that
     is a small share of a wide first layer (of every stacked model).
     """
-    survives = ((W / step).square().sum(dim=-2) > lam * lam)  # ||d W|| > lam, (..., n_cols)
+    dz_sq = (W / step).square().sum(dim=-2)  # ||d W||^2 per column, (..., n_cols)
+    survives = dz_sq > lam * lam
     n_survivors = int(survives.sum())
     if n_survivors == 0:
         return torch.zeros_like(W)
     if 2 * n_survivors > survives.numel():  # gathering them would cost more than it saves
-        ids = torch.arange(W.shape[-1], device=W.device)
-        lams = torch.full((W.shape[-1],), float(lam), dtype=W.dtype, device=W.device)
-        return _diagonal_group_prox(W, step, lams, ids, None, W.shape[-1])[0]
+        return _diagonal_group_prox(W, step, lam, None, None, W.shape[-1], dz_sq)[0]
     X = torch.zeros_like(W)
     # the surviving columns of all leading dimensions side by side: (n_hidden, n_survivors)
     columns = W.transpose(-1, -2)[survives].t()
     steps = step.transpose(-1, -2)[survives].t()
-    n_cols = columns.shape[1]
-    lams = torch.full((n_cols,), float(lam), dtype=W.dtype, device=W.device)
-    ids = torch.arange(n_cols, device=W.device)
-    solved = _diagonal_group_prox(columns, steps, lams, ids, None, n_cols)[0]
+    solved = _diagonal_group_prox(columns, steps, lam, None, None, columns.shape[1],
+                                  dz_sq[survives])[0]
     X.transpose(-1, -2)[survives] = solved.t()
     return X
 
 
-def _diagonal_group_prox(W, step, lam, group_ids, index, n_groups):
+def _diagonal_group_prox(W, step, lam, group_ids, index, n_groups, dz_sq=None):
     """Prox of every group under the diagonal metric ``d = 1 / step`` (see
     group_soft_threshold), in the dtype of ``W``, ``step`` and ``lam``.
 
+    ``index`` None: each column is its own group (``group_ids`` is not used, ``lam`` is one
+    value or one per column). ``dz_sq``: ``||d W_g||^2`` of each group, if known.
     Returns the proximal point and the number of Newton iterations.
     """
     # d * W; an infinite step (zero curvature estimate) gives d = 0: that coordinate is
     # unconstrained by the data and goes to 0, as the prox demands.
-    dz_norm = torch.sqrt(_sum_per_group((W / step).square(), index, n_groups))
+    if dz_sq is None:
+        dz_sq = _sum_per_group((W / step).square(), index, n_groups)
+    dz_norm = torch.sqrt(dz_sq)
+
+    def per_column(values):  # (..., n_groups) -> (..., 1, n_columns)
+        return (values if index is None else values[..., group_ids]).unsqueeze(-2)
+
     # Root r > 0 of ||v(r)|| = 1 with v_i = d_i W_i / (d_i r + lam) = W_i / (r + q_i),
     # q_i = lam * step_i: the secular equation of a trust region (More and Sorensen, 1983),
     # where Newton on phi(r) = 1 / ||v(r)|| - 1 beats Newton on ||v||^2 - 1: phi is concave
@@ -215,12 +220,12 @@ def _diagonal_group_prox(W, step, lam, group_ids, index, n_groups):
     # linear, hence solved in one step, when d is constant over the group. Start: the root of
     # the lower bound ||d W|| / (max(d) r + lam) = 1, i.e. (||d W|| - lam) * min(step).
     # Zero groups (||d W|| <= lam) stay at r = 0 and give X = 0.
-    q = lam[group_ids] * step
+    q = (lam if index is None else lam[group_ids]) * step
     active = dz_norm > lam
     r = torch.where(active, (dz_norm - lam) * _min_per_group(step, index, n_groups), 0.0)
     narrow = W.dtype != torch.float64
     for n_iter in range(1, _NEWTON_MAX_ITER + 1):  # noqa: B007 (returned after the loop)
-        inverse = (r[..., group_ids].unsqueeze(-2) + q).reciprocal_()  # one division, not two
+        inverse = (per_column(r) + q).reciprocal_()  # one division, not two
         ratio_sq = (W * inverse).square_()
         v_sq = _sum_per_group(ratio_sq, index, n_groups)  # ||v||^2
         # -d(||v||^2)/dr / 2 = sum_i v_i^2 / (r + q_i)
@@ -240,7 +245,7 @@ def _diagonal_group_prox(W, step, lam, group_ids, index, n_groups):
         active = active & (update > _NEWTON_RTOL * r)
         if not bool(active.any()):
             break
-    r_col = r[..., group_ids].unsqueeze(-2)
+    r_col = per_column(r)
     return W * r_col / (r_col + q), n_iter
 
 
