@@ -91,8 +91,9 @@ def cv_paths(base, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
     hidden = tuple(template.net_.module__hidden_layer_sizes)
     record = _FoldRecord(n_models)
     with torch_threads(n_threads):
+        trained, groups = _trained_columns(specs, template._penalty_groups())
         stack = StackedTrainer(base, X32, y_train, n_outputs, criterion, specs, hidden,
-                               groups=template._penalty_groups())
+                               columns=trained, groups=groups)
         schedule = base.warmup_epochs + base.ramp_epochs
         dense = stack.fit(0.0, base.max_iter, [schedule] * n_models, base.weight_decay,
                           np.ones(n_models, dtype=bool), reseed=False)
@@ -127,7 +128,7 @@ def cv_paths(base, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
                     record.refits.append((m, len(record.supports[m]) - 1, stack.state_of(m),
                                           copy_spec(specs[m], held=held)))
                 elif not relax_epochs and m > 0:
-                    record.scores[m].append(_score(template, stack.module.state_of(m), scorer,
+                    record.scores[m].append(_score(template, stack.state_of(m)[0], scorer,
                                                    folds[m - 1][1], sample_weight))
                 if not support.any():
                     running[m] = False  # a path ends at its first empty model
@@ -146,6 +147,25 @@ def cv_paths(base, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
     return CVPaths(path=path, fold_results=fold_results, _template=template,
                    _states=full.states, _histories=full.histories,
                    _random_state=specs[0].random_state)
+
+
+def _trained_columns(specs, groups):
+    """The columns the paths' stack trains, and their penalty groups (numbered from 0).
+
+    A column constant in every model's training rows is held at zero by all of them: the
+    stack leaves it out (MNIST: 131 of 784 pixels), and with it the rest of its group, so
+    that the penalty of every group it trains is unchanged. None: every column.
+    """
+    held = np.all([spec.held for spec in specs], axis=0)
+    if groups is not None:
+        groups = np.asarray(groups)
+        held = ~np.isin(groups, groups[~held])
+    if not held.any() or held.all():
+        return None, groups
+    trained = np.flatnonzero(~held)
+    if groups is None:
+        return trained, None
+    return trained, np.unique(groups[trained], return_inverse=True)[1]
 
 
 def _template(base, X, y, sample_weight):

@@ -239,12 +239,13 @@ class StackedTrainer:
         Continue these models; None: new networks drawn from each spec's seed.
     columns : ndarray of int, default=None
         Train on these input columns only (every model must hold the others at zero: its
-        ``held`` mask): the first layer shrinks to them. ``state_of`` still gives
-        full-width states. None: all columns.
+        ``held`` mask): the first layer shrinks to them. New networks are drawn at full
+        width first, as their single fits draw them. ``state_of``, ``support_of`` and
+        ``lin1_of`` still give full width. None: all columns.
     groups : array-like of shape (n_columns,), default=None
-        The penalty's group of each column of X (the fitted estimator's
-        ``_penalty_groups()``: with a ``feature_encoding``, a feature's columns are one
-        group). Not used with ``columns``, which only relaxed refits (no penalty) take.
+        The penalty's group of each column the stack trains (of ``columns`` if given: whole
+        groups, numbered from 0), e.g. the fitted estimator's ``_penalty_groups()``: with a
+        ``feature_encoding``, a feature's columns are one group.
     """
 
     def __init__(self, estimator, X, y, n_outputs, criterion, specs, hidden, states=None,
@@ -252,22 +253,28 @@ class StackedTrainer:
         self.estimator, self.specs, self.criterion = estimator, specs, criterion
         self.groups = groups
         self.columns, self.n_input_features = columns, X.shape[1]
+        if states is None:
+            for spec in specs:
+                spec.generator = torch.Generator().manual_seed(spec.next_seed())
+            if columns is not None:
+                # drawn at full width, as a single fit draws them, their constant columns'
+                # values moved into the bias; narrowed below
+                states = [(_new_network(X.shape[1], n_outputs, hidden, estimator.activation,
+                                        spec), None) for spec in specs]
         if columns is not None:
             X = X[:, columns]
-            specs = self.specs = [copy_spec(spec, held=spec.held[columns]) for spec in specs]
-            if states is not None:
-                states = [_compact_state(*state, columns) for state in states]
+            # shallow copies: the seeds stay shared with the caller's specs
+            specs = self.specs = [copy_spec(spec, held=spec.held[columns], share_seed=True)
+                                  for spec in specs]
+            states = [_compact_state(*state, columns) for state in states]
         self.device = torch.device(estimator.device)
         self.X = X if sp.issparse(X) else torch.from_numpy(
             np.ascontiguousarray(X)).to(self.device)
         self.y = torch.as_tensor(y).to(self.device)
         n_features = X.shape[1]
         if states is None:
-            modules = []
-            for spec in specs:
-                spec.generator = torch.Generator().manual_seed(spec.next_seed())
-                modules.append(SparseInputMLP(n_features, n_outputs, hidden,
-                                              estimator.activation, spec.generator))
+            modules = [SparseInputMLP(n_features, n_outputs, hidden, estimator.activation,
+                                      spec.generator) for spec in specs]
         else:
             modules = []
             for state, _ in states:
@@ -280,7 +287,7 @@ class StackedTrainer:
         self.module = StackedMLP(modules, estimator.activation).to(self.device)
         self.optimizer = StackedOptimizer(self.module.theta, estimator.solver,
                                           estimator.learning_rate_init, estimator.momentum)
-        if states is not None:
+        if states is not None and states[0][1] is not None:
             self.optimizer.steps = torch.stack([opt["steps"] for _, opt in states]).to(
                 self.device)
             for name in self.optimizer.state:
@@ -501,12 +508,24 @@ class StackedTrainer:
         return _widen_state(state, optimizer_state, self.columns, self.n_input_features)
 
     def support_of(self, m):
-        return feature_support(self.module.view(self.module.theta.detach(), "lin1.weight")[m])
+        """Model ``m``'s selected columns (full width), a bool mask."""
+        support = feature_support(self.module.view(self.module.theta.detach(),
+                                                   "lin1.weight")[m])
+        if self.columns is None:
+            return support
+        wide = np.zeros(self.n_input_features, dtype=bool)
+        wide[self.columns] = support
+        return wide
 
     def lin1_of(self, m):
+        """Model ``m``'s lin1 weight (full width), a numpy copy."""
         # a copy: .cpu() of a CPU tensor is the tensor itself, whose memory trains on
-        return self.module.view(self.module.theta.detach(), "lin1.weight")[m].cpu().numpy(
-            ).copy()
+        weight = self.module.view(self.module.theta.detach(), "lin1.weight")[m].cpu().numpy()
+        if self.columns is None:
+            return weight.copy()
+        wide = np.zeros((weight.shape[0], self.n_input_features), dtype=weight.dtype)
+        wide[:, self.columns] = weight
+        return wide
 
 
 def split_flat(flat, module_state):
@@ -535,7 +554,24 @@ def _with_lin1(module_state, optimizer_state, lin1_of):
 
 def _compact_state(module_state, optimizer_state, columns):
     index = torch.as_tensor(columns)
+    if optimizer_state is None:  # a new network
+        return {**module_state, "lin1.weight": module_state["lin1.weight"][:, index]}, None
     return _with_lin1(module_state, optimizer_state, lambda W: W[:, index])
+
+
+def _new_network(n_features, n_outputs, hidden, activation, spec):
+    """The state of a new network drawn from ``spec.generator``, its held columns zero and
+    its held constant columns' values moved into lin1's bias (as ``StackedTrainer`` holds
+    out the columns of the networks it draws itself)."""
+    module = SparseInputMLP(n_features, n_outputs, hidden, activation, spec.generator)
+    with torch.no_grad():
+        weight, bias = module.lin1.weight, module.lin1.bias
+        if spec.fill_values is not None and spec.held.any():
+            held = torch.as_tensor(spec.held)
+            bias += weight[:, held] @ torch.as_tensor(spec.fill_values[spec.held],
+                                                      dtype=weight.dtype)
+        weight.mul_(torch.as_tensor(~spec.held, dtype=weight.dtype))
+    return module.state_dict()
 
 
 def _widen_state(module_state, optimizer_state, columns, n_features):
@@ -549,10 +585,12 @@ def _widen_state(module_state, optimizer_state, columns, n_features):
     return _with_lin1(module_state, optimizer_state, widen)
 
 
-def copy_spec(spec, held=None):
-    """A spec for continuing ``spec``'s model (e.g. a relaxed refit holding ``held``)."""
+def copy_spec(spec, held=None, share_seed=False):
+    """A spec for continuing ``spec``'s model (e.g. a relaxed refit holding ``held``);
+    ``share_seed``: its ``random_state`` is ``spec``'s own (not a copy)."""
     new = copy.copy(spec)
-    new.random_state = copy.deepcopy(spec.random_state)
+    if not share_seed:
+        new.random_state = copy.deepcopy(spec.random_state)
     if held is not None:
         new.held, new.fill_values = held, None
     return new

@@ -107,11 +107,12 @@ def test_stacked_paths_refine_where_the_full_data_path_drops_many_features():
 def test_stacked_models_keep_their_own_weights_classes_and_constant_columns():
     """Per model: sample weights (zeros removed), class weights of its own rows, a column
     constant over its own training rows only, batches of its own size."""
-    X, y = make_seed_problem("circle", n_samples=240, n_features=5, random_state=1)
+    X, y = make_seed_problem("circle", n_samples=240, n_features=6, random_state=1)
     folds = list(KFold(3, shuffle=True, random_state=0).split(X))
     X = X.copy()
     X[:, 4] = 0.0
     X[folds[0][1], 4] = np.linspace(-1, 1, len(folds[0][1]))  # constant in fold 0's training
+    X[:, 5] = 0.7  # constant everywhere: left out of the stack, its value in each bias
     rng = np.random.RandomState(0)
     weight = rng.randint(0, 4, len(y)).astype(float)
     base = SparseMLPClassifier(**{**_SMALL, "batch_size": 50}, class_weight="balanced")
@@ -120,6 +121,27 @@ def test_stacked_models_keep_their_own_weights_classes_and_constant_columns():
     stacked = _stacked(base, X, y, folds, grid, sample_weight=weight)
     _assert_same_paths(stacked, full, fold_paths)
     assert not fold_paths[0].supports[:, 4].any()  # held out in fold 0
+    assert not stacked.path.supports[:, 5].any()
+
+
+def test_stack_leaves_out_whole_groups_of_columns_held_by_every_model():
+    from sklearn_sparse_mlp._cv_path import _trained_columns
+    from sklearn_sparse_mlp._stacked import ModelSpec
+
+    def spec(held):
+        return ModelSpec(rows=np.arange(3), sample_weight=None, random_state=0,
+                         held=np.array(held, dtype=bool))
+
+    specs = [spec([0, 0, 1, 1, 1, 0]), spec([0, 1, 1, 1, 1, 0])]  # 2, 3, 4 held by both
+    trained, groups = _trained_columns(specs, None)
+    np.testing.assert_array_equal(trained, [0, 1, 5])
+    assert groups is None
+    # column 4 shares a group with column 5, which is trained: the group stays whole
+    trained, groups = _trained_columns(specs, [0, 0, 1, 1, 2, 2])
+    np.testing.assert_array_equal(trained, [0, 1, 4, 5])
+    np.testing.assert_array_equal(groups, [0, 0, 1, 1])
+    trained, groups = _trained_columns([spec([0, 1, 0, 0, 0, 0]), spec([1, 0, 0, 0, 0, 0])], None)
+    assert trained is None and groups is None  # no column held by both: all trained
 
 
 @pytest.mark.parametrize("solver", ["sgd", "adagrad"])
