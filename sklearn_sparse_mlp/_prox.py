@@ -130,9 +130,9 @@ def group_soft_threshold(W, step, alpha, groups=None, group_weights=None):
         shrink = torch.clamp(1.0 - step * lam / norms, min=0.0)
         return (W64 * shrink[..., group_ids].unsqueeze(-2)).to(W.dtype)
 
-    # Newton runs in the weights' precision (float32 for a network: 3 to 4 times faster than
-    # float64 on a wide first layer); where that overflows (steps spread over more decades
-    # than float32 can square) the prox is taken again in float64.
+    # Newton runs in the weights' precision (float32 for a network, much cheaper than float64
+    # on a wide first layer); where that overflows (steps spread over more decades than
+    # float32 can square) the prox is taken again in float64.
     work = torch.promote_types(W.dtype, torch.float32)
     try:
         X = _diagonal_prox(W.to(work), step.to(work), lam.to(work), groups, group_ids, index,

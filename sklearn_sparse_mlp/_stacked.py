@@ -261,11 +261,10 @@ class StackedTrainer:
                 # values moved into the bias; narrowed below
                 states = [(_new_network(X.shape[1], n_outputs, hidden, estimator.activation,
                                         spec), None) for spec in specs]
+        # the specs stay the caller's own (a restore() puts their seeds back in place)
+        held = np.stack([spec.held for spec in specs])
         if columns is not None:
-            X = X[:, columns]
-            # shallow copies: the seeds stay shared with the caller's specs
-            specs = self.specs = [copy_spec(spec, held=spec.held[columns], share_seed=True)
-                                  for spec in specs]
+            X, held = X[:, columns], held[:, columns]
             states = [_compact_state(*state, columns) for state in states]
         self.device = torch.device(estimator.device)
         self.X = X if sp.issparse(X) else torch.from_numpy(
@@ -295,7 +294,6 @@ class StackedTrainer:
                     [opt[name] for _, opt in states]).to(self.device)
         self.lin1 = self.module.slice_of("lin1.weight")
         self.n_hidden, self.n_features = hidden[0], n_features
-        held = np.stack([spec.held for spec in specs])
         self.keep = torch.as_tensor(~held, dtype=torch.float32,
                                     device=self.device)[:, None, :]  # (M, 1, p)
         self._hold_out_constant_columns()
@@ -314,7 +312,8 @@ class StackedTrainer:
         weight = self.module.view(theta, "lin1.weight")
         bias = self.module.view(theta, "lin1.bias")
         for m, spec in enumerate(self.specs):
-            if spec.fill_values is not None and spec.held.any():
+            # narrowed networks had theirs moved at full width (_new_network)
+            if self.columns is None and spec.fill_values is not None and spec.held.any():
                 held = torch.as_tensor(spec.held, device=weight.device)
                 values = torch.as_tensor(spec.fill_values[spec.held], dtype=weight.dtype,
                                          device=weight.device)
@@ -585,12 +584,10 @@ def _widen_state(module_state, optimizer_state, columns, n_features):
     return _with_lin1(module_state, optimizer_state, widen)
 
 
-def copy_spec(spec, held=None, share_seed=False):
-    """A spec for continuing ``spec``'s model (e.g. a relaxed refit holding ``held``);
-    ``share_seed``: its ``random_state`` is ``spec``'s own (not a copy)."""
+def copy_spec(spec, held=None):
+    """A spec for continuing ``spec``'s model (e.g. a relaxed refit holding ``held``)."""
     new = copy.copy(spec)
-    if not share_seed:
-        new.random_state = copy.deepcopy(spec.random_state)
+    new.random_state = copy.deepcopy(spec.random_state)
     if held is not None:
         new.held, new.fill_values = held, None
     return new

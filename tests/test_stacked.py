@@ -83,6 +83,7 @@ def test_stacked_paths_refine_where_the_full_data_path_drops_many_features():
     undone in every model of the stack (weights, optimizer, epochs, seeds), so every path is
     the independent path walking the accepted alphas, and exactly the stack given them."""
     X, y = make_seed_problem("circle", n_samples=240, n_features=8, random_state=2)
+    X[:, 7] = 0.5  # constant everywhere: the stack is narrowed, and its restores too
     folds = list(StratifiedKFold(3).split(X, y))
     base = SparseMLPClassifier(**_SMALL)
     full, fold_paths = _sequential(base, X, y, folds, 30, max_drop_fraction=0.2)
@@ -90,7 +91,7 @@ def test_stacked_paths_refine_where_the_full_data_path_drops_many_features():
     assert np.any(ratios < 1.2)  # a refined step was taken
     # a generated grid starts from the dense model's drop_one_alphas: float rounding
     _assert_same_paths(_stacked(base, X, y, folds, 30, max_drop_fraction=0.2), full,
-                       fold_paths, alpha_rtol=1e-5)
+                       fold_paths, alpha_rtol=1e-4)
     # a RandomState draws a seed per fit: an undone fit gives its draws back
     base.set_params(random_state=np.random.RandomState(0))
     refined = _stacked(base, X, y, folds, 30, max_drop_fraction=0.2)
