@@ -422,7 +422,9 @@ def sparse_mlp_path(
         ``n_epochs``. 1.0: never (refining did not improve the benchmarks' selections: see
         the user guide). Not used with given ``alphas``.
     max_iter_per_alpha : int, default=50
-        Maximum number of epochs at each alpha after the first.
+        Maximum number of epochs at each alpha after the first. The CV estimators walk
+        theirs with 25 (their paths only need each alpha's support and score; see the user
+        guide); a path drawn for its own sake keeps the longer budget.
     X_valid, y_valid : array-like, default=None
         Validation data scored at each alpha.
     scoring : str or callable, default=None

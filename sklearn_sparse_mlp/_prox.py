@@ -133,7 +133,9 @@ def group_soft_threshold(W, step, alpha, groups=None, group_weights=None):
     # Newton runs in the weights' precision (float32 for a network, much cheaper than float64
     # on a wide first layer); where that overflows (steps spread over more decades than
     # float32 can square) the prox is taken again in float64.
-    work = torch.promote_types(W.dtype, torch.float32)
+    # (a float64 step, e.g. a numpy one, keeps float64: steps below float32's range would
+    # round to 0, which means 'not stepped')
+    work = torch.promote_types(torch.promote_types(W.dtype, step.dtype), torch.float32)
     try:
         X = _diagonal_prox(W.to(work), step.to(work), lam.to(work), groups, group_ids, index,
                            n_groups)
@@ -165,7 +167,7 @@ def _diagonal_prox(W, step, lam, groups, group_ids, index, n_groups):
         frozen = (n_zero > 0)[..., group_ids].unsqueeze(-2)
         step = torch.where(zero_step, torch.ones_like(step), step)
     if groups is None:
-        X = _columnwise_prox(W, step, lam[0])
+        X = _columnwise_prox(W, step, lam)
     else:
         X = _diagonal_group_prox(W, step, lam, group_ids, index, n_groups)[0]
     if frozen is not None:
@@ -176,8 +178,9 @@ def _diagonal_prox(W, step, lam, groups, group_ids, index, n_groups):
 def _columnwise_prox(W, step, lam):
     """The diagonal-step prox with each column its own group.
 
-    Only the columns that survive need the root find: once most features are dropped, that
-    is a small share of a wide first layer (of every stacked model).
+    ``lam``: one penalty per column, shape (n_cols,). Only the columns that survive need the
+    root find: once most features are dropped, that is a small share of a wide first layer
+    (of every stacked model).
     """
     dz_sq = (W / step).square().sum(dim=-2)  # ||d W||^2 per column, (..., n_cols)
     survives = dz_sq > lam * lam
@@ -190,8 +193,8 @@ def _columnwise_prox(W, step, lam):
     # the surviving columns of all leading dimensions side by side: (n_hidden, n_survivors)
     columns = W.transpose(-1, -2)[survives].t()
     steps = step.transpose(-1, -2)[survives].t()
-    solved = _diagonal_group_prox(columns, steps, lam, None, None, columns.shape[1],
-                                  dz_sq[survives])[0]
+    solved = _diagonal_group_prox(columns, steps, lam.expand_as(survives)[survives], None,
+                                  None, columns.shape[1], dz_sq[survives])[0]
     X.transpose(-1, -2)[survives] = solved.t()
     return X
 

@@ -425,7 +425,7 @@ class _ConvergenceTest:
         if len(self._losses) < 2 * n:
             return False
         losses = np.asarray(self._losses)
-        if losses[n:].mean() < losses[:n].mean() - self.tol:
+        if not losses[n:].mean() >= losses[:n].mean() - self.tol:  # NaN: not converged
             return False
         counts = np.stack(self._supports).astype(int)
         before, last = counts[:n].sum(axis=0), counts[n:].sum(axis=0)

@@ -165,3 +165,35 @@ def test_drop_one_alphas_divide_by_the_group_penalty_of_the_encoded_columns():
             expected = max(float(delta), 0.0) / (np.sqrt(8) * float(W[:, 8 * j: 8 * j + 8]
                                                                     .norm()))
             assert alphas[j] == pytest.approx(expected, rel=1e-3, abs=1e-7)
+
+
+@pytest.mark.parametrize("groups", [None, [0, 1, 2, 2]])
+def test_cv_with_an_encoding_leaves_out_a_constant_feature_as_if_it_trained_it(
+        groups, monkeypatch):
+    """A feature constant in every training part: its encoded columns (one penalty group,
+    or part of one) are left out of the CV's stack, and the paths are those of the full
+    width stack, up to float rounding."""
+    from sklearn_sparse_mlp import _cv_path
+
+    X, y = _ring(n_samples=300, n_features=4)
+    X[:, 3] = 0.25
+    params = dict(cv=2, feature_encoding="spline", groups=groups, random_state=0, alphas=6,
+                  max_iter=80)
+    chosen = []
+    trained_columns = _cv_path._trained_columns
+    monkeypatch.setattr(_cv_path, "_trained_columns",
+                        lambda specs, groups: chosen.append(trained_columns(specs, groups))
+                        or chosen[-1])
+    narrowed = SparseMLPClassifierCV(**params).fit(X, y)
+    (trained, _), = chosen
+    if groups is None:
+        assert trained is not None and len(trained) == 24  # feature 3's 8 columns left out
+    else:
+        assert trained is None  # feature 3 shares its group with feature 2: kept whole
+    monkeypatch.setattr(_cv_path, "_trained_columns", lambda specs, groups: (None, groups))
+    full = SparseMLPClassifierCV(**params).fit(X, y)
+    np.testing.assert_allclose(narrowed.alphas_, full.alphas_, rtol=1e-4)
+    np.testing.assert_array_equal(narrowed.path_.supports, full.path_.supports)
+    np.testing.assert_allclose(narrowed.path_.feature_norms, full.path_.feature_norms,
+                               rtol=1e-3, atol=1e-6)
+    assert not narrowed.path_.supports[:, 3].any()

@@ -261,3 +261,34 @@ def test_float32_group_prox_matches_float64_and_falls_back_where_float32_overflo
     got = group_soft_threshold(W32, step32, lam)
     assert bool(torch.isfinite(got).all())
     torch.testing.assert_close(got, expected.float(), rtol=1e-6, atol=0.0)
+
+
+def test_group_weights_weigh_each_column_without_groups():
+    """groups=None with group_weights: each column its own group, with its own weight, as
+    with the explicit groups 0..n-1 (the column-wise path once used the first weight for
+    every column)."""
+    rng = np.random.RandomState(0)
+    W = torch.from_numpy(rng.randn(2, 8, 6))
+    step = torch.from_numpy(10.0 ** rng.uniform(-2, 0, size=W.shape))
+    weights = torch.tensor([0.1, 0.5, 1.0, 2.0, 4.0, 8.0], dtype=torch.float64)
+    alpha = 0.3 * float(np.median(np.linalg.norm((W / step).numpy(), axis=-2)))
+    expected = group_soft_threshold(W, step, alpha, groups=np.arange(6), group_weights=weights)
+    got = group_soft_threshold(W, step, alpha, group_weights=weights)
+    torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+    zero = (expected == 0).all(dim=-2)
+    assert zero.any() and not zero.all()  # the weights decide which columns go
+    # a single model with most columns dropped takes the gathered path: the same
+    torch.testing.assert_close(group_soft_threshold(W[0], step[0], 3 * alpha,
+                                                    group_weights=weights),
+                               group_soft_threshold(W[0], step[0], 3 * alpha,
+                                                    groups=np.arange(6), group_weights=weights))
+
+
+def test_float64_step_keeps_float32_weights_out_of_float32_underflow():
+    # a step of 1e-50 is 0 in float32, which would mean "part of the group not stepped"
+    W = torch.tensor([[1.0, -2.0], [0.5, 1.0]])
+    step = torch.tensor([[1e-50, 1.0], [1.0, 1.0]], dtype=torch.float64)
+    got = group_soft_threshold(W, step, 0.5, groups=[0, 0])
+    assert got.dtype == torch.float32
+    torch.testing.assert_close(got, group_soft_threshold(W.double(), step, 0.5,
+                                                         groups=[0, 0]).float())
