@@ -256,11 +256,10 @@ class StackedTrainer:
         if states is None:
             for spec in specs:
                 spec.generator = torch.Generator().manual_seed(spec.next_seed())
-            if columns is not None:
-                # drawn at full width, as a single fit draws them, their constant columns'
-                # values moved into the bias; narrowed below
-                states = [(_new_network(X.shape[1], n_outputs, hidden, estimator.activation,
-                                        spec), None) for spec in specs]
+            # drawn at full width, as a single fit draws them, their constant columns'
+            # values moved into the bias; narrowed below if columns are given
+            states = [(_new_network(X.shape[1], n_outputs, hidden, estimator.activation,
+                                    spec), None) for spec in specs]
         # the specs stay the caller's own (a restore() puts their seeds back in place)
         held = np.stack([spec.held for spec in specs])
         if columns is not None:
@@ -271,22 +270,18 @@ class StackedTrainer:
             np.ascontiguousarray(X)).to(self.device)
         self.y = torch.as_tensor(y).to(self.device)
         n_features = X.shape[1]
-        if states is None:
-            modules = [SparseInputMLP(n_features, n_outputs, hidden, estimator.activation,
-                                      spec.generator) for spec in specs]
-        else:
-            modules = []
-            for state, _ in states:
-                # a throwaway generator: the initial weights are overwritten, and torch's
-                # global RNG must stay untouched
-                module = SparseInputMLP(n_features, n_outputs, hidden, estimator.activation,
-                                        torch.Generator())
-                module.load_state_dict(state)
-                modules.append(module)
+        modules = []
+        for state, _ in states:
+            # a throwaway generator: the initial weights are overwritten, and torch's global
+            # RNG must stay untouched
+            module = SparseInputMLP(n_features, n_outputs, hidden, estimator.activation,
+                                    torch.Generator())
+            module.load_state_dict(state)
+            modules.append(module)
         self.module = StackedMLP(modules, estimator.activation).to(self.device)
         self.optimizer = StackedOptimizer(self.module.theta, estimator.solver,
                                           estimator.learning_rate_init, estimator.momentum)
-        if states is not None and states[0][1] is not None:
+        if states[0][1] is not None:  # continued networks: their optimizer state too
             self.optimizer.steps = torch.stack([opt["steps"] for _, opt in states]).to(
                 self.device)
             for name in self.optimizer.state:
@@ -296,7 +291,8 @@ class StackedTrainer:
         self.n_hidden, self.n_features = hidden[0], n_features
         self.keep = torch.as_tensor(~held, dtype=torch.float32,
                                     device=self.device)[:, None, :]  # (M, 1, p)
-        self._hold_out_constant_columns()
+        # continued networks (relaxed refits) hold the columns outside their support
+        self.module.view(self.module.theta.detach(), "lin1.weight").mul_(self.keep)
         self.batch_sizes = [estimator._batch_size(len(spec.rows)) for spec in specs]
         # each model's epochs as skorch's history records them (see ProximalL1)
         self.histories = [[] for _ in specs]
@@ -306,19 +302,6 @@ class StackedTrainer:
                        if len(shape) == 2 and name != "lin1.weight"]
         self._n_rows = torch.as_tensor([len(spec.rows) for spec in specs],
                                        dtype=torch.float32)
-
-    def _hold_out_constant_columns(self):
-        theta = self.module.theta.detach()
-        weight = self.module.view(theta, "lin1.weight")
-        bias = self.module.view(theta, "lin1.bias")
-        for m, spec in enumerate(self.specs):
-            # narrowed networks had theirs moved at full width (_new_network)
-            if self.columns is None and spec.fill_values is not None and spec.held.any():
-                held = torch.as_tensor(spec.held, device=weight.device)
-                values = torch.as_tensor(spec.fill_values[spec.held], dtype=weight.dtype,
-                                         device=weight.device)
-                bias[m] += weight[m][:, held] @ values
-        weight.mul_(self.keep)
 
     def _decayed_coordinates(self):
         """1 on every coordinate under weight decay (all but lin1's weight), 0 on lin1's."""
@@ -508,22 +491,23 @@ class StackedTrainer:
 
     def support_of(self, m):
         """Model ``m``'s selected columns (full width), a bool mask."""
-        support = feature_support(self.module.view(self.module.theta.detach(),
-                                                   "lin1.weight")[m])
-        if self.columns is None:
-            return support
-        wide = np.zeros(self.n_input_features, dtype=bool)
-        wide[self.columns] = support
-        return wide
+        return self._full_width(feature_support(
+            self.module.view(self.module.theta.detach(), "lin1.weight")[m]))
 
     def lin1_of(self, m):
         """Model ``m``'s lin1 weight (full width), a numpy copy."""
-        # a copy: .cpu() of a CPU tensor is the tensor itself, whose memory trains on
-        weight = self.module.view(self.module.theta.detach(), "lin1.weight")[m].cpu().numpy()
+        # a copy (_full_width's): .cpu() of a CPU tensor is the tensor itself, whose memory
+        # trains on
+        return self._full_width(
+            self.module.view(self.module.theta.detach(), "lin1.weight")[m].cpu().numpy())
+
+    def _full_width(self, values):
+        """A new array: ``values`` over the trained columns (last axis) at full width, zero
+        elsewhere."""
         if self.columns is None:
-            return weight.copy()
-        wide = np.zeros((weight.shape[0], self.n_input_features), dtype=weight.dtype)
-        wide[:, self.columns] = weight
+            return values.copy()
+        wide = np.zeros((*values.shape[:-1], self.n_input_features), dtype=values.dtype)
+        wide[..., self.columns] = values
         return wide
 
 
@@ -560,8 +544,7 @@ def _compact_state(module_state, optimizer_state, columns):
 
 def _new_network(n_features, n_outputs, hidden, activation, spec):
     """The state of a new network drawn from ``spec.generator``, its held columns zero and
-    its held constant columns' values moved into lin1's bias (as ``StackedTrainer`` holds
-    out the columns of the networks it draws itself)."""
+    its held constant columns' values moved into lin1's bias."""
     module = SparseInputMLP(n_features, n_outputs, hidden, activation, spec.generator)
     with torch.no_grad():
         weight, bias = module.lin1.weight, module.lin1.bias
