@@ -59,6 +59,7 @@ class StackedMLP(torch.nn.Module):
             self.layout.append((name, start, tuple(param.shape)))
             self._slices[name] = (slice(start, start + param.numel()), tuple(param.shape))
             start += param.numel()
+        self._sizes = [param.numel() for param in first.parameters()]
         self.theta = torch.nn.Parameter(torch.stack([
             torch.cat([p.detach().reshape(-1) for p in module.parameters()])
             for module in modules
@@ -87,10 +88,13 @@ class StackedMLP(torch.nn.Module):
         ``theta``: the parameters of a subset of the models (rows of ``self.theta``).
         """
         theta = self.theta if theta is None else theta
+        # split, not one slice per parameter: the backward of a slice is a zero tensor of
+        # theta's size, one per parameter, summed; a split's is one concatenation
+        parts = {name: part.view(theta.shape[0], *shape) for (name, _, shape), part in
+                 zip(self.layout, theta.split(self._sizes, dim=1), strict=True)}
         out = None
         for i, (weight_name, bias_name) in enumerate(self._layers):
-            weight = self.view(theta, weight_name)
-            bias = self.view(theta, bias_name)[:, :, None]
+            weight, bias = parts[weight_name], parts[bias_name][:, :, None]
             if i == 0 and isinstance(X, list):
                 out = torch.stack([torch.sparse.mm(rows, w.t()).t()
                                    for rows, w in zip(X, weight, strict=True)]) + bias
@@ -130,6 +134,7 @@ class StackedOptimizer:
         n_models = theta.shape[0]
         self.steps = torch.zeros(n_models, 1, device=theta.device)
         self.state = {name: torch.zeros_like(theta.detach()) for name in self._state_names()}
+        self._denom = None  # the last step's preconditioner (Adam, Adagrad)
 
     def _state_names(self):
         return {"adam": ("exp_avg", "exp_avg_sq"), "sgd": ("momentum_buffer",),
@@ -151,8 +156,8 @@ class StackedOptimizer:
             m.lerp_(grad, on * (1.0 - beta1))
             v.mul_(1.0 - on * (1.0 - beta2)).addcmul_(on * (1.0 - beta2), grad * grad)
             step_size = on * self.lr / (1.0 - beta1**k)
-            denom = v.sqrt() / torch.sqrt(1.0 - beta2**k) + self.eps
-            theta.sub_(step_size * m / denom)
+            self._denom = v.sqrt() / torch.sqrt(1.0 - beta2**k) + self.eps
+            theta.sub_(step_size * m / self._denom)
         elif self.solver == "sgd":
             buf = self.state["momentum_buffer"]
             first = on * (self.steps == 1).to(theta.dtype)  # torch starts the buffer at grad
@@ -162,20 +167,16 @@ class StackedOptimizer:
         else:
             total = self.state["sum"]
             total.addcmul_(on, grad * grad)
-            theta.sub_(on * self.lr * grad / (total.sqrt() + self.eps))
+            self._denom = total.sqrt() + self.eps
+            theta.sub_(on * self.lr * grad / self._denom)
 
     def effective_step(self, columns):
         """The step just taken on ``theta[:, columns]``: a float for SGD, else per model and
-        coordinate; what ``_optim.effective_step`` gives for torch's optimizers."""
+        coordinate; what ``_optim.effective_step`` gives for torch's optimizers (from the
+        step's own denominator, not formed again)."""
         if self.solver == "sgd":
             return self.lr / (1.0 - self.momentum)
-        if self.solver == "adam":
-            k = self.steps.clamp(min=1.0)
-            v = self.state["exp_avg_sq"][:, columns]
-            denom = torch.sqrt(v / (1.0 - self.betas[1] ** k)) + self.eps
-        else:
-            denom = self.state["sum"][:, columns].sqrt() + self.eps
-        return self.lr / denom
+        return self.lr / self._denom[:, columns]
 
     def state_of(self, m):
         """Model ``m``'s optimizer state (its step count and moments)."""
