@@ -250,6 +250,13 @@ def _rows_reading(X_csc, columns):
 
 # Grid steps taken at once while no feature has left the path yet.
 _STRIDE_BEFORE_FIRST_DROP = 3
+# Grid steps taken at once after a step that dropped fewer than this share of the features
+# kept before it, per grid step, where that share is at least one feature: the path drifts
+# slowly there, and each alpha costs as many epochs as one where the selection moves. (On
+# narrower paths a step that drops nothing is no sign of a slow drift: features leave one
+# at a time.)
+_SLOW_DROP_FRACTION = 0.03
+_SLOW_STRIDE = 2
 # Halvings of a grid step that drops too many features, in a row: a refined step is at
 # least 1/8 of the grid's.
 _MAX_REFINEMENTS = 3
@@ -274,7 +281,10 @@ class _AlphaGrid:
     generated from ``alpha_start``, derived from the dense fit by :func:`drop_one_alphas`:
     each is ``path_multiplier`` times the previous one, or ``path_multiplier ** 3`` as long
     as the model keeps every feature the dense fit kept (those alphas only shrink the
-    weights: see the user guide). A generated step that drops more than
+    weights: see the user guide), or ``path_multiplier ** 2`` after a step that dropped
+    fewer than ``_SLOW_DROP_FRACTION`` of the features kept before it per grid step, where
+    that is at least one feature: where the path drifts slowly, each alpha costs as many
+    epochs as one where the selection moves. A generated step that drops more than
     ``max_drop_fraction`` of the features kept at the previous alpha (and more than one) is
     undone: the caller restores the previous alpha's model, and the grid tries the
     geometric midpoint of the two alphas instead (up to ``_MAX_REFINEMENTS`` halvings of the
@@ -310,6 +320,7 @@ class _AlphaGrid:
         # the last accepted alpha and its number of features; how many times the current
         # step (the grid's stride, in powers of the multiplier) is halved
         self.previous, self.n_kept, self.depth = None, self.n_dense, 0
+        self.stride = _STRIDE_BEFORE_FIRST_DROP
 
     @property
     def refines(self):
@@ -321,8 +332,7 @@ class _AlphaGrid:
             yield float(self.given[self.index] if self.given is not None else self.alpha)
 
     def _step(self):
-        stride = 1 if self.dropping else _STRIDE_BEFORE_FIRST_DROP
-        return self.multiplier ** (stride / 2**self.depth)
+        return self.multiplier ** (self.stride / 2**self.depth)
 
     def advance(self, n_selected):
         """Move on from the current alpha, whose model kept ``n_selected`` features.
@@ -340,7 +350,12 @@ class _AlphaGrid:
             self.alpha = self.previous * self._step()
             return False
         self.index += 1
+        taken = self.stride / 2**self.depth  # grid steps from the previous alpha
+        share = _SLOW_DROP_FRACTION * self.n_kept
+        slow = self.dropping and share >= 1 and dropped < taken * share
         self.dropping = self.dropping or n_selected < self.n_dense
+        self.stride = (_STRIDE_BEFORE_FIRST_DROP if not self.dropping
+                       else _SLOW_STRIDE if slow else 1)
         self.depth = max(self.depth - 1, 0)
         self.previous, self.n_kept = self.alpha, n_selected
         self.alpha *= self._step()
@@ -407,8 +422,10 @@ def sparse_mlp_path(
         (see :func:`drop_one_alphas`): the smallest alpha at which dropping a feature starts
         to pay, as a lasso's critical alpha. Each alpha is ``path_multiplier`` times the
         previous one, or ``path_multiplier ** 3`` as long as no feature has left (those
-        alphas only shrink the weights). If an array: these alphas, sorted increasingly
-        (duplicates dropped).
+        alphas only shrink the weights), or ``path_multiplier ** 2`` after a step that
+        dropped fewer than 3% of the 34 or more features kept before it per grid step (the
+        path drifts slowly there; see the user guide). If an array: these alphas, sorted
+        increasingly (duplicates dropped).
     path_multiplier : float, default=1.25
         Ratio of consecutive alphas of the default grid once features start to leave.
     max_drop_fraction : float in (0, 1], default=1.0

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from _grid import grid_strides
 from sklearn.base import clone
 from sklearn.feature_selection import SelectFromModel
 
@@ -433,10 +434,10 @@ def test_cv_refines_its_grid_where_the_full_data_path_drops_many_features():
     ratios = refined.alphas_[1:] / refined.alphas_[:-1]
     assert np.any(ratios < 1.2)
     # a step drops at most a fifth of the features, or one, unless it is the smallest
-    # step of its stride: 1.25 ** (3/8) before the first drop, 1.25 ** (1/8) after
+    # step of its stride (3 grid steps before the first drop, then 1 or 2): 1/8 of it
     kept = refined.n_features_path_[:-1]
     drops = kept - refined.n_features_path_[1:]
-    dense = np.minimum.accumulate(kept) == kept[0]
-    smallest = np.isclose(ratios, np.where(dense, 1.25 ** (3 / 8), 1.25 ** (1 / 8)))
+    strides = grid_strides(refined.alphas_, refined.n_features_path_, kept[0])
+    smallest = np.isclose(ratios, 1.25 ** (strides / 8))
     too_many = drops > np.maximum(1, 0.2 * kept)
     assert np.all(smallest[too_many])

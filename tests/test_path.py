@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+from _grid import grid_strides
 from skorch.callbacks import Callback
 
 from sklearn_sparse_mlp import (
@@ -9,7 +10,7 @@ from sklearn_sparse_mlp import (
     drop_one_alphas,
     sparse_mlp_path,
 )
-from sklearn_sparse_mlp._path import default_alpha_start, relaxed_refit
+from sklearn_sparse_mlp._path import _AlphaGrid, default_alpha_start, relaxed_refit
 from sklearn_sparse_mlp.datasets import make_seed_problem
 
 
@@ -28,6 +29,7 @@ def test_path_goes_from_dense_to_empty(circle_path):
     assert path.n_features[-1] == 0
     assert np.all(np.diff(path.alphas) > 0)
     # three grid steps at once while every feature is kept, single steps once they leave
+    # (too few features for a step that drops none to be slow)
     full = np.minimum.accumulate(path.n_features[:-1]) == 10
     np.testing.assert_allclose(path.alphas[1:][full] / path.alphas[:-1][full], 1.25**3)
     np.testing.assert_allclose(path.alphas[1:][~full] / path.alphas[:-1][~full], 1.25)
@@ -65,8 +67,7 @@ def test_path_refines_the_steps_that_drop_many_features():
     fine = sparse_mlp_path(est, X, y, max_drop_fraction=0.2, max_iter_per_alpha=20)
     drops = coarse.n_features[:-1] - coarse.n_features[1:]
     assert np.any(drops > np.maximum(1, 0.2 * coarse.n_features[:-1]))  # jumps to refine
-    strides = np.where(np.minimum.accumulate(fine.n_features[:-1]) == 12, 3, 1)
-    _assert_refined(fine, 0.2, strides)
+    _assert_refined(fine, 0.2, grid_strides(fine.alphas, fine.n_features, 12))
     assert np.any(fine.alphas[1:] / fine.alphas[:-1] < 1.2)
     given = sparse_mlp_path(est, X, y, alphas=fine.alphas, max_iter_per_alpha=20)
     np.testing.assert_array_equal(given.supports, fine.supports)
@@ -106,6 +107,29 @@ def test_default_alpha_start_is_derived_from_the_data():
     start = default_alpha_start(drop)
     assert start == pytest.approx(max(drop.min(), 1e-3 * drop.max()))
     assert default_alpha_start(np.array([np.inf, np.inf])) == 1e-3
+
+
+def test_grid_takes_longer_steps_where_the_path_drifts_slowly():
+    """Three grid steps at once until a feature leaves, then two after each step that
+    dropped fewer than 3% of the features kept before it per grid step where that is at
+    least one feature, one otherwise; the number of alphas counts steps, not grid steps."""
+    rng = np.random.RandomState(0)
+    X, y = rng.uniform(-1, 1, (60, 200)), np.tile([0, 1], 30)
+    dense = SparseMLPClassifier(alpha=0.0, hidden_layer_sizes=(4,), max_iter=3,
+                                random_state=0).fit(X, y)
+    grid = _AlphaGrid(11, 1.25, dense, X, y)
+    assert grid.n_dense == 200
+    alphas = []
+    # (features kept at each alpha, the stride of the step that follows it)
+    # 3% of 33 features is less than one: a step that drops none is not slow there
+    for (kept, stride), alpha in zip([(200, 3), (190, 1), (186, 2), (176, 2), (160, 1),
+                                      (150, 1), (150, 2), (149, 2), (33, 1), (33, 1),
+                                      (30, 1)], grid, strict=False):
+        alphas.append(alpha)
+        assert grid.advance(kept)
+        assert grid.alpha == pytest.approx(alpha * 1.25**stride)
+    assert list(grid) == [] and len(alphas) == 11
+    assert alphas[0] == grid.alpha_start
 
 
 def test_given_alphas_are_used_sorted():
