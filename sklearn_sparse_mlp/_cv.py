@@ -449,10 +449,10 @@ class SparseMLPClassifierCV(ClassifierMixin, _BaseSparseMLPCV):
         derived from the dense fit (the smallest alpha at which dropping a feature starts to
         pay, see :func:`~sklearn_sparse_mlp.drop_one_alphas`), each ``path_multiplier``
         times the previous one (``path_multiplier ** 3`` while no feature has left,
-        ``path_multiplier ** 2`` after a step that dropped fewer than 3% of the 34 or more
-        features kept per grid step), cut at the first alpha that leaves no feature; the folds'
-        paths take the same alphas. An array: those alphas, sorted (duplicates dropped),
-        also cut at the first alpha that leaves no feature.
+        ``path_multiplier ** 2`` after a later step that dropped fewer than 3% of the 34 or
+        more features kept before it, per grid step), cut at the first alpha that leaves no
+        feature; the folds' paths take the same alphas. An array: those alphas, sorted
+        (duplicates dropped), also cut at the first alpha that leaves no feature.
     cv : int, cross-validation generator or iterable, default=5
         As in :class:`~sklearn.linear_model.LassoCV`; stratified folds for classifiers. A
         splitter by sample groups (``GroupKFold``) needs its splits passed:

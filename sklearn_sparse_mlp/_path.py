@@ -281,10 +281,11 @@ class _AlphaGrid:
     generated from ``alpha_start``, derived from the dense fit by :func:`drop_one_alphas`:
     each is ``path_multiplier`` times the previous one, or ``path_multiplier ** 3`` as long
     as the model keeps every feature the dense fit kept (those alphas only shrink the
-    weights: see the user guide), or ``path_multiplier ** 2`` after a step that dropped
-    fewer than ``_SLOW_DROP_FRACTION`` of the features kept before it per grid step, where
-    that is at least one feature: where the path drifts slowly, each alpha costs as many
-    epochs as one where the selection moves. A generated step that drops more than
+    weights: see the user guide), or ``path_multiplier ** 2`` after a later step (not the
+    one where the first features leave) that dropped fewer than ``_SLOW_DROP_FRACTION`` of
+    the features kept before it per grid step, where that is at least one feature (a step
+    after which features came back counts): where the path drifts slowly, each alpha costs
+    as many epochs as one where the selection moves. A generated step that drops more than
     ``max_drop_fraction`` of the features kept at the previous alpha (and more than one) is
     undone: the caller restores the previous alpha's model, and the grid tries the
     geometric midpoint of the two alphas instead (up to ``_MAX_REFINEMENTS`` halvings of the
@@ -422,8 +423,8 @@ def sparse_mlp_path(
         (see :func:`drop_one_alphas`): the smallest alpha at which dropping a feature starts
         to pay, as a lasso's critical alpha. Each alpha is ``path_multiplier`` times the
         previous one, or ``path_multiplier ** 3`` as long as no feature has left (those
-        alphas only shrink the weights), or ``path_multiplier ** 2`` after a step that
-        dropped fewer than 3% of the 34 or more features kept before it per grid step (the
+        alphas only shrink the weights), or ``path_multiplier ** 2`` after a later step that
+        dropped fewer than 3% of the 34 or more features kept before it, per grid step (the
         path drifts slowly there; see the user guide). If an array: these alphas, sorted
         increasingly (duplicates dropped).
     path_multiplier : float, default=1.25

@@ -14,9 +14,9 @@ __all__ = ["soft_threshold", "group_soft_threshold", "sparse_group_soft_threshol
 # (see _diagonal_group_prox), converges quadratically and monotonically; 100 iterations is a
 # safety bound (the user guide gives the usual count), convergence is detected per group.
 _NEWTON_MAX_ITER = 100
-# A group stops once its update is below eps ** 0.75 of r: quadratic convergence leaves an
-# error of order update ** 2 after it, under eps with a margin of eps ** -0.25 for the
-# constant; iterations after that only confirm the root (see the user guide)
+# A group stops once its update is below eps ** 0.75 of r: quadratic convergence leaves a
+# relative error of order (update / r) ** 2 = eps ** 1.5 after it, under eps by a margin of
+# eps ** -0.5 for the constant; iterations after that only confirm the root (user guide)
 _NEWTON_RTOL_EXPONENT = 0.75
 
 
@@ -245,10 +245,11 @@ def _diagonal_group_prox(W, step, lam, group_ids, index, n_groups, dz_sq=None):
         # (it overflows float64 for ||v|| > 1e102)
         update = torch.where(active, (torch.sqrt(v_sq) - 1.0) * (v_sq / slope), 0.0)
         r = r + update
-        # Each group stops for good at its first step that does not move it up: at the root
-        # rounding makes r flicker by about eps * (r + q_i), more than any relative test on
-        # |update| for a group just above its threshold (r << q_i), and groups flickering
-        # out of phase kept a test over all groups from ever passing.
+        # Each group stops for good at its first step that does not move it up by more than
+        # rtol * r (a one-sided test): at the root rounding makes r flicker by about
+        # eps * (r + q_i), more than any two-sided relative test on |update| allows for a
+        # group just above its threshold (r << q_i), and groups flickering out of phase kept
+        # a test over all groups from ever passing.
         active = active & (update > rtol * r)
         if not bool(active.any()):
             break

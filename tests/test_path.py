@@ -117,19 +117,35 @@ def test_grid_takes_longer_steps_where_the_path_drifts_slowly():
     X, y = rng.uniform(-1, 1, (60, 200)), np.tile([0, 1], 30)
     dense = SparseMLPClassifier(alpha=0.0, hidden_layer_sizes=(4,), max_iter=3,
                                 random_state=0).fit(X, y)
-    grid = _AlphaGrid(11, 1.25, dense, X, y)
+    grid = _AlphaGrid(14, 1.25, dense, X, y)
     assert grid.n_dense == 200
     alphas = []
-    # (features kept at each alpha, the stride of the step that follows it)
-    # 3% of 33 features is less than one: a step that drops none is not slow there
-    for (kept, stride), alpha in zip([(200, 3), (190, 1), (186, 2), (176, 2), (160, 1),
-                                      (150, 1), (150, 2), (149, 2), (33, 1), (33, 1),
-                                      (30, 1)], grid, strict=False):
+    # (features kept at each alpha, the stride of the step that follows it): the step where
+    # the first features leave is not slow; a step after which features came back is; 3%
+    # of 33 features is less than one, so a step that drops none is not slow there; 11 of
+    # 190 in two grid steps is under 3% of the features kept before (11.4), not after (10.7)
+    for (kept, stride), alpha in zip([(200, 3), (199, 1), (193, 1), (190, 2), (179, 2),
+                                      (160, 1), (150, 1), (150, 2), (34, 1), (34, 2), (36, 2),
+                                      (33, 1), (33, 1), (30, 1)], grid, strict=False):
         alphas.append(alpha)
         assert grid.advance(kept)
         assert grid.alpha == pytest.approx(alpha * 1.25**stride)
-    assert list(grid) == [] and len(alphas) == 11
+    assert list(grid) == [] and len(alphas) == 14
     assert alphas[0] == grid.alpha_start
+    # refined steps: the drop is per grid step actually taken (half of a halved stride 2)
+    grid = _AlphaGrid(14, 1.25, dense, X, y, max_drop_fraction=0.2)
+    # (features kept, whether the step is accepted, the next alpha in grid steps from the
+    # last accepted one)
+    script = [(200, True, 3), (190, True, 1), (186, True, 2), (120, False, 1),
+              (178, True, 1),  # 8 dropped in one grid step: not under 3% of 186 (5.6)
+              (40, False, 0.5), (175, True, 1),  # 3 in half a grid step: not under 2.67
+              (169, True, 1), (168, True, 2)]
+    accepted = next(iter(grid))
+    for kept, accept, steps in script:
+        assert grid.advance(kept) is accept
+        if accept:
+            accepted = grid.previous
+        assert grid.alpha == pytest.approx(accepted * 1.25**steps)
 
 
 def test_given_alphas_are_used_sorted():

@@ -9,6 +9,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 
 from sklearn_sparse_mlp import SparseMLPClassifier, SparseMLPRegressor, sparse_mlp_path
 from sklearn_sparse_mlp._cv_path import cv_paths
+from sklearn_sparse_mlp._optim import effective_step
 from sklearn_sparse_mlp._stacked import StackedOptimizer
 from sklearn_sparse_mlp.datasets import make_seed_problem, make_seed_regression
 
@@ -167,23 +168,30 @@ def test_stacked_deep_networks_scale_their_weight_decay_per_model():
     _assert_same_paths(_stacked(base, X, y, folds, grid), full, fold_paths)
 
 
-def test_stacked_optimizer_leaves_inactive_models_untouched_and_counts_steps_per_model():
+@pytest.mark.parametrize("solver", ["adam", "adagrad"])
+def test_stacked_optimizer_leaves_inactive_models_untouched_and_counts_steps_per_model(solver):
+    """Each model steps as torch's optimizer would step it alone, and the step the prox
+    takes is the one ``_optim.effective_step`` reads from that optimizer."""
     torch.manual_seed(0)
     theta = torch.nn.Parameter(torch.randn(3, 5))
     reference = [torch.nn.Parameter(theta.detach()[m].clone()) for m in range(3)]
-    adams = [torch.optim.Adam([p], lr=0.1) for p in reference]
-    stacked = StackedOptimizer(theta, "adam", lr=0.1)
+    make = {"adam": torch.optim.Adam, "adagrad": torch.optim.Adagrad}[solver]
+    optimizers = [make([p], lr=0.1) for p in reference]
+    stacked = StackedOptimizer(theta, solver, lr=0.1)
     pattern = [[1, 1, 0], [1, 0, 0], [1, 1, 1], [0, 1, 1]]
     for step, active in enumerate(pattern):
         grad = torch.randn(3, 5, generator=torch.Generator().manual_seed(step))
         theta.grad = grad.clone()
         before = theta.detach().clone()
         stacked.step(torch.tensor(active, dtype=torch.bool), weight_decay=0.0)
+        steps = stacked.effective_step(slice(1, 4))  # of a block of columns, as lin1's
         for m, on in enumerate(active):
             if on:
                 reference[m].grad = grad[m].clone()
-                adams[m].step()
+                optimizers[m].step()
                 torch.testing.assert_close(theta.detach()[m], reference[m].detach())
+                torch.testing.assert_close(
+                    steps[m], effective_step(optimizers[m], reference[m], 0.1)[1:4])
             else:
                 assert torch.equal(theta.detach()[m], before[m])
     np.testing.assert_array_equal(stacked.steps.view(-1).numpy(), [3, 3, 2])
