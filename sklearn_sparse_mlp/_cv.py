@@ -449,7 +449,7 @@ class SparseMLPClassifierCV(ClassifierMixin, _BaseSparseMLPCV):
         derived from the dense fit (the smallest alpha at which dropping a feature starts to
         pay, see :func:`~sklearn_sparse_mlp.drop_one_alphas`), each ``path_multiplier``
         times the previous one (``path_multiplier ** 3`` while no feature has left,
-        ``path_multiplier ** 2`` after a later step that dropped fewer than 3% of the 34 or
+        ``path_multiplier ** 2`` after a later step that dropped fewer than 3% of the 67 or
         more features kept before it, per grid step), cut at the first alpha that leaves no
         feature; the folds' paths take the same alphas. An array: those alphas, sorted
         (duplicates dropped), also cut at the first alpha that leaves no feature.

@@ -251,11 +251,12 @@ def _rows_reading(X_csc, columns):
 # Grid steps taken at once while no feature has left the path yet.
 _STRIDE_BEFORE_FIRST_DROP = 3
 # Grid steps taken at once after a step that dropped fewer than this share of the features
-# kept before it, per grid step, where that share is at least one feature: the path drifts
-# slowly there, and each alpha costs as many epochs as one where the selection moves. (On
-# narrower paths a step that drops nothing is no sign of a slow drift: features leave one
-# at a time.)
+# kept before it, per grid step, where that share is at least _SLOW_MIN_FEATURES: the path
+# drifts slowly there, and each alpha costs as many epochs as one where the selection
+# moves. (On narrower paths features leave one or two at a time, and alpha_ is chosen
+# among few features: every step counts there; see the user guide.)
 _SLOW_DROP_FRACTION = 0.03
+_SLOW_MIN_FEATURES = 2
 _SLOW_STRIDE = 2
 # Halvings of a grid step that drops too many features, in a row: a refined step is at
 # least 1/8 of the grid's.
@@ -283,11 +284,11 @@ class _AlphaGrid:
     as the model keeps every feature the dense fit kept (those alphas only shrink the
     weights: see the user guide), or ``path_multiplier ** 2`` after a later step (not the
     one where the first features leave) that dropped fewer than ``_SLOW_DROP_FRACTION`` of
-    the features kept before it per grid step, where that is at least one feature (a step
-    after which features came back counts): where the path drifts slowly, each alpha costs
-    as many epochs as one where the selection moves. A generated step that drops more than
-    ``max_drop_fraction`` of the features kept at the previous alpha (and more than one) is
-    undone: the caller restores the previous alpha's model, and the grid tries the
+    the features kept before it per grid step, where that is at least ``_SLOW_MIN_FEATURES``
+    features (a step after which features came back counts): where the path drifts slowly,
+    each alpha costs as many epochs as one where the selection moves. A generated step that
+    drops more than ``max_drop_fraction`` of the features kept at the previous alpha (and
+    more than one) is undone: the caller restores the previous alpha's model, and the grid tries the
     geometric midpoint of the two alphas instead (up to ``_MAX_REFINEMENTS`` halvings of the
     step in a row; each accepted step then doubles again, back to the grid's). Iterate over
     it and ``advance`` it with each fitted model's number of features.
@@ -353,7 +354,7 @@ class _AlphaGrid:
         self.index += 1
         taken = self.stride / 2**self.depth  # grid steps from the previous alpha
         share = _SLOW_DROP_FRACTION * self.n_kept
-        slow = self.dropping and share >= 1 and dropped < taken * share
+        slow = self.dropping and share >= _SLOW_MIN_FEATURES and dropped < taken * share
         self.dropping = self.dropping or n_selected < self.n_dense
         self.stride = (_STRIDE_BEFORE_FIRST_DROP if not self.dropping
                        else _SLOW_STRIDE if slow else 1)
@@ -424,7 +425,7 @@ def sparse_mlp_path(
         to pay, as a lasso's critical alpha. Each alpha is ``path_multiplier`` times the
         previous one, or ``path_multiplier ** 3`` as long as no feature has left (those
         alphas only shrink the weights), or ``path_multiplier ** 2`` after a later step that
-        dropped fewer than 3% of the 34 or more features kept before it, per grid step (the
+        dropped fewer than 3% of the 67 or more features kept before it, per grid step (the
         path drifts slowly there; see the user guide). If an array: these alphas, sorted
         increasingly (duplicates dropped).
     path_multiplier : float, default=1.25

@@ -112,7 +112,7 @@ def test_default_alpha_start_is_derived_from_the_data():
 def test_grid_takes_longer_steps_where_the_path_drifts_slowly():
     """Three grid steps at once until a feature leaves, then two after each step that
     dropped fewer than 3% of the features kept before it per grid step where that is at
-    least one feature, one otherwise; the number of alphas counts steps, not grid steps."""
+    least two features, one otherwise; the number of alphas counts steps, not grid steps."""
     rng = np.random.RandomState(0)
     X, y = rng.uniform(-1, 1, (60, 200)), np.tile([0, 1], 30)
     dense = SparseMLPClassifier(alpha=0.0, hidden_layer_sizes=(4,), max_iter=3,
@@ -122,11 +122,11 @@ def test_grid_takes_longer_steps_where_the_path_drifts_slowly():
     alphas = []
     # (features kept at each alpha, the stride of the step that follows it): the step where
     # the first features leave is not slow; a step after which features came back is; 3%
-    # of 33 features is less than one, so a step that drops none is not slow there; 11 of
+    # of 64 features is less than two, so a step that drops none is not slow there; 11 of
     # 190 in two grid steps is under 3% of the features kept before (11.4), not after (10.7)
     for (kept, stride), alpha in zip([(200, 3), (199, 1), (193, 1), (190, 2), (179, 2),
-                                      (160, 1), (150, 1), (150, 2), (34, 1), (34, 2), (36, 2),
-                                      (33, 1), (33, 1), (30, 1)], grid, strict=False):
+                                      (160, 1), (150, 1), (150, 2), (67, 1), (67, 2), (69, 2),
+                                      (64, 1), (64, 1), (60, 1)], grid, strict=False):
         alphas.append(alpha)
         assert grid.advance(kept)
         assert grid.alpha == pytest.approx(alpha * 1.25**stride)
