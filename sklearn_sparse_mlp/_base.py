@@ -23,7 +23,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from skorch.helper import predefined_split
 
 from ._data import TensorPairDataset, mean_one_weights, merge_duplicate_rows
-from ._encoding import ENCODINGS, FeatureColumns, check_dense, encode, make_encoder
+from ._encoding import ENCODINGS, FeatureColumns, check_dense, encode, fit_encoder
 from ._module import ACTIVATIONS, forward_float64
 from ._net import (
     CONVERGENCE,
@@ -396,9 +396,10 @@ class _BaseSparseMLP(BaseEstimator):
             X, y, sample_weight = X[kept], y[kept], sample_weight[kept]
             y_for_stratify = None if y_for_stratify is None else y_for_stratify[kept]
         low, high = column_min_max(X)
-        if self.feature_encoding is None:  # an encoding's basis columns lie in [0, 1]
+        if self.feature_encoding is None:  # an encoding's centred basis columns lie in [-1, 1]
             self._check_feature_scales(low, high, sp.issparse(X))
-        X = self._encoded(X, fit=not continuing, continuing=continuing)
+        X = self._encoded(X, fit=not continuing, continuing=continuing,
+                          sample_weight=sample_weight)
         low, high = column_min_max(X)
         if incremental and continuing:
             low, high = np.minimum(low, self._seen_min), np.maximum(high, self._seen_max)
@@ -470,10 +471,11 @@ class _BaseSparseMLP(BaseEstimator):
         """Loss of each sample, shape (n_samples,): the net's criterion, not reduced."""
         return per_sample(pointwise_criterion(self.net_.criterion_)(output, y))
 
-    def _encoded(self, X, fit=False, continuing=False):
+    def _encoded(self, X, fit=False, continuing=False, sample_weight=None):
         """X as the first layer reads it: through the fitted per-feature encoding, if any.
 
-        ``fit``: fit the encoding on X first (a new network). ``continuing``: training goes
+        ``fit``: fit the encoding on X first (a new network; its column means weighted by
+        ``sample_weight``). ``continuing``: training goes
         on with the fitted network, which must keep the encoding it was trained with.
         Otherwise (prediction) the fitted encoding is used, whatever the parameter says now.
         """
@@ -491,7 +493,7 @@ class _BaseSparseMLP(BaseEstimator):
                 vars(self).pop("encoder_", None)
                 return X
             check_dense(X, name=type(self).__name__)
-            fitted = self.encoder_ = make_encoder(self.feature_encoding).fit(X)
+            fitted = self.encoder_ = fit_encoder(self.feature_encoding, X, sample_weight)
         if fitted is None:
             return X
         encoded = encode(fitted, X, name=type(self).__name__)

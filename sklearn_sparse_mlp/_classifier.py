@@ -122,14 +122,15 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
         small layers trained here, and safe inside parallel grid searches), -1 all cores.
     feature_encoding : {"spline", "piecewise_linear", "periodic"} or None, default=None
         Expand each input feature into a few basis columns before ``lin1`` (scikit-learn's
-        :class:`~sklearn.preprocessing.SplineTransformer`, fitted on the training data:
-        "spline" 8 cubic B-splines, "piecewise_linear" 8 hat functions, "periodic" 6
-        periodic cubic B-splines), so that the first layer sees a nonlinear function of each
-        feature; every weight that reads a feature's columns is one group of the penalty,
-        so features still drop out whole and :meth:`get_support`,
-        ``feature_importances_`` and ``n_features_in_`` stay per input feature. Sparse X is
-        refused (``ValueError``): its implicit zeros would be encoded too. None: the raw
-        features (see the user guide for when an encoding helps).
+        :class:`~sklearn.preprocessing.SplineTransformer`, fitted on the training data,
+        each column centred on its training mean: "spline" 8 cubic B-splines,
+        "piecewise_linear" 8 hat functions, "periodic" 6 periodic cubic B-splines), so that
+        the first layer sees a nonlinear function of each feature; every weight that reads
+        a feature's columns is one group of the penalty, so features still drop out whole
+        and :meth:`get_support`, ``feature_importances_`` and ``n_features_in_`` stay per
+        input feature. Sparse X is refused (``ValueError``): its implicit zeros would be
+        encoded too. None: the raw features (see the user guide for when an encoding
+        helps).
     weight_decay : float, default=1e-2
         L2 penalty on every parameter but ``lin1.weight`` (which the prox alone governs): the
         later layers and all biases. A ReLU network can shrink ``lin1`` and grow the layers

@@ -251,7 +251,7 @@ class _BaseSparseMLPCV(BaseEstimator):
         # advice about the data and parameters, once (the inner fits keep quiet)
         base._check_params(X.shape[1], name=type(self).__name__)
         rows = slice(None) if sample_weight is None else sample_weight > 0
-        if self.feature_encoding is None:  # an encoding's basis columns lie in [0, 1]
+        if self.feature_encoding is None:  # an encoding's centred basis columns lie in [-1, 1]
             base._check_feature_scales(*column_min_max(X[rows]), sp.issparse(X),
                                        name=type(self).__name__)
         scoring = check_scoring(base, scoring=self.scoring)

@@ -1,16 +1,18 @@
 """Per-feature encodings in front of the first layer, and the map from its columns to features.
 
 With ``feature_encoding``, input feature ``j`` is expanded by scikit-learn's
-``SplineTransformer`` into a few basis columns (B-splines of the feature's value), and the
-group lasso treats every first-layer weight that reads them as one group: features still
-drop out whole. Without it each feature is one column. :class:`FeatureColumns` is the map
-between the two, used wherever a per-column quantity of ``lin1`` becomes a per-feature one.
+``SplineTransformer`` into a few basis columns (B-splines of the feature's value), centred on
+their training means, and the group lasso treats every first-layer weight that reads them as
+one group: features still drop out whole. Without it each feature is one column.
+:class:`FeatureColumns` is the map between the two, used wherever a per-column quantity of
+``lin1`` becomes a per-feature one.
 """
 
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.preprocessing import SplineTransformer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import SplineTransformer, StandardScaler
 
 from .penalties import feature_support
 
@@ -26,8 +28,22 @@ ENCODINGS = {
 
 
 def make_encoder(feature_encoding):
-    """The unfitted ``SplineTransformer`` of a ``feature_encoding`` option."""
-    return SplineTransformer(**ENCODINGS[feature_encoding])
+    """The unfitted encoder of a ``feature_encoding`` option: its ``SplineTransformer``, then
+    each column centred on its mean over the rows the encoder is fitted on.
+
+    A B-spline basis is non-negative and sums to 1 over each feature, so uncentred columns
+    share a large common component; the ReLU units of a dense fit could then die together
+    (see the user guide). The shift is taken up by ``lin1``'s bias: the networks the model
+    can express, and the groups of the penalty, are the same.
+    """
+    return Pipeline([("spline", SplineTransformer(**ENCODINGS[feature_encoding])),
+                     ("centre", StandardScaler(with_std=False))])
+
+
+def fit_encoder(feature_encoding, X, sample_weight=None):
+    """The encoder of ``feature_encoding`` fitted on X, its means weighted by
+    ``sample_weight`` (as a fit on repeated rows would weigh them)."""
+    return make_encoder(feature_encoding).fit(X, centre__sample_weight=sample_weight)
 
 
 def encode(encoder, X, name="feature_encoding"):

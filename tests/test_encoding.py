@@ -8,6 +8,8 @@ import scipy.sparse as sp
 import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_selection import SelectFromModel
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_sparse_mlp import (
@@ -58,6 +60,27 @@ def test_spline_encoding_finds_the_ring_that_the_raw_features_miss():
     # SelectFromModel keeps the encoded estimator's features, as input columns
     selector = SelectFromModel(encoded, prefit=True)
     assert selector.transform(X_test).shape == (len(X_test), 2)
+
+
+def test_encoded_columns_are_centred_so_a_wide_dense_fit_trains():
+    """The B-spline columns are centred on their training means. Uncentred (all >= 0, each
+    feature's summing to 1), the dense fit of this wide ring (the selection benchmark's
+    ring128, split 1) died into a constant predictor: every drop-one alpha 0, no path."""
+    rng = np.random.RandomState(0)
+    X = rng.uniform(size=(1000, 128))
+    informative = rng.choice(128, 2, replace=False)
+    Z = X[:, informative]
+    y = (np.abs(np.hypot(Z[:, 0] - 0.5, Z[:, 1] - 0.5) - 0.35) <= 0.115).astype(int)
+    X, _, y, _ = train_test_split(X, y, test_size=0.3, stratify=y, random_state=1)
+    X = MinMaxScaler().fit_transform(X)
+    dense = SparseMLPClassifier(alpha=0.0, feature_encoding="spline", n_iter_no_change=5,
+                                random_state=1).fit(X, y)
+    encoded = dense._encoded(X)
+    np.testing.assert_allclose(encoded.mean(axis=0), 0.0, atol=1e-6)
+    np.testing.assert_allclose(encoded + dense.encoder_["centre"].mean_,
+                               dense.encoder_["spline"].transform(X), atol=1e-6)
+    assert dense.score(X, y) > 0.95
+    assert np.all(drop_one_alphas(dense, X, y)[informative] > 0)
 
 
 def test_groups_of_features_with_an_encoding_drop_together():
