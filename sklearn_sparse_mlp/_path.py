@@ -288,10 +288,10 @@ class _AlphaGrid:
     features (a step after which features came back counts): where the path drifts slowly,
     each alpha costs as many epochs as one where the selection moves. A generated step that
     drops more than ``max_drop_fraction`` of the features kept at the previous alpha (and
-    more than one) is undone: the caller restores the previous alpha's model, and the grid tries the
-    geometric midpoint of the two alphas instead (up to ``_MAX_REFINEMENTS`` halvings of the
-    step in a row; each accepted step then doubles again, back to the grid's). Iterate over
-    it and ``advance`` it with each fitted model's number of features.
+    more than one) is undone: the caller restores the previous alpha's model, and the grid
+    tries the geometric midpoint of the two alphas instead (up to ``_MAX_REFINEMENTS``
+    halvings of the step in a row; each accepted step then doubles again, back to the
+    grid's). Iterate over it and ``advance`` it with each fitted model's number of features.
 
     Parameters
     ----------
