@@ -6,7 +6,7 @@ TORCH := torch==2.13.0
 # One torch thread: on small machines two threads make training erratic and slower.
 RUN := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 SCIPY_ARRAY_API=1 MPLBACKEND=Agg
 
-.PHONY: test demo lint docs bench bench-selection bench-selection-20
+.PHONY: test demo lint docs bench bench-selection bench-selection-20 bench-selection-matrix
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -41,3 +41,20 @@ bench-selection-20: $(VENV)/.installed
 	$(VENV)/bin/pip install -q -e ".[bench]"
 	$(RUN) $(PY) benchmarks/bench_selection.py --datasets breast_cancer nonlinear \
 		--seeds $$(seq 0 19) --no-stability --write-docs docs/benchmarks_selection_20_seeds.rst
+
+# The whole selection matrix of docs/benchmarks.rst, each table written by its own run: the
+# default data sets, MNIST-5k, the synthetic family at 32/128 and at 512 features (about an
+# hour and a quarter on one core; the 20-split table is bench-selection-20).
+SYNTHETIC_METHODS := 'sparse-mlp (ours)' 'sparse-mlp spline (ours)' l1-logistic random-forest lassonet
+bench-selection-matrix: $(VENV)/.installed
+	$(VENV)/bin/pip install -q -e ".[bench]"
+	$(RUN) $(PY) benchmarks/bench_selection.py --write-docs
+	$(RUN) $(PY) benchmarks/bench_selection.py --datasets mnist --seeds 0 1 2 --no-stability \
+		--methods 'sparse-mlp (ours)' l1-logistic random-forest lassonet \
+		--write-docs docs/benchmarks_selection_mnist.rst
+	$(RUN) $(PY) benchmarks/bench_selection.py --datasets ring32 ring128 xor32 xor128 bumps32 \
+		bumps128 union32 union128 --seeds 0 1 --no-stability --methods $(SYNTHETIC_METHODS) \
+		--write-docs docs/benchmarks_selection_synthetic.rst
+	$(RUN) $(PY) benchmarks/bench_selection.py --datasets ring512 xor512 bumps512 union512 \
+		--seeds 0 1 --no-stability --methods $(SYNTHETIC_METHODS) \
+		--write-docs docs/benchmarks_selection_synthetic_512.rst
