@@ -475,9 +475,9 @@ class _BaseSparseMLP(BaseEstimator):
         """X as the first layer reads it: through the fitted per-feature encoding, if any.
 
         ``fit``: fit the encoding on X first (a new network; its column means weighted by
-        ``sample_weight``). ``continuing``: training goes
-        on with the fitted network, which must keep the encoding it was trained with.
-        Otherwise (prediction) the fitted encoding is used, whatever the parameter says now.
+        ``sample_weight``). ``continuing``: training goes on with the fitted network, which
+        must keep the encoding it was trained with. Otherwise (prediction) the fitted
+        encoding is used, whatever the parameter says now.
         """
         fitted = getattr(self, "encoder_", None)
         if continuing and getattr(self, "_fitted_encoding", None) != self.feature_encoding:
