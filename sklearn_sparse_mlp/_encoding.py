@@ -27,23 +27,19 @@ ENCODINGS = {
 }
 
 
-def make_encoder(feature_encoding):
-    """The unfitted encoder of a ``feature_encoding`` option: its ``SplineTransformer``, then
-    each column centred on its mean over the rows the encoder is fitted on.
+def fit_encoder(feature_encoding, X, sample_weight=None):
+    """The encoder of a ``feature_encoding`` option fitted on X: its ``SplineTransformer``,
+    then each column centred on its mean over X, weighted by ``sample_weight`` (as a fit on
+    repeated rows would weigh them).
 
     A B-spline basis is non-negative and sums to 1 over each feature, so uncentred columns
     share a large common component; the ReLU units of a dense fit could then die together
     (see the user guide). The shift is taken up by ``lin1``'s bias: the networks the model
     can express, and the groups of the penalty, are the same.
     """
-    return Pipeline([("spline", SplineTransformer(**ENCODINGS[feature_encoding])),
-                     ("centre", StandardScaler(with_std=False))])
-
-
-def fit_encoder(feature_encoding, X, sample_weight=None):
-    """The encoder of ``feature_encoding`` fitted on X, its means weighted by
-    ``sample_weight`` (as a fit on repeated rows would weigh them)."""
-    return make_encoder(feature_encoding).fit(X, centre__sample_weight=sample_weight)
+    encoder = Pipeline([("spline", SplineTransformer(**ENCODINGS[feature_encoding])),
+                        ("centre", StandardScaler(with_std=False))])
+    return encoder.fit(X, centre__sample_weight=sample_weight)
 
 
 def encode(encoder, X, name="feature_encoding"):

@@ -53,13 +53,13 @@ class StackedMLP(torch.nn.Module):
         super().__init__()
         first = modules[0]
         self.layout = []  # (name, start, shape) of each parameter in theta
-        self._slices = {}
+        self._slices, self._sizes = {}, []
         start = 0
         for name, param in first.named_parameters():
             self.layout.append((name, start, tuple(param.shape)))
             self._slices[name] = (slice(start, start + param.numel()), tuple(param.shape))
+            self._sizes.append(param.numel())
             start += param.numel()
-        self._sizes = [param.numel() for param in first.parameters()]
         self.theta = torch.nn.Parameter(torch.stack([
             torch.cat([p.detach().reshape(-1) for p in module.parameters()])
             for module in modules
