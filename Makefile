@@ -45,7 +45,7 @@ bench-selection-20: $(VENV)/.installed
 # The whole selection matrix of docs/benchmarks.rst, each table written by its own run: the
 # default data sets, MNIST-5k, the synthetic family at 32/128 and at 512 features (about an
 # hour and a quarter on one core; the 20-split table is bench-selection-20).
-SYNTHETIC_METHODS := 'sparse-mlp (ours)' 'sparse-mlp spline (ours)' l1-logistic random-forest lassonet
+SYNTHETIC_METHODS := 'sparse-mlp (ours)' 'sparse-mlp raw (ours)' l1-logistic random-forest lassonet
 bench-selection-matrix: $(VENV)/.installed
 	$(VENV)/bin/pip install -q -e ".[bench]"
 	$(RUN) $(PY) benchmarks/bench_selection.py --write-docs

@@ -111,8 +111,10 @@ torch.set_num_threads(1)
 
 DOCS_TABLE = os.path.join(os.path.dirname(__file__), "..", "docs", "benchmarks_selection.rst")
 OURS = "sparse-mlp (ours)"
-# ours with feature_encoding="spline" (see the user guide): on request, --methods
+# ours with a fixed feature_encoding instead of the default "auto" (see the user guide): on
+# request, --methods
 OURS_SPLINE = "sparse-mlp spline (ours)"
+OURS_RAW = "sparse-mlp raw (ours)"
 METHODS = [OURS, "l1-logistic", "random-forest", "anova-f", "lassonet", "random-k"]
 REFERENCE = "all features"
 C_GRID = np.logspace(-3, 2, 30)
@@ -240,6 +242,8 @@ def fit_ours(X, y, random_state, first_k, **params):
 def select_ours(X, y, ks, seed, quick, **params):
     seconds, selector = fit_ours(X, y, seed, ks[0], **params)
     fitted = selector.estimator_
+    print(f"    feature_encoding_={fitted.feature_encoding_!r}, "
+          f"dense_skill_={fitted.dense_skill_:.3f}", flush=True)
     out = {}
     for k in ks:
         prefit = SelectFromModel(fitted, max_features=k, threshold=-np.inf, prefit=True)
@@ -304,6 +308,7 @@ def select_random(X, y, ks, seed, quick):
 SELECTORS = {
     OURS: select_ours,
     OURS_SPLINE: lambda *args: select_ours(*args, feature_encoding="spline"),
+    OURS_RAW: lambda *args: select_ours(*args, feature_encoding=None),
     "l1-logistic": select_l1_logistic,
     "random-forest": select_random_forest,
     "anova-f": select_anova,
@@ -552,7 +557,8 @@ def main(argv=None):
                         help="further SparseMLPClassifierCV parameters of ours, e.g. "
                              "'{\"max_drop_fraction\": 0.25}'")
     parser.add_argument("--methods", nargs="+", default=METHODS, choices=list(SELECTORS),
-                        help=f"selectors to run (default: all but {OURS_SPLINE!r})")
+                        help=f"selectors to run (default: all but {OURS_SPLINE!r} and "
+                             f"{OURS_RAW!r})")
     parser.add_argument("--write-docs", nargs="?", const=DOCS_TABLE, default=None,
                         metavar="PATH",
                         help="write the table as reStructuredText (default path: "

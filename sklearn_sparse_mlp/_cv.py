@@ -14,8 +14,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import ACCEPT_SPARSE, N_JOBS_CONSTRAINT, column_min_max, warn_user
 from ._classifier import SparseMLPClassifier, check_class_weight, class_weighted
-from ._cv_path import cv_paths
-from ._encoding import check_dense
+from ._cv_path import cv_paths, dense_fits
+from ._encoding import ENCODINGS, check_dense
 from ._path import _given_alphas, relaxed_refit
 from ._ranking import find_near_duplicates, path_importances
 from ._regressor import SparseMLPRegressor
@@ -115,6 +115,13 @@ _CV_PARAMETER_CONSTRAINTS: dict = {
     "redundancy_threshold": [Interval(Real, 0, 1, closed="right"), None],
     "n_jobs": N_JOBS_CONSTRAINT,  # torch threads of the stacked paths (as in the single fit)
 }
+# Shared with the single fit, with an option that only the folds can decide.
+_CV_WIDER_CONSTRAINTS = {"feature_encoding": [StrOptions({*ENCODINGS, "auto"}), None]}
+# feature_encoding="auto" encodes the features where the raw features' dense fits score a
+# skill below this on their folds (see the user guide).
+_AUTO_ENCODING_MIN_SKILL = 0.3
+# ... and the encoding it takes there
+_AUTO_ENCODING = "spline"
 
 
 class _BaseSparseMLPCV(BaseEstimator):
@@ -136,6 +143,7 @@ class _BaseSparseMLPCV(BaseEstimator):
         cls._parameter_constraints = {
             **{name: single._parameter_constraints[name] for name in cls._shared_params},
             **_CV_PARAMETER_CONSTRAINTS,
+            **_CV_WIDER_CONSTRAINTS,
         }
 
     def __init__(
@@ -168,7 +176,7 @@ class _BaseSparseMLPCV(BaseEstimator):
         verbose=0,
         device="cpu",
         weight_decay=1e-2,
-        feature_encoding=None,
+        feature_encoding="auto",
     ):
         self.alphas = alphas
         self.cv = cv
@@ -245,13 +253,13 @@ class _BaseSparseMLPCV(BaseEstimator):
             base.set_params(class_weight=None)
         self._check_scoring(base)  # a typo fails now, not after the path
         _given_alphas(self.alphas)  # so do bad alphas
-        if self.feature_encoding is not None:
+        if self.feature_encoding not in (None, "auto"):
             check_dense(X, name=type(self).__name__)
         folds = self._folds(X, y, sample_weight)
         # advice about the data and parameters, once (the inner fits keep quiet)
         base._check_params(X.shape[1], name=type(self).__name__)
         rows = slice(None) if sample_weight is None else sample_weight > 0
-        if self.feature_encoding is None:  # an encoding's centred basis columns lie in [-1, 1]
+        if self.feature_encoding in (None, "auto"):  # encoded columns lie in [-1, 1]
             base._check_feature_scales(*column_min_max(X[rows]), sp.issparse(X),
                                        name=type(self).__name__)
         scoring = check_scoring(base, scoring=self.scoring)
@@ -260,13 +268,26 @@ class _BaseSparseMLPCV(BaseEstimator):
             kwargs = {} if weight is None else {"sample_weight": weight[test]}
             return float(scoring(model, X[test], y[test], **kwargs))
 
+        n_threads = effective_n_jobs(self.n_jobs)
+        if self.feature_encoding == "auto":
+            base.set_params(feature_encoding=None)
+        dense = dense_fits(base, X, y, folds, sample_weight=sample_weight, n_threads=n_threads)
+        self.dense_skill_ = dense.skill(X, y, folds, sample_weight)
+        if (self.feature_encoding == "auto" and not sp.issparse(X)
+                and self.dense_skill_ < _AUTO_ENCODING_MIN_SKILL):
+            # the raw features' networks do not generalise: their paths would start from a
+            # memorised model (see the user guide); each feature's basis columns instead
+            base.set_params(feature_encoding=_AUTO_ENCODING)
+            dense = dense_fits(base, X, y, folds, sample_weight=sample_weight,
+                               n_threads=n_threads)
+        self.feature_encoding_ = base.feature_encoding
         # The full-data path fixes the grid (it ends where no feature is left) and provides the
         # refit at the chosen alpha; the folds walk it in the same stack.
         paths = cv_paths(
-            base, X, y, folds, alphas=self.alphas, path_multiplier=self.path_multiplier,
+            dense, X, y, folds, alphas=self.alphas, path_multiplier=self.path_multiplier,
             max_iter_per_alpha=self.max_iter_per_alpha, relax_epochs=self.relax_epochs,
             max_drop_fraction=self.max_drop_fraction,
-            scorer=scorer, sample_weight=sample_weight, n_threads=effective_n_jobs(self.n_jobs),
+            scorer=scorer, sample_weight=sample_weight, n_threads=n_threads,
             verbose=bool(self.verbose), name=type(self).__name__,
         )
         path, grid, scores = paths.path, paths.path.alphas, paths.fold_results
@@ -426,7 +447,7 @@ class _BaseSparseMLPCV(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = self.feature_encoding is None
+        tags.input_tags.sparse = self.feature_encoding in (None, "auto")
         return tags
 
 
@@ -494,9 +515,21 @@ class SparseMLPClassifierCV(ClassifierMixin, _BaseSparseMLPCV):
         Torch threads of the training (the full-data path and every fold's path train
         together, as one stack of networks; see the user guide); None means 1, -1 every
         core.
+    feature_encoding : {"auto", "spline", "piecewise_linear", "periodic"} or None, \
+default="auto"
+        As in :class:`SparseMLPClassifier`, with one more option, the default: "auto"
+        decides by the folds. The raw features' dense networks are fitted (those that start
+        the paths); where their mean skill score on the folds' test parts
+        (``dense_skill_``) is below 0.3, they do not generalise (they memorise the training
+        rows: a path started from them drops features in noise order) and every fit is
+        redone with ``feature_encoding="spline"``; otherwise the raw features' paths go on
+        (``feature_encoding_`` says which). Sparse X stays raw. The threshold comes from
+        the selection benchmarks (see the user guide). With an encoding, every fold is
+        encoded as the whole data is (the knots span the range of all of X, no label is
+        used).
     l1_ratio, groups, hidden_layer_sizes, activation, solver, learning_rate_init, \
 batch_size, max_iter, tol, n_iter_no_change, warmup_epochs, ramp_epochs, momentum, \
-random_state, verbose, device, weight_decay, feature_encoding, class_weight
+random_state, verbose, device, weight_decay, class_weight
         As in :class:`SparseMLPClassifier` (``class_weight="balanced"`` is computed on the
         training part of each fold; a dict weighs the samples of the whole data, as in
         :class:`~sklearn.linear_model.LogisticRegressionCV`, so the folds' scores weigh the
@@ -506,8 +539,7 @@ random_state, verbose, device, weight_decay, feature_encoding, class_weight
         previous solution, so less patience is needed (and the CV runs faster).
         ``verbose=1`` shows a progress bar over the full-data path; 2 or more also
         prints the epoch table of the refit that predicts (the stacked paths print
-        none). With a ``feature_encoding``, every fold is encoded as the whole data is
-        (the knots span the range of all of X, no label is used).
+        none).
 
     Attributes
     ----------
@@ -556,6 +588,17 @@ random_state, verbose, device, weight_decay, feature_encoding, class_weight
     duplicate_of_ : ndarray of int of shape (`n_features_in_`,)
         For each feature, the higher-ranked feature it nearly duplicates (see
         ``redundancy_threshold``; only the 1000 best-ranked features are compared), or -1.
+    feature_encoding_ : str or None
+        The encoding the paths used: ``feature_encoding``, or what "auto" chose (None or
+        "spline").
+    dense_skill_ : float
+        The mean over the folds of ``(s - s0) / (1 - s0)``: ``s`` the score (``score``, the
+        training's class and sample weights applied) of the fold's dense network on its
+        test part, ``s0`` that of a constant prediction fitted on its training part
+        (:class:`~sklearn.dummy.DummyClassifier` with ``strategy="prior"``). 0: no better
+        than the constant; 1: perfect. Of the raw features' networks with
+        ``feature_encoding="auto"`` (the score it decides by), else of the encoding's.
+        NaN where every fold's constant prediction is already perfect ("auto" stays raw).
     classes_, n_features_in_, feature_names_in_, net_, n_iter_, loss_curve_
         As in :class:`SparseMLPClassifier`, for the model at ``alpha_``; ``n_iter_`` and
         ``loss_curve_`` count every epoch of the full-data path (its dense fit and all its
@@ -619,7 +662,7 @@ random_state, verbose, device, weight_decay, feature_encoding, class_weight
         verbose=0,
         device="cpu",
         weight_decay=1e-2,
-        feature_encoding=None,
+        feature_encoding="auto",
         class_weight=None,
     ):
         super().__init__(
@@ -729,9 +772,13 @@ class SparseMLPRegressorCV(RegressorMixin, _BaseSparseMLPCV):
         core.
     l1_ratio, groups, hidden_layer_sizes, activation, solver, learning_rate_init, \
 batch_size, max_iter, tol, n_iter_no_change, warmup_epochs, ramp_epochs, momentum, \
-random_state, verbose, device, weight_decay, feature_encoding
+random_state, verbose, device, weight_decay
         As in :class:`SparseMLPRegressor` (``n_iter_no_change`` defaults to 5 and
         ``verbose`` works as in :class:`SparseMLPClassifierCV`).
+    feature_encoding : {"auto", "spline", "piecewise_linear", "periodic"} or None, \
+default="auto"
+        As in :class:`SparseMLPClassifierCV`: "auto" takes the spline encoding where the
+        raw features' dense networks score an R^2 skill below 0.3 on the folds.
 
     Attributes
     ----------
@@ -763,6 +810,12 @@ random_state, verbose, device, weight_decay, feature_encoding
     duplicate_of_ : ndarray of int of shape (`n_features_in_`,)
         For each feature, the higher-ranked feature it nearly duplicates (only the 1000
         best-ranked features are compared), or -1.
+    feature_encoding_ : str or None
+        The encoding the paths used: ``feature_encoding``, or what "auto" chose.
+    dense_skill_ : float
+        As in :class:`SparseMLPClassifierCV`: the dense networks' mean R^2 on the folds'
+        test parts over that of the training parts' mean
+        (:class:`~sklearn.dummy.DummyRegressor`), ``(s - s0) / (1 - s0)``.
 
     Notes
     -----

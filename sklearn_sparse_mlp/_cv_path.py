@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from sklearn.base import clone, is_classifier
+from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.exceptions import ConvergenceWarning
 from skorch.history import History
 from tqdm.auto import tqdm
@@ -68,19 +69,55 @@ class CVPaths:
         return estimator
 
 
-def cv_paths(base, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
-             max_drop_fraction, relax_epochs, scorer, sample_weight, n_threads, verbose,
-             name=None):
-    """The full-data path and the folds' scores along its grid (see the module doc).
+@dataclass
+class DenseFits:
+    """The dense fits that start the paths, trained as one stack: model 0 on the full data,
+    then one per training fold (see :func:`dense_fits`)."""
 
-    ``alphas`` is a number of alphas (the grid derived from the full-data dense model) or
-    the grid itself (``max_drop_fraction``: the grid's refinement, see ``_AlphaGrid``);
-    ``scorer(model, test_rows, sample_weight)`` scores a fitted estimator;
-    ``name`` is the estimator named in warnings.
-    """
+    base: object
+    template: object
+    X32: np.ndarray
+    y_train: np.ndarray
+    specs: list
+    stack: StackedTrainer
+    criterion: object
+    n_outputs: int
+    hidden: tuple
+    converged: np.ndarray
+
+    def skill(self, X, y, folds, sample_weight):
+        """The folds' mean skill score: ``(s - s0) / (1 - s0)``, where ``s`` is a fold's dense
+        network's score on its test part (``score``: accuracy or R^2, weighted by the
+        training weights of those rows, class weights included) and ``s0`` that of a
+        constant prediction fitted on its training part (``DummyClassifier(strategy="prior")``
+        or ``DummyRegressor()``): 0 for a network no better than the constant, 1 for a
+        perfect one. NaN where every fold's constant is already perfect."""
+        classifier = is_classifier(self.base)
+        skills = []
+        for m, (train, test) in enumerate(folds, start=1):
+            weights = {}
+            for name, rows in (("train", train), ("test", test)):
+                weight = None if sample_weight is None else sample_weight[rows]
+                if classifier:
+                    classes, codes = np.unique(y[rows], return_inverse=True)
+                    weight = class_weighted(weight, self.base.class_weight, classes, codes)
+                weights[name] = weight
+            dummy = (DummyClassifier(strategy="prior") if classifier else DummyRegressor())
+            dummy.fit(X[train], y[train], sample_weight=weights["train"])
+            constant = dummy.score(X[test], y[test], sample_weight=weights["test"])
+            if constant >= 1:
+                continue
+            self.template.net_.module_.load_state_dict(self.stack.state_of(m)[0])
+            score = self.template.score(X[test], y[test], sample_weight=weights["test"])
+            skills.append((score - constant) / (1 - constant))
+        return float(np.mean(skills)) if skills else float("nan")
+
+
+def dense_fits(base, X, y, folds, *, sample_weight, n_threads):
+    """Fit the dense networks of the full data and of every training fold, in one stack,
+    each as its own single fit with ``alpha=0`` would train it."""
     template = _template(base, X, y, sample_weight)
     X32 = template._encoded(base._float32_data(X))  # the full data's encoding, if any
-    columns = template._columns
     y_train = _training_targets(template, y)
     everything = np.arange(X.shape[0])
     specs = [_spec(base, X32, y, y_train, rows, sample_weight)
@@ -89,7 +126,6 @@ def cv_paths(base, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
     criterion = pointwise_criterion(template.net_.criterion_)
     n_outputs = template.net_.module_.output.out_features
     hidden = tuple(template.net_.module__hidden_layer_sizes)
-    record = _FoldRecord(n_models)
     with torch_threads(n_threads):
         trained, groups = _trained_columns(specs, template._penalty_groups())
         stack = StackedTrainer(base, X32, y_train, n_outputs, criterion, specs, hidden,
@@ -97,13 +133,36 @@ def cv_paths(base, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
         schedule = base.warmup_epochs + base.ramp_epochs
         dense = stack.fit(0.0, base.max_iter, [schedule] * n_models, base.weight_decay,
                           np.ones(n_models, dtype=bool), reseed=False)
-        if not dense.converged.all():
-            warn_user(
-                f"{name or type(base).__name__}: max_iter={base.max_iter} epochs reached "
-                "before the loss and the selected features of the dense fits converged; "
-                "increase max_iter.",
-                ConvergenceWarning,
-            )
+    return DenseFits(base=base, template=template, X32=X32, y_train=y_train, specs=specs,
+                     stack=stack, criterion=criterion, n_outputs=n_outputs, hidden=hidden,
+                     converged=dense.converged)
+
+
+def cv_paths(dense, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
+             max_drop_fraction, relax_epochs, scorer, sample_weight, n_threads, verbose,
+             name=None):
+    """The full-data path and the folds' scores along its grid (see the module doc),
+    continuing from the ``dense`` fits (:func:`dense_fits`).
+
+    ``alphas`` is a number of alphas (the grid derived from the full-data dense model) or
+    the grid itself (``max_drop_fraction``: the grid's refinement, see ``_AlphaGrid``);
+    ``scorer(model, test_rows, sample_weight)`` scores a fitted estimator;
+    ``name`` is the estimator named in warnings.
+    """
+    base, template, X32, y_train = dense.base, dense.template, dense.X32, dense.y_train
+    specs, stack, criterion = dense.specs, dense.stack, dense.criterion
+    n_outputs, hidden = dense.n_outputs, dense.hidden
+    columns = template._columns
+    n_models = len(specs)
+    record = _FoldRecord(n_models)
+    if not dense.converged.all():
+        warn_user(
+            f"{name or type(base).__name__}: max_iter={base.max_iter} epochs reached "
+            "before the loss and the selected features of the dense fits converged; "
+            "increase max_iter.",
+            ConvergenceWarning,
+        )
+    with torch_threads(n_threads):
         _load_model(template, *stack.state_of(0), [])  # the dense fit starts the grid
         grid = _AlphaGrid(alphas, path_multiplier, template, X, y, sample_weight,
                           max_drop_fraction)

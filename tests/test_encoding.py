@@ -220,3 +220,68 @@ def test_cv_with_an_encoding_leaves_out_a_constant_feature_as_if_it_trained_it(
     np.testing.assert_allclose(narrowed.path_.feature_norms, full.path_.feature_norms,
                                rtol=1e-3, atol=1e-6)
     assert not narrowed.path_.supports[:, 3].any()
+
+
+def _folds_skill(X, y, folds, **params):
+    """The dense skill as the definition has it, from independent single fits: each fold's
+    balanced accuracy, as a skill over a constant prediction (1 / n_classes)."""
+    from sklearn.metrics import balanced_accuracy_score
+
+    skills = []
+    for train, test in folds:
+        dense = SparseMLPClassifier(alpha=0.0, **params).fit(X[train], y[train])
+        chance = 1 / len(np.unique(y[test]))
+        score = balanced_accuracy_score(y[test], dense.predict(X[test]))
+        skills.append((score - chance) / (1 - chance))
+    return np.mean(skills)
+
+
+def test_dense_skill_is_the_folds_balanced_score_over_a_constant_one():
+    """With class_weight="balanced" the skill's score weighs the classes as the training
+    does: balanced accuracy, 1 / n_classes for the constant prediction. The stacked dense
+    fits train as the single fits do; float rounding may flip a test row or two."""
+    from sklearn.model_selection import StratifiedKFold
+
+    X, y = make_seed_problem("circle", n_samples=300, random_state=0)
+    y = np.where(np.arange(len(y)) % 4 == 0, 2, y)  # a third class of one row in four
+    params = dict(class_weight="balanced", n_iter_no_change=5, random_state=0)
+    cv = SparseMLPClassifierCV(cv=3, alphas=3, **params).fit(X, y)
+    folds = list(StratifiedKFold(3).split(X, y))
+    assert cv.dense_skill_ == pytest.approx(_folds_skill(X, y, folds, **params), abs=0.03)
+    assert 0.1 < cv.dense_skill_ < 0.9
+
+
+def test_auto_encoding_encodes_where_the_raw_dense_fits_do_not_generalise():
+    """feature_encoding="auto" (the CV default): the ring's raw dense networks memorise
+    (skill ~0), so its CV is the spline encoding's, exactly; the circle's generalise, so its
+    CV is the raw features', exactly. Sparse X stays raw."""
+    X, y = _ring(n_samples=400, n_features=6)
+    params = dict(cv=3, alphas=8, random_state=0)
+    auto = SparseMLPClassifierCV(**params).fit(X, y)
+    assert auto.dense_skill_ < 0.3 and auto.feature_encoding_ == "spline"
+    spline = SparseMLPClassifierCV(feature_encoding="spline", **params).fit(X, y)
+    np.testing.assert_array_equal(auto.feature_importances_, spline.feature_importances_)
+    assert auto.alpha_ == spline.alpha_ and hasattr(auto.best_estimator_, "encoder_")
+    assert set(np.argsort(-auto.feature_importances_)[:2]) == {0, 1}
+
+    X, y = make_seed_problem("circle", n_samples=400, random_state=0)
+    auto = SparseMLPClassifierCV(**params).fit(X, y)
+    assert auto.dense_skill_ > 0.5 and auto.feature_encoding_ is None
+    raw = SparseMLPClassifierCV(feature_encoding=None, **params).fit(X, y)
+    np.testing.assert_array_equal(auto.feature_importances_, raw.feature_importances_)
+    assert not hasattr(auto.best_estimator_, "encoder_")
+    assert auto.__sklearn_tags__().input_tags.sparse
+    X, y = _ring(n_samples=400, n_features=6)
+    sparse = SparseMLPClassifierCV(**params).fit(sp.csr_matrix(X), y)
+    assert sparse.feature_encoding_ is None and sparse.dense_skill_ < 0.3
+
+
+def test_auto_encoding_of_a_regression_scores_r2_over_the_mean():
+    from sklearn_sparse_mlp import SparseMLPRegressorCV
+
+    X, y = make_seed_regression(n_samples=300, random_state=0)
+    reg = SparseMLPRegressorCV(cv=3, alphas=4, random_state=0).fit(X, y)
+    assert reg.dense_skill_ > 0.5 and reg.feature_encoding_ is None
+    noise = np.random.RandomState(0).randn(len(y))
+    reg = SparseMLPRegressorCV(cv=3, alphas=4, random_state=0).fit(X, noise)
+    assert reg.dense_skill_ < 0 and reg.feature_encoding_ == "spline"

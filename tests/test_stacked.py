@@ -8,7 +8,7 @@ from sklearn.metrics import check_scoring
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from sklearn_sparse_mlp import SparseMLPClassifier, SparseMLPRegressor, sparse_mlp_path
-from sklearn_sparse_mlp._cv_path import cv_paths
+from sklearn_sparse_mlp._cv_path import cv_paths, dense_fits
 from sklearn_sparse_mlp._optim import effective_step
 from sklearn_sparse_mlp._stacked import StackedOptimizer
 from sklearn_sparse_mlp.datasets import make_seed_problem, make_seed_regression
@@ -40,7 +40,8 @@ def _stacked(base, X, y, folds, grid, sample_weight=None, max_drop_fraction=1.0)
         kwargs = {} if weight is None else {"sample_weight": weight[test]}
         return float(scoring(model, X[test], y[test], **kwargs))
 
-    return cv_paths(base, X, y, folds, alphas=grid, path_multiplier=1.25,
+    dense = dense_fits(base, X, y, folds, sample_weight=sample_weight, n_threads=1)
+    return cv_paths(dense, X, y, folds, alphas=grid, path_multiplier=1.25,
                     max_iter_per_alpha=_EPOCHS_PER_ALPHA, max_drop_fraction=max_drop_fraction,
                     relax_epochs=_RELAX_EPOCHS,
                     scorer=scorer, sample_weight=sample_weight, n_threads=1, verbose=False)
