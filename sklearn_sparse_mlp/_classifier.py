@@ -130,7 +130,7 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
         and :meth:`get_support`, ``feature_importances_`` and ``n_features_in_`` stay per
         input feature. Sparse X is refused (``ValueError``): its implicit zeros would be
         encoded too. None: the raw features (see the user guide for when an encoding
-        helps).
+        helps; the CV estimators' default, "auto", decides by the folds).
     weight_decay : float, default=1e-2
         L2 penalty on every parameter but ``lin1.weight`` (which the prox alone governs): the
         later layers and all biases. A ReLU network can shrink ``lin1`` and grow the layers
