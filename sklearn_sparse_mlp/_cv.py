@@ -281,6 +281,9 @@ class _BaseSparseMLPCV(BaseEstimator):
             dense = dense_fits(base, X, y, folds, sample_weight=sample_weight,
                                n_threads=n_threads)
         self.feature_encoding_ = base.feature_encoding
+        if self.verbose and self.feature_encoding == "auto":
+            print(f"feature_encoding='auto': dense skill {self.dense_skill_:.3f} on the "
+                  f"folds, feature_encoding_={self.feature_encoding_!r}")
         # The full-data path fixes the grid (it ends where no feature is left) and provides the
         # refit at the chosen alpha; the folds walk it in the same stack.
         paths = cv_paths(

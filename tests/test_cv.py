@@ -385,9 +385,11 @@ def test_cv_verbose_1_is_a_progress_bar_and_2_adds_the_epoch_tables(capsys):
     params = dict(cv=2, alphas=[0.01, 0.1], hidden_layer_sizes=(8,), max_iter=8,
                   max_iter_per_alpha=3, relax_epochs=2, warmup_epochs=1, ramp_epochs=1,
                   random_state=0)
-    SparseMLPClassifierCV(verbose=1, **params).fit(X, y)
+    clf = SparseMLPClassifierCV(verbose=1, **params).fit(X, y)
     captured = capsys.readouterr()
     assert "train_loss" not in captured.out and "alpha path" in captured.err
+    assert (f"feature_encoding='auto': dense skill {clf.dense_skill_:.3f} on the folds, "
+            f"feature_encoding_={clf.feature_encoding_!r}") in captured.out
     SparseMLPClassifierCV(verbose=2, **params).fit(X, y)
     assert "train_loss" in capsys.readouterr().out
 
