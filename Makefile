@@ -40,7 +40,9 @@ bench-selection: $(VENV)/.installed
 bench-selection-20: $(VENV)/.installed
 	$(VENV)/bin/pip install -q -e ".[bench]"
 	$(RUN) $(PY) benchmarks/bench_selection.py --datasets breast_cancer nonlinear \
-		--seeds $$(seq 0 19) --no-stability --write-docs docs/benchmarks_selection_20_seeds.rst
+		--seeds $$(seq 0 19) --no-stability --methods 'sparse-mlp (ours)' \
+		'sparse-mlp raw (ours)' l1-logistic random-forest anova-f lassonet random-k \
+		--write-docs docs/benchmarks_selection_20_seeds.rst
 
 # The whole selection matrix of docs/benchmarks.rst, each table written by its own run: the
 # default data sets, MNIST-5k, the synthetic family at 32/128 and at 512 features (about an

@@ -225,7 +225,8 @@ def timed(fit):
         return time.perf_counter() - start, result
 
 
-# Each selector: (X, y, ks, seed, quick) -> {k: (selected indices, seconds, scores or None)}.
+# Each selector: (X, y, ks, seed, quick) -> {k: (selected indices, seconds, scores or None)};
+# ours add the encoding that feature_encoding chose, with the raw dense skill.
 
 
 # --ours-params: parameters given to SparseMLPClassifierCV in both of our selectors
@@ -242,14 +243,14 @@ def fit_ours(X, y, random_state, first_k, **params):
 def select_ours(X, y, ks, seed, quick, **params):
     seconds, selector = fit_ours(X, y, seed, ks[0], **params)
     fitted = selector.estimator_
-    print(f"    feature_encoding_={fitted.feature_encoding_!r}, "
-          f"dense_skill_={fitted.dense_skill_:.3f}", flush=True)
+    # what feature_encoding="auto" chose, and the raw dense skill it chose by
+    encoding = f"{fitted.feature_encoding_ or 'raw'} ({fitted.dense_skill_:.2f})"
     out = {}
     for k in ks:
         prefit = SelectFromModel(fitted, max_features=k, threshold=-np.inf, prefit=True)
         selected = prefit.get_support(indices=True)
         assert np.array_equal(selected, top_k(fitted.feature_importances_, k))
-        out[k] = (selected, seconds, fitted.feature_importances_)
+        out[k] = (selected, seconds, fitted.feature_importances_, encoding)
     return out
 
 
@@ -336,7 +337,7 @@ def run(datasets, seeds, quick, methods=METHODS):
         for method in methods:
             result = SELECTORS[method](X_train, y_train, ks, seed, quick)
             for k in ks:
-                selected, seconds, scores = result[k]
+                selected, seconds, scores, *encoding = result[k]
                 assert len(selected) == k == len(set(selected.tolist()))
                 found = None if informative is None else len(informative & set(selected.tolist()))
                 rows.append(dict(
@@ -344,10 +345,11 @@ def run(datasets, seeds, quick, methods=METHODS):
                     dataset=name, k=k, method=method, seed=seed, seconds=seconds,
                     accuracy=downstream_accuracy(X_train, y_train, X_test, y_test, selected),
                     tie_picked=tie_picked(scores, selected), found=found,
-                    selected=selected.tolist(),
+                    selected=selected.tolist(), encoding=encoding[0] if encoding else None,
                 ))
             times = ", ".join(f"k={k}: {result[k][1]:.1f} s" for k in ks)
-            print(f"  {name} seed {seed}: {method} done ({times})", flush=True)
+            chosen = f", {result[ks[0]][3]}" if len(result[ks[0]]) > 3 else ""
+            print(f"  {name} seed {seed}: {method} done ({times}{chosen})", flush=True)
     return rows
 
 
@@ -466,7 +468,21 @@ def rst_list_table(rows):
     return out
 
 
-def format_rst(summary, comparison, seeds, stability, quick, total_seconds, command=None):
+def encodings_of_ours(rows):
+    """Per data set, the encoding ours used on each split, with the raw dense skill:
+    "ring128: spline (-0.02), spline (-0.08)"; None without such rows."""
+    per_dataset = {}
+    for r in rows:
+        if r["method"] == OURS and r.get("encoding") and r["k"] == min(
+                q["k"] for q in rows if q["dataset"] == r["dataset"]):
+            per_dataset.setdefault(r["dataset"], []).append(r["encoding"])
+    if not per_dataset:
+        return None
+    return "; ".join(f"{name}: {', '.join(choices)}" for name, choices in per_dataset.items())
+
+
+def format_rst(summary, comparison, seeds, stability, quick, total_seconds, command=None,
+               encodings=None):
     notes = [
         f"Split seeds {', '.join(map(str, seeds))}; 70/30 stratified split, MinMaxScaler on "
         "train, selection on train, ``ExtraTreesClassifier(n_estimators=50, random_state=0)`` "
@@ -484,6 +500,9 @@ def format_rst(summary, comparison, seeds, stability, quick, total_seconds, comm
             f"{k}={v!r}" for k, v in lassonet_params(quick).items()
         ) + ", random_state=seed, torch_seed=seed)``, other parameters at their defaults, "
         "top k by ``feature_importances_`` of its path.",
+        *([f"Encoding of ours (``feature_encoding=\"auto\"``: ``feature_encoding_``, raw "
+            f"if None), with the raw features' dense skill (``dense_skill_``), split by split: "
+            f"{encodings}."] if encodings else []),
         f"Stability of ours (digits, k=20, split seed 0): {stability}",
         f"Machine: {platform.machine()}, 1 torch thread, scikit-learn {sklearn.__version__}, "
         f"torch {torch.__version__}; whole benchmark {total_seconds / 60:.1f} min"
@@ -594,13 +613,17 @@ def main(argv=None):
     for r in rows:
         if r["method"] == OURS:
             print(f"  {r['dataset']} k={r['k']} seed {r['seed']}: {r['selected']}")
+    encodings = encodings_of_ours(rows)
+    if encodings:
+        print(f"Encoding of ours (dense skill), split by split: {encodings}")
     print(f"Stability of ours (digits, k=20, split seed 0): {stab}")
     print(f"Total time: {total:.0f} s")
     if args.write_docs:
         with open(args.write_docs, "w", encoding="utf-8") as f:
             command = " ".join(shlex.quote(arg) for arg in (sys.argv[1:] if argv is None
                                                                else argv))
-            f.write(format_rst(summary, comparison, seeds, stab, args.quick, total, command))
+            f.write(format_rst(summary, comparison, seeds, stab, args.quick, total, command,
+                               encodings))
         print(f"Wrote {os.path.normpath(args.write_docs)}")
     return summary
 

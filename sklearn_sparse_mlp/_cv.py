@@ -12,7 +12,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import ACCEPT_SPARSE, N_JOBS_CONSTRAINT, column_min_max, warn_user
+from ._base import (
+    ACCEPT_SPARSE,
+    N_JOBS_CONSTRAINT,
+    DataAdviceWarning,
+    column_min_max,
+    warn_user,
+)
 from ._classifier import SparseMLPClassifier, check_class_weight, class_weighted
 from ._cv_path import cv_paths, dense_fits
 from ._encoding import ENCODINGS, check_dense
@@ -217,6 +223,8 @@ class _BaseSparseMLPCV(BaseEstimator):
         # n_jobs gives the stacked paths their torch threads; the inner fits take one.
         # verbose=1 is the progress bar alone; the refit's epoch table needs 2.
         params["verbose"] = 1 if self.verbose >= 2 else 0
+        if params["feature_encoding"] == "auto":  # the raw features first (see fit)
+            params["feature_encoding"] = None
         return self._single_fit_class(**params)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -258,10 +266,6 @@ class _BaseSparseMLPCV(BaseEstimator):
         folds = self._folds(X, y, sample_weight)
         # advice about the data and parameters, once (the inner fits keep quiet)
         base._check_params(X.shape[1], name=type(self).__name__)
-        rows = slice(None) if sample_weight is None else sample_weight > 0
-        if self.feature_encoding in (None, "auto"):  # encoded columns lie in [-1, 1]
-            base._check_feature_scales(*column_min_max(X[rows]), sp.issparse(X),
-                                       name=type(self).__name__)
         scoring = check_scoring(base, scoring=self.scoring)
 
         def scorer(model, test, weight):
@@ -269,18 +273,29 @@ class _BaseSparseMLPCV(BaseEstimator):
             return float(scoring(model, X[test], y[test], **kwargs))
 
         n_threads = effective_n_jobs(self.n_jobs)
-        if self.feature_encoding == "auto":
-            base.set_params(feature_encoding=None)
         dense = dense_fits(base, X, y, folds, sample_weight=sample_weight, n_threads=n_threads)
         self.dense_skill_ = dense.skill(X, y, folds, sample_weight)
-        if (self.feature_encoding == "auto" and not sp.issparse(X)
-                and self.dense_skill_ < _AUTO_ENCODING_MIN_SKILL):
+        if self.feature_encoding == "auto" and self.dense_skill_ < _AUTO_ENCODING_MIN_SKILL:
             # the raw features' networks do not generalise: their paths would start from a
             # memorised model (see the user guide); each feature's basis columns instead
-            base.set_params(feature_encoding=_AUTO_ENCODING)
-            dense = dense_fits(base, X, y, folds, sample_weight=sample_weight,
-                               n_threads=n_threads)
+            if sp.issparse(X):
+                warn_user(
+                    f"{type(self).__name__}: the dense networks of the raw features do not "
+                    f"generalise on the folds (dense_skill_={self.dense_skill_:.3f}, below "
+                    f"{_AUTO_ENCODING_MIN_SKILL}), where feature_encoding='auto' would take "
+                    f"the {_AUTO_ENCODING!r} encoding, which needs dense X: pass X.toarray() "
+                    "to try it.",
+                    DataAdviceWarning,
+                )
+            else:
+                base.set_params(feature_encoding=_AUTO_ENCODING)
+                dense = dense_fits(base, X, y, folds, sample_weight=sample_weight,
+                                   n_threads=n_threads)
         self.feature_encoding_ = base.feature_encoding
+        if self.feature_encoding_ is None:  # encoded columns lie in [-1, 1]
+            rows = slice(None) if sample_weight is None else sample_weight > 0
+            base._check_feature_scales(*column_min_max(X[rows]), sp.issparse(X),
+                                       name=type(self).__name__)
         if self.verbose and self.feature_encoding == "auto":
             print(f"feature_encoding='auto': dense skill {self.dense_skill_:.3f} on the "
                   f"folds, feature_encoding_={self.feature_encoding_!r}")
@@ -518,6 +533,16 @@ class SparseMLPClassifierCV(ClassifierMixin, _BaseSparseMLPCV):
         Torch threads of the training (the full-data path and every fold's path train
         together, as one stack of networks; see the user guide); None means 1, -1 every
         core.
+    l1_ratio, groups, hidden_layer_sizes, activation, solver, learning_rate_init, \
+batch_size, max_iter, tol, n_iter_no_change, warmup_epochs, ramp_epochs, momentum, \
+random_state, verbose, device, weight_decay
+        As in :class:`SparseMLPClassifier`; ``max_iter``, ``warmup_epochs`` and
+        ``ramp_epochs`` apply to the dense fit that starts each path. ``n_iter_no_change``
+        defaults to 5 here (10 in the single fit): each alpha of the path starts from the
+        previous solution, so less patience is needed (and the CV runs faster).
+        ``verbose=1`` shows a progress bar over the full-data path and says what
+        ``feature_encoding="auto"`` chose; 2 or more also prints the epoch table of the
+        refit that predicts (the stacked paths print none).
     feature_encoding : {"auto", "spline", "piecewise_linear", "periodic"} or None, \
 default="auto"
         As in :class:`SparseMLPClassifier`, with one more option, the default: "auto"
@@ -526,23 +551,17 @@ default="auto"
         (``dense_skill_``) is below 0.3, they do not generalise (they memorise the training
         rows: a path started from them drops features in noise order) and every fit is
         redone with ``feature_encoding="spline"``; otherwise the raw features' paths go on
-        (``feature_encoding_`` says which). Sparse X stays raw. The threshold comes from
-        the selection benchmarks (see the user guide). With an encoding, every fold is
+        (``feature_encoding_`` says which). Sparse X stays raw (with a
+        ``DataAdviceWarning`` where the encoding would be taken). The threshold comes from
+        the selection benchmarks (see the user guide); near it, the choice can change with
+        ``random_state`` or the folds. With an encoding, every fold is
         encoded as the whole data is (the knots span the range of all of X, no label is
         used).
-    l1_ratio, groups, hidden_layer_sizes, activation, solver, learning_rate_init, \
-batch_size, max_iter, tol, n_iter_no_change, warmup_epochs, ramp_epochs, momentum, \
-random_state, verbose, device, weight_decay, class_weight
-        As in :class:`SparseMLPClassifier` (``class_weight="balanced"`` is computed on the
-        training part of each fold; a dict weighs the samples of the whole data, as in
+    class_weight : dict, "balanced" or None, default=None
+        As in :class:`SparseMLPClassifier`: "balanced" is computed on the training part of
+        each fold; a dict weighs the samples of the whole data, as in
         :class:`~sklearn.linear_model.LogisticRegressionCV`, so the folds' scores weigh the
-        classes too); ``max_iter``, ``warmup_epochs`` and
-        ``ramp_epochs`` apply to the dense fit that starts each path. ``n_iter_no_change``
-        defaults to 5 here (10 in the single fit): each alpha of the path starts from the
-        previous solution, so less patience is needed (and the CV runs faster).
-        ``verbose=1`` shows a progress bar over the full-data path; 2 or more also
-        prints the epoch table of the refit that predicts (the stacked paths print
-        none).
+        classes too.
 
     Attributes
     ----------
@@ -595,12 +614,15 @@ random_state, verbose, device, weight_decay, class_weight
         The encoding the paths used: ``feature_encoding``, or what "auto" chose (None or
         "spline").
     dense_skill_ : float
-        The mean over the folds of ``(s - s0) / (1 - s0)``: ``s`` the score (``score``, the
-        training's class and sample weights applied) of the fold's dense network on its
-        test part, ``s0`` that of a constant prediction fitted on its training part
+        The mean over the folds of ``(s - s0) / (1 - s0)``: ``s`` the score (``score``,
+        weighted by ``sample_weight`` and by ``class_weight`` as the training weighs the
+        rows: with "balanced", balanced accuracy) of the fold's dense network on its test
+        part, ``s0`` that of a constant prediction fitted on its training part
         (:class:`~sklearn.dummy.DummyClassifier` with ``strategy="prior"``). 0: no better
-        than the constant; 1: perfect. Of the raw features' networks with
-        ``feature_encoding="auto"`` (the score it decides by), else of the encoding's.
+        than the constant; 1: perfect. With imbalanced classes, ``1 - s0`` is the share of
+        the minority classes, so each test row moves the skill by a larger step. Of the raw
+        features' networks with ``feature_encoding="auto"`` (the score it decides by), else
+        of the encoding's.
         NaN where every fold's constant prediction is already perfect ("auto" stays raw).
     classes_, n_features_in_, feature_names_in_, net_, n_iter_, loss_curve_
         As in :class:`SparseMLPClassifier`, for the model at ``alpha_``; ``n_iter_`` and

@@ -66,3 +66,13 @@ def test_compare_skips_a_data_set_without_ours_or_without_a_peer():
     rows += _rows({OURS: {0: 0.7}, "random-forest": {0: 0.8}}, dataset="c")
     (line,) = compare_to_best_peer(rows)
     assert line["dataset"] == "c" and line["verdict"] == "behind"
+
+
+def test_encodings_of_ours_lists_each_split_once_per_data_set():
+    rows = [dict(dataset=d, k=k, method=m, seed=s, encoding=f"{enc} ({s / 10:.2f})")
+            for d, enc in (("ring32", "spline"), ("digits", "raw"))
+            for s in (0, 1) for k in (10, 20) for m in (OURS, "l1-logistic")]
+    rows += [dict(dataset="digits", k=10, method="all features", seed=0)]
+    assert bench_selection.encodings_of_ours(rows) == (
+        "ring32: spline (0.00), spline (0.10); digits: raw (0.00), raw (0.10)")
+    assert bench_selection.encodings_of_ours(rows[-1:]) is None

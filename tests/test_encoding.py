@@ -13,6 +13,7 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_sparse_mlp import (
+    DataAdviceWarning,
     SparseMLPClassifier,
     SparseMLPClassifierCV,
     SparseMLPRegressor,
@@ -246,16 +247,23 @@ def test_dense_skill_is_the_folds_balanced_score_over_a_constant_one():
 
 def test_auto_encoding_encodes_where_the_raw_dense_fits_do_not_generalise():
     """feature_encoding="auto" (the CV default): the ring's raw dense networks memorise
-    (skill ~0), so its CV is the spline encoding's, exactly; the circle's generalise, so its
-    CV is the raw features', exactly. Sparse X stays raw."""
-    X, y = _ring(n_samples=400, n_features=6)
+    (skill 0.03 to 0.10 over three data and two model seeds), so its CV is the spline
+    encoding's, exactly; the circle's generalise, so its CV is the raw features', exactly.
+    The scale advice is for the raw features only."""
+    X, y = _ring(n_samples=400, n_features=12)
     params = dict(cv=3, alphas=8, random_state=0)
-    auto = SparseMLPClassifierCV(**params).fit(X, y)
-    assert auto.dense_skill_ < 0.3 and auto.feature_encoding_ == "spline"
-    spline = SparseMLPClassifierCV(feature_encoding="spline", **params).fit(X, y)
+    X_wide = X.copy()
+    X_wide[:, 5] *= 1000  # a noise column on another scale
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataAdviceWarning)
+        auto = SparseMLPClassifierCV(**params).fit(X_wide, y)
+    assert auto.dense_skill_ < 0.2 and auto.feature_encoding_ == "spline"
+    spline = SparseMLPClassifierCV(feature_encoding="spline", **params).fit(X_wide, y)
     np.testing.assert_array_equal(auto.feature_importances_, spline.feature_importances_)
-    assert auto.alpha_ == spline.alpha_ and hasattr(auto.best_estimator_, "encoder_")
+    assert auto.alpha_ == spline.alpha_
+    assert auto.best_estimator_.get_params()["feature_encoding"] == "spline"
     assert set(np.argsort(-auto.feature_importances_)[:2]) == {0, 1}
+    assert auto.get_params()["feature_encoding"] == "auto"
 
     X, y = make_seed_problem("circle", n_samples=400, random_state=0)
     auto = SparseMLPClassifierCV(**params).fit(X, y)
@@ -263,18 +271,72 @@ def test_auto_encoding_encodes_where_the_raw_dense_fits_do_not_generalise():
     raw = SparseMLPClassifierCV(feature_encoding=None, **params).fit(X, y)
     np.testing.assert_array_equal(auto.feature_importances_, raw.feature_importances_)
     assert not hasattr(auto.best_estimator_, "encoder_")
-    assert auto.__sklearn_tags__().input_tags.sparse
-    X, y = _ring(n_samples=400, n_features=6)
-    sparse = SparseMLPClassifierCV(**params).fit(sp.csr_matrix(X), y)
-    assert sparse.feature_encoding_ is None and sparse.dense_skill_ < 0.3
+    X_narrow = X.copy()
+    X_narrow[:, 5] /= 1000  # a noise column on another scale
+    with pytest.warns(DataAdviceWarning, match="column ranges that differ"):
+        assert SparseMLPClassifierCV(**params).fit(X_narrow, y).feature_encoding_ is None
 
 
-def test_auto_encoding_of_a_regression_scores_r2_over_the_mean():
+def test_auto_encoding_keeps_sparse_input_raw_and_says_what_it_would_do():
+    X, y = _ring(n_samples=400, n_features=12)
+    clf = SparseMLPClassifierCV(cv=3, alphas=4, random_state=0)
+    assert clf.__sklearn_tags__().input_tags.sparse
+    with pytest.warns(DataAdviceWarning, match=r"do not generalise on the folds "
+                                               r"\(dense_skill_=.*X.toarray\(\)"):
+        clf.fit(sp.csr_matrix(X), y)
+    assert clf.feature_encoding_ is None and clf.dense_skill_ < 0.3
+
+
+def test_auto_encoding_of_a_regression_scores_weighted_r2_over_the_weighted_mean():
+    """The skill of each fold's dense network: its weighted R^2 on the test part over that
+    of the training part's weighted mean. The folds of this unshuffled split see shifted
+    target ranges, so the constant's R^2 is far below 0, and the weights favour high
+    targets: a skill over plain R^2, over a constant fitted elsewhere, or unweighted, all
+    differ."""
+    from sklearn.model_selection import KFold
+
     from sklearn_sparse_mlp import SparseMLPRegressorCV
+    from sklearn_sparse_mlp._cv_path import dense_fits
 
     X, y = make_seed_regression(n_samples=300, random_state=0)
-    reg = SparseMLPRegressorCV(cv=3, alphas=4, random_state=0).fit(X, y)
-    assert reg.dense_skill_ > 0.5 and reg.feature_encoding_ is None
+    order = np.argsort(y + np.random.RandomState(0).randn(len(y)) * y.std())
+    X, y = X[order], y[order]
+    weight = np.where(y > np.median(y), 4.0, 1.0)
+    folds = list(KFold(3).split(X))
+    base = SparseMLPRegressor(alpha=0.0, n_iter_no_change=5, random_state=0)
+    dense = dense_fits(base, X, y, folds, sample_weight=weight, n_threads=1)
+
+    def skill(y_true, y_pred, mean, w):
+        total = np.sum(w * (y_true - np.average(y_true, weights=w)) ** 2)
+        s = 1 - np.sum(w * (y_true - y_pred) ** 2) / total
+        s0 = 1 - np.sum(w * (y_true - mean) ** 2) / total
+        return (s - s0) / (1 - s0), s, s0
+
+    expected, wrong = [], []
+    for m, (train, test) in enumerate(folds, start=1):
+        dense.template.net_.module_.load_state_dict(dense.stack.state_of(m)[0])
+        y_pred = dense.template.predict(X[test])
+        value, s, s0 = skill(y[test], y_pred, np.average(y[train], weights=weight[train]),
+                             weight[test])
+        assert s0 < -0.2
+        expected.append(value)
+        wrong.append([s, skill(y[test], y_pred, y[train].mean(), np.ones(len(test)))[0],
+                      skill(y[test], y_pred, np.average(y[test], weights=weight[test]),
+                            weight[test])[0]])
+    assert dense.skill(X, y, folds, weight) == pytest.approx(np.mean(expected), rel=1e-6)
+    assert np.all(np.abs(np.mean(wrong, axis=0) - np.mean(expected)) > 0.02)
+    reg = SparseMLPRegressorCV(cv=folds, alphas=4, random_state=0).fit(X, y,
+                                                                       sample_weight=weight)
+    assert reg.dense_skill_ == pytest.approx(np.mean(expected), rel=1e-6)
+    assert reg.feature_encoding_ is None
+
+    shuffled = KFold(3, shuffle=True, random_state=0)
     noise = np.random.RandomState(0).randn(len(y))
-    reg = SparseMLPRegressorCV(cv=3, alphas=4, random_state=0).fit(X, noise)
+    reg = SparseMLPRegressorCV(cv=shuffled, alphas=4, random_state=0).fit(X, noise)
     assert reg.dense_skill_ < 0 and reg.feature_encoding_ == "spline"
+    # two outputs: R^2 averaged over them
+    two = SparseMLPRegressorCV(cv=shuffled, alphas=4, random_state=0).fit(X, np.c_[y, noise])
+    assert reg.dense_skill_ + 0.2 < two.dense_skill_ < 0.7
+    # a constant target: every fold's constant is perfect, no skill to measure, raw kept
+    flat = SparseMLPRegressorCV(cv=3, alphas=2, random_state=0).fit(X, np.ones(len(y)))
+    assert np.isnan(flat.dense_skill_) and flat.feature_encoding_ is None
