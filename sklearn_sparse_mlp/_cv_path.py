@@ -87,8 +87,9 @@ class DenseFits:
 
     def skill(self, X, y, folds, sample_weight):
         """The folds' mean skill score: ``(s - s0) / (1 - s0)``, where ``s`` is a fold's dense
-        network's score on its test part (``score``: accuracy or R^2, weighted by the
-        training weights of those rows, class weights included) and ``s0`` that of a
+        network's score on its test part (``score``: accuracy or R^2, weighted by the rows'
+        sample weights times their class weights, computed on those rows as the training
+        computes them: "balanced" gives balanced accuracy) and ``s0`` that of a
         constant prediction fitted on its training part (``DummyClassifier(strategy="prior")``
         or ``DummyRegressor()``): 0 for a network no better than the constant, 1 for a
         perfect one. NaN where every fold's constant is already perfect."""
