@@ -348,7 +348,7 @@ def run(datasets, seeds, quick, methods=METHODS):
                     selected=selected.tolist(), encoding=encoding[0] if encoding else None,
                 ))
             times = ", ".join(f"k={k}: {result[k][1]:.1f} s" for k in ks)
-            chosen = f", {result[ks[0]][3]}" if len(result[ks[0]]) > 3 else ""
+            chosen = f", {encoding[0]}" if encoding else ""  # the same for every k
             print(f"  {name} seed {seed}: {method} done ({times}{chosen})", flush=True)
     return rows
 
@@ -471,11 +471,13 @@ def rst_list_table(rows):
 def encodings_of_ours(rows):
     """Per data set, the encoding ours used on each split, with the raw dense skill:
     "ring128: spline (-0.02), spline (-0.08)"; None without such rows."""
-    per_dataset = {}
+    per_split = {}  # one fit per split gives every k
     for r in rows:
-        if r["method"] == OURS and r.get("encoding") and r["k"] == min(
-                q["k"] for q in rows if q["dataset"] == r["dataset"]):
-            per_dataset.setdefault(r["dataset"], []).append(r["encoding"])
+        if r["method"] == OURS and r.get("encoding"):
+            per_split.setdefault((r["dataset"], r["seed"]), r["encoding"])
+    per_dataset = {}
+    for (name, _), encoding in per_split.items():
+        per_dataset.setdefault(name, []).append(encoding)
     if not per_dataset:
         return None
     return "; ".join(f"{name}: {', '.join(choices)}" for name, choices in per_dataset.items())
