@@ -8,6 +8,7 @@ from ._classifier import SparseMLPClassifier
 from ._cv import SparseMLPClassifierCV, SparseMLPRegressorCV
 from ._path import SparseMLPPath, drop_one_alphas, sparse_mlp_path
 from ._regressor import SparseMLPRegressor
+from ._stability import StabilitySelection, pfer_bound, stability_parameters
 from .callbacks import NonFiniteLossError, ProximalL1
 from .penalties import L1, BasePenalty, GroupLasso, SparseGroupLasso, make_penalty
 
@@ -26,8 +27,11 @@ __all__ = [
     "SparseMLPPath",
     "SparseMLPRegressor",
     "SparseMLPRegressorCV",
+    "StabilitySelection",
     "drop_one_alphas",
     "sparse_mlp_path",
     "make_penalty",
+    "pfer_bound",
+    "stability_parameters",
     "__version__",
 ]

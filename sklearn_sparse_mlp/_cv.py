@@ -20,7 +20,7 @@ from ._base import (
     warn_user,
 )
 from ._classifier import SparseMLPClassifier, check_class_weight, class_weighted
-from ._cv_path import cv_paths, dense_fits
+from ._cv_path import constant_model, cv_paths, dense_fits
 from ._encoding import ENCODINGS, check_dense
 from ._path import _given_alphas, relaxed_refit
 from ._ranking import find_near_duplicates, path_importances
@@ -74,7 +74,8 @@ def align_fold_scores(scores_path, fold_n_features, n_features_path):
     return aligned, shifts
 
 
-def choose_alpha_index(scores_path, n_features_path, selection="one_standard_error"):
+def choose_alpha_index(scores_path, n_features_path, selection="one_standard_error",
+                       constant_scores=None):
     """Index of the chosen alpha from fold scores along the path.
 
     Parameters
@@ -89,15 +90,28 @@ def choose_alpha_index(scores_path, n_features_path, selection="one_standard_err
         score is within one standard error of the best, the standard error being the fold
         standard deviation pooled over the grid, divided by sqrt(n_folds) (the best alpha's own
         spread over a handful of folds is too noisy: it can be ~0 by chance).
+    constant_scores : ndarray of shape (n_folds,), default=None
+        Each fold's score of a constant prediction fitted on its training part: the model
+        without features. It stands for the path's first alpha without a feature (the
+        path's last), which becomes a candidate like any other: the sparsest one, so the
+        one-standard-error rule takes it wherever no model with features scores more than a
+        standard error above it. None: only alphas where the full-data model keeps a
+        feature are candidates (all of them if there is none).
 
     Returns
     -------
     int
-        Only alphas at which the full-data model keeps at least one feature are eligible
-        (unless none is).
+        The chosen index; that of the first alpha without a feature where the constant
+        prediction is chosen.
     """
     mean = scores_path.mean(axis=0)
-    candidates = np.flatnonzero(np.asarray(n_features_path) > 0)
+    n_features_path = np.asarray(n_features_path)
+    candidates = np.flatnonzero(n_features_path > 0)
+    empty = np.flatnonzero(n_features_path == 0)
+    if constant_scores is not None and empty.size:
+        mean = mean.copy()
+        mean[empty[0]] = np.mean(constant_scores)
+        candidates = np.append(candidates, empty[0])
     if candidates.size == 0:
         candidates = np.arange(len(mean))
     best = int(candidates[np.argmax(mean[candidates])])
@@ -128,6 +142,43 @@ _CV_WIDER_CONSTRAINTS = {"feature_encoding": [StrOptions({*ENCODINGS, "auto"}), 
 _AUTO_ENCODING_MIN_SKILL = 0.3
 # ... and the encoding it takes there
 _AUTO_ENCODING = "spline"
+
+
+def encoded_dense_fits(feature_encoding, base, X, y, folds, *, sample_weight, n_threads,
+                       name):
+    """The dense fits of the full data and the folds (:func:`dense_fits`), with the
+    encoding that ``feature_encoding="auto"`` chooses by their skill on the folds.
+
+    ``base`` is the single-fit estimator whose ``feature_encoding`` the fits use; with
+    "auto" it starts with the raw features (None), and where their networks' mean skill
+    (``DenseFits.skill``) is below ``_AUTO_ENCODING_MIN_SKILL`` and X is dense, every fit is
+    redone with ``_AUTO_ENCODING``, which ``base`` then holds. Sparse X stays raw, with a
+    ``DataAdviceWarning`` naming ``name``.
+
+    Returns
+    -------
+    dense : DenseFits
+    skill : float
+        The raw features' skill with "auto", else the encoding's.
+    """
+    dense = dense_fits(base, X, y, folds, sample_weight=sample_weight, n_threads=n_threads)
+    skill = dense.skill(X, y, folds, sample_weight)
+    if feature_encoding != "auto" or not skill < _AUTO_ENCODING_MIN_SKILL:
+        return dense, skill
+    # the raw features' networks do not generalise: their paths would start from a
+    # memorised model (see the user guide); each feature's basis columns instead
+    if sp.issparse(X):
+        warn_user(
+            f"{name}: the dense networks of the raw features do not generalise on the "
+            f"folds (dense_skill_={skill:.3f}, below {_AUTO_ENCODING_MIN_SKILL}), where "
+            f"feature_encoding='auto' would take the {_AUTO_ENCODING!r} encoding, which "
+            "needs dense X: pass X.toarray() to try it.",
+            DataAdviceWarning,
+        )
+        return dense, skill
+    base.set_params(feature_encoding=_AUTO_ENCODING)
+    return dense_fits(base, X, y, folds, sample_weight=sample_weight,
+                      n_threads=n_threads), skill
 
 
 class _BaseSparseMLPCV(BaseEstimator):
@@ -273,24 +324,10 @@ class _BaseSparseMLPCV(BaseEstimator):
             return float(scoring(model, X[test], y[test], **kwargs))
 
         n_threads = effective_n_jobs(self.n_jobs)
-        dense = dense_fits(base, X, y, folds, sample_weight=sample_weight, n_threads=n_threads)
-        self.dense_skill_ = dense.skill(X, y, folds, sample_weight)
-        if self.feature_encoding == "auto" and self.dense_skill_ < _AUTO_ENCODING_MIN_SKILL:
-            # the raw features' networks do not generalise: their paths would start from a
-            # memorised model (see the user guide); each feature's basis columns instead
-            if sp.issparse(X):
-                warn_user(
-                    f"{type(self).__name__}: the dense networks of the raw features do not "
-                    f"generalise on the folds (dense_skill_={self.dense_skill_:.3f}, below "
-                    f"{_AUTO_ENCODING_MIN_SKILL}), where feature_encoding='auto' would take "
-                    f"the {_AUTO_ENCODING!r} encoding, which needs dense X: pass X.toarray() "
-                    "to try it.",
-                    DataAdviceWarning,
-                )
-            else:
-                base.set_params(feature_encoding=_AUTO_ENCODING)
-                dense = dense_fits(base, X, y, folds, sample_weight=sample_weight,
-                                   n_threads=n_threads)
+        dense, self.dense_skill_ = encoded_dense_fits(
+            self.feature_encoding, base, X, y, folds, sample_weight=sample_weight,
+            n_threads=n_threads, name=type(self).__name__,
+        )
         self.feature_encoding_ = base.feature_encoding
         if self.feature_encoding_ is None:  # encoded columns lie in [-1, 1]
             rows = slice(None) if sample_weight is None else sample_weight > 0
@@ -316,7 +353,13 @@ class _BaseSparseMLPCV(BaseEstimator):
         self.scores_path_, self.fold_shifts_ = align_fold_scores(
             fold_scores, fold_n_features, path.n_features
         )
-        chosen = choose_alpha_index(self.scores_path_, path.n_features, self.selection)
+        # the model without features, scored by the same folds and scorer
+        self.constant_scores_ = np.array([
+            scorer(constant_model(base, X, y, train, sample_weight), test, sample_weight)
+            for train, test in folds
+        ])
+        chosen = choose_alpha_index(self.scores_path_, path.n_features, self.selection,
+                                    self.constant_scores_)
         if (isinstance(self.alphas, Integral) and chosen == len(grid) - 1
                 and path.n_features[-1] > 0):
             warn_user(
@@ -369,6 +412,15 @@ class _BaseSparseMLPCV(BaseEstimator):
                                                paths_norms, self.duplicate_of_ >= 0,
                                                support_norms=chosen_norms)
         self.feature_importances_ = importances
+        if not self.get_support().any():
+            warn_user(
+                f"{type(self).__name__}: no feature beat a constant prediction on the folds "
+                f"(mean {self.scoring or 'score'} {self.constant_scores_.mean():.4g}): no "
+                "feature is selected and the model predicts a constant. The data may hold "
+                "no signal that these folds can detect; selection='best' or more samples "
+                "may find a weak one.",
+                DataAdviceWarning,
+            )
         return self
 
     def _check_scoring(self, base):

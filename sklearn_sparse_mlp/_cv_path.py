@@ -93,36 +93,49 @@ class DenseFits:
         constant prediction fitted on its training part (``DummyClassifier(strategy="prior")``
         or ``DummyRegressor()``): 0 for a network no better than the constant, 1 for a
         perfect one. NaN where every fold's constant is already perfect."""
-        classifier = is_classifier(self.base)
         skills = []
         for m, (train, test) in enumerate(folds, start=1):
-            weights = {}
-            for name, rows in (("train", train), ("test", test)):
-                weight = None if sample_weight is None else sample_weight[rows]
-                if classifier:
-                    classes, codes = np.unique(y[rows], return_inverse=True)
-                    weight = class_weighted(weight, self.base.class_weight, classes, codes)
-                weights[name] = weight
-            dummy = (DummyClassifier(strategy="prior") if classifier else DummyRegressor())
-            dummy.fit(X[train], y[train], sample_weight=weights["train"])
-            constant = dummy.score(X[test], y[test], sample_weight=weights["test"])
+            weight = training_weights(self.base, y, test, sample_weight)
+            dummy = constant_model(self.base, X, y, train, sample_weight)
+            constant = dummy.score(X[test], y[test], sample_weight=weight)
             if constant >= 1:
                 continue
             self.template.net_.module_.load_state_dict(self.stack.state_of(m)[0])
-            score = self.template.score(X[test], y[test], sample_weight=weights["test"])
+            score = self.template.score(X[test], y[test], sample_weight=weight)
             skills.append((score - constant) / (1 - constant))
         return float(np.mean(skills)) if skills else float("nan")
 
 
-def dense_fits(base, X, y, folds, *, sample_weight, n_threads):
+def training_weights(base, y, rows, sample_weight):
+    """The weights a fit on ``rows`` gives them: their sample weights times, for a
+    classifier, their class weights computed on these rows ("balanced" over the classes
+    present); None where both are unit."""
+    weight = None if sample_weight is None else sample_weight[rows]
+    if is_classifier(base):
+        classes, codes = np.unique(y[rows], return_inverse=True)
+        weight = class_weighted(weight, base.class_weight, classes, codes)
+    return weight
+
+
+def constant_model(base, X, y, rows, sample_weight):
+    """The constant prediction a fit on ``rows`` without any feature would approach:
+    ``DummyClassifier(strategy="prior")`` or ``DummyRegressor()`` (the weighted mean),
+    fitted with the training's weights (:func:`training_weights`)."""
+    dummy = DummyClassifier(strategy="prior") if is_classifier(base) else DummyRegressor()
+    return dummy.fit(X[rows], y[rows],
+                     sample_weight=training_weights(base, y, rows, sample_weight))
+
+
+def dense_fits(base, X, y, folds, *, sample_weight, n_threads, full=True):
     """Fit the dense networks of the full data and of every training fold, in one stack,
-    each as its own single fit with ``alpha=0`` would train it."""
+    each as its own single fit with ``alpha=0`` would train it. ``full=False``: the training
+    folds alone (model m is fold m, and ``DenseFits.skill`` does not apply)."""
     template = _template(base, X, y, sample_weight)
     X32 = template._encoded(base._float32_data(X))  # the full data's encoding, if any
     y_train = _training_targets(template, y)
-    everything = np.arange(X.shape[0])
+    everything = [np.arange(X.shape[0])] if full else []
     specs = [_spec(base, X32, y, y_train, rows, sample_weight)
-             for rows in [everything, *(train for train, _ in folds)]]
+             for rows in [*everything, *(train for train, _ in folds)]]
     n_models = len(specs)
     criterion = pointwise_criterion(template.net_.criterion_)
     n_outputs = template.net_.module_.output.out_features
