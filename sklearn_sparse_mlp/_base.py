@@ -445,6 +445,13 @@ class _BaseSparseMLP(BaseEstimator):
         self._set_fitted_attributes()
         if not incremental:
             self._warn_if_not_converged()
+            if self.alpha > 0 and not self.get_support().any():
+                warn_user(
+                    f"{type(self).__name__}: alpha={self.alpha} dropped every feature, so "
+                    "the model predicts a constant. Lower alpha, or let the CV estimator "
+                    f"({type(self).__name__}CV) choose it.",
+                    DataAdviceWarning,
+                )
         return self
 
     def _warn_if_not_converged(self):

@@ -179,8 +179,8 @@ def complementary_pairs(y, n_pairs, classifier, random_state):
     """
     n = len(y)
     if n < 4:
-        raise ValueError(f"Stability selection splits the rows in halves: {n} rows are too "
-                         "few, give at least 4.")
+        raise ValueError(f"Stability selection splits the rows in halves: n_samples={n} "
+                         "is too few, give at least 4.")
     splitter = (StratifiedShuffleSplit if classifier else ShuffleSplit)(
         n_splits=n_pairs, train_size=n // 2, test_size=n - n // 2, random_state=random_state)
     halves = []
@@ -366,7 +366,7 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "estimator": [HasMethods(["fit", "get_support"])],
+        "estimator": [HasMethods(["fit"])],  # which ones: checked in fit, with the fix
         "n_pairs": [Interval(Integral, 1, None, closed="left")],
         "cutoff": [Interval(Real, 0.5, 1, closed="right"), None],
         "pfer": [Interval(Real, 0, None, closed="neither"), None],

@@ -266,6 +266,20 @@ def test_a_schedule_longer_than_max_iter_warns_that_alpha_was_never_reached(cls)
         cls(alpha=0.1, max_iter=45, random_state=0).fit(X, y)
 
 
+@pytest.mark.parametrize("cls", TWINS)
+def test_a_fit_that_drops_every_feature_says_so_and_predicts_a_constant(cls):
+    X, y = _data(cls, n_train=200)
+    with pytest.warns(DataAdviceWarning, match="alpha=1000000.0 dropped every feature"):
+        est = cls(alpha=1e6, max_iter=80, random_state=0).fit(X, y)
+    assert not est.get_support().any()
+    predictions = est.predict_proba(X) if cls is SparseMLPClassifier else est.predict(X)
+    np.testing.assert_allclose(predictions, np.tile(predictions[0], (len(X), 1)).reshape(
+        predictions.shape), rtol=1e-6)
+    with warnings.catch_warnings():  # a fit that keeps features says nothing of the kind
+        warnings.simplefilter("error", DataAdviceWarning)
+        assert cls(alpha=1e-3, max_iter=80, random_state=0).fit(X, y).get_support().any()
+
+
 def _first_chunk(cls):
     """partial_fit's arguments of a first call beyond X and y."""
     return {"classes": [0, 1]} if cls is SparseMLPClassifier else {}

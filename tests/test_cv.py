@@ -6,6 +6,7 @@ import scipy.sparse as sp
 import torch
 from _grid import grid_strides
 from sklearn.base import clone
+from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.feature_selection import SelectFromModel
 
 from sklearn_sparse_mlp import SparseMLPClassifierCV, SparseMLPRegressorCV
@@ -178,6 +179,54 @@ def test_choose_alpha_index_rules():
     # even though its fold scores are as good (the folds still had features there)
     assert choose_alpha_index(scores, n_features) == 3
     assert choose_alpha_index(scores, np.zeros(5), "best") == 1
+
+
+def test_choose_alpha_index_takes_the_constant_prediction_where_nothing_beats_it():
+    scores = np.array([[0.90, 0.99, 0.97, 0.975, 0.99],
+                       [0.92, 0.95, 0.93, 0.945, 0.95]])  # means .91 .97 .95 .96 .97
+    n_features = np.array([10, 5, 2, 2, 0])
+    # the pooled standard error is 0.012: .96 is within it of .97, the constant's .955 not
+    assert choose_alpha_index(scores, n_features, constant_scores=[0.95, 0.96]) == 3
+    # within one standard error of the best: the sparsest candidate, the empty model
+    assert choose_alpha_index(scores, n_features, constant_scores=[0.96, 0.965]) == 4
+    # the best mean, by either rule (its own fold scores at that alpha do not count)
+    assert choose_alpha_index(scores, n_features, "best", constant_scores=[0.98, 0.98]) == 4
+    assert choose_alpha_index(scores, n_features, "best", constant_scores=[0.9, 0.9]) == 1
+    # a path that never empties offers no empty model
+    assert choose_alpha_index(scores, [10, 5, 2, 2, 1], constant_scores=[0.99, 0.99]) == 4
+    assert choose_alpha_index(scores, [10, 5, 2, 2, 1], "best", [0.99, 0.99]) == 1
+
+
+@pytest.mark.parametrize("Estimator", [SparseMLPClassifierCV, SparseMLPRegressorCV])
+def test_cv_on_pure_noise_selects_nothing_and_predicts_the_constant(Estimator):
+    rng = np.random.RandomState(0)
+    X = rng.randn(400, 20)
+    classifier = Estimator is SparseMLPClassifierCV
+    y = rng.randint(0, 2, 400) if classifier else rng.randn(400)
+    with pytest.warns(UserWarning, match="no feature beat a constant prediction"):
+        est = Estimator(random_state=0).fit(X, y)
+    assert not est.get_support().any()
+    chosen = np.flatnonzero(est.alphas_ == est.alpha_)[0]
+    assert est.n_features_path_[chosen] == 0
+    # the constant's fold scores, as a dummy fitted on each training fold scores them
+    folds = est._folds(X, y)
+    dummy = DummyClassifier(strategy="prior") if classifier else DummyRegressor()
+    expected = [dummy.fit(X[train], y[train]).score(X[test], y[test]) for train, test in folds]
+    np.testing.assert_allclose(est.constant_scores_, expected)
+    if classifier:  # the prior of the classes, to a few units in the third digit
+        np.testing.assert_allclose(est.predict_proba(X[:5]), np.tile(np.bincount(y) / 400,
+                                                                      (5, 1)), atol=0.01)
+        assert len(np.unique(est.predict(X))) == 1
+    else:
+        np.testing.assert_allclose(est.predict(X[:5]), y.mean(), atol=0.02)
+    with pytest.warns(UserWarning, match="No features were selected"):
+        assert SelectFromModel(est, prefit=True).transform(X).shape == (400, 0)
+
+
+def test_cv_keeps_the_seed_features_when_the_empty_model_is_a_candidate(fitted_cv):
+    clf = fitted_cv[0]
+    assert clf.constant_scores_.shape == (3,)
+    assert clf.scores_path_.mean(axis=0).max() > clf.constant_scores_.mean() + 0.3
 
 
 def test_fold_scores_are_aligned_by_shifting_each_fold_path():
