@@ -34,6 +34,7 @@ from ._base import (
 )
 from ._cv import _BaseSparseMLPCV, encoded_dense_fits
 from ._cv_path import cv_paths, dense_fits
+from ._data import unique_rows
 from ._encoding import check_dense
 from ._path import _leave_alphas_and_norms
 
@@ -150,10 +151,8 @@ def stability_parameters(n_features, n_pairs, cutoff=None, pfer=None, q=None):
             valid.append(candidate)
         if not valid:
             raise ValueError(
-                f"No q meets pfer={pfer} at cutoff={cutoff} with {n_features} features and "
-                f"{n_pairs} pairs (q=1 bounds the false selections by "
-                f"{1 / (n_features * unimodal_constant(cutoff, n_pairs, 1 / n_features)):.3g}"
-                "): raise pfer or cutoff."
+                f"No q meets pfer={pfer} at cutoff={cutoff} with n_features={n_features} "
+                f"and {n_pairs} pairs: raise pfer or cutoff."
             )
         q = valid[-1]
     elif cutoff is None:
@@ -175,30 +174,60 @@ def complementary_pairs(y, n_pairs, classifier, random_state):
 
     Returns a list of (half, complement) row-index pairs, as CV folds (train, test): the
     halves of a split are ``floor(n/2)`` and ``ceil(n/2)`` rows, stratified by class for a
-    classifier (``StratifiedShuffleSplit``), else ``ShuffleSplit``.
+    classifier (``StratifiedShuffleSplit``) whose classes all have two samples, else
+    ``ShuffleSplit``.
     """
     n = len(y)
     if n < 4:
         raise ValueError(f"Stability selection splits the rows in halves: n_samples={n} "
                          "is too few, give at least 4.")
-    splitter = (StratifiedShuffleSplit if classifier else ShuffleSplit)(
+    # a class of one sample cannot be in both halves: those splits are not stratified
+    stratified = classifier and np.unique(y, return_counts=True)[1].min() >= 2
+    splitter = (StratifiedShuffleSplit if stratified else ShuffleSplit)(
         n_splits=n_pairs, train_size=n // 2, test_size=n - n // 2, random_state=random_state)
     halves = []
-    for first, second in splitter.split(np.zeros((n, 1)), y if classifier else None):
+    for first, second in splitter.split(np.zeros((n, 1)), y if stratified else None):
         halves += [(first, second), (second, first)]
     return halves
 
 
-def _check_halves(halves, y, sample_weight, classifier):
+def _halves(X, y, sample_weight, n_pairs, classifier, random_state):
+    """The halves of :func:`complementary_pairs` over the distinct samples, and the weights
+    they train with.
+
+    Identical ``(x, y)`` rows are one sample, of their summed weight, that goes to one half
+    (a repeated row in both halves would tie them); rows of weight 0 are in neither. A
+    weight of 2 is then the same selection as a row given twice.
+
+    Returns
+    -------
+    halves : list of (rows, complement)
+        Indices into X of the distinct samples: the first row of each set of repeats.
+    weight : ndarray of shape (n_samples,) or None
+        The summed weights on those rows, 0 elsewhere; None where every row is distinct
+        and unweighted.
+    """
+    weight = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+    kept = np.flatnonzero(weight > 0)
+    first, unit_weight = unique_rows(X[kept], y[kept], weight[kept])
+    units = kept[first]
+    halves = [(units[a], units[b]) for a, b in
+              complementary_pairs(y[units], n_pairs, classifier, random_state)]
+    _check_halves(halves, y, classifier)
+    if sample_weight is None and len(units) == X.shape[0]:
+        return halves, None
+    merged = np.zeros(X.shape[0])
+    merged[units] = unit_weight
+    return halves, merged
+
+
+def _check_halves(halves, y, classifier):
     for i, (rows, _) in enumerate(halves):
-        weighted = rows if sample_weight is None else rows[sample_weight[rows] > 0]
-        if len(weighted) == 0:
-            raise ValueError(f"Half {i} of the pairs holds only samples of weight 0: give "
-                             "fewer samples weight 0.")
-        if classifier and len(np.unique(y[weighted])) < 2:
+        if classifier and len(np.unique(y[rows])) < 2:
             raise ValueError(
-                f"Half {i} of the pairs holds only class {np.unique(y[weighted]).tolist()}: "
-                "each half needs two classes with positive weight."
+                f"Half {i} of the pairs holds only class {np.unique(y[rows]).tolist()} "
+                "among its samples of positive weight: each half needs two classes; give "
+                "more samples of the other classes positive weight."
             )
 
 
@@ -288,8 +317,8 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
     ----------
     estimator : SparseMLPClassifier, SparseMLPRegressor or their CV twin
         The template: its architecture, penalty (``l1_ratio``), solver, training schedule
-        and ``feature_encoding`` (a CV estimator's "auto" chooses as that estimator would
-        on its own folds of the data; its ``alphas``, ``path_multiplier`` and
+        and ``feature_encoding`` (a CV estimator's "auto" chooses as that estimator would,
+        with the halves of the first pair as two folds; its ``alphas``, ``path_multiplier`` and
         ``max_iter_per_alpha`` also set the grid); its ``alpha`` is not used. Not modified.
     n_pairs : int, default=50
         B, the number of random splits into two halves; 2B paths are walked.
@@ -362,7 +391,7 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
     >>> selector.fit(X, y).get_support(indices=True)
     array([0, 1])
     >>> selector.q_, float(round(selector.pfer_bound_, 3))
-    (2, 0.711)
+    (2, 0.625)
     """
 
     _parameter_constraints: dict = {
@@ -442,16 +471,17 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
                                                 self.pfer, self.q)
         sample_weight = base._check_sample_weight(sample_weight, X)
         rng = check_random_state(self.random_state)
-        halves = complementary_pairs(y, self.n_pairs, classifier, draw_seed(rng))
-        _check_halves(halves, y, sample_weight, classifier)
+        halves, half_weight = _halves(X, y, sample_weight, self.n_pairs, classifier,
+                                      draw_seed(rng))
         if base.random_state is None:
             base.set_params(random_state=draw_seed(rng))
         name = type(self).__name__
         n_threads = effective_n_jobs(self.n_jobs)
         with silenced(ConvergenceWarning):
-            if encoding == "auto":  # decided as the CV estimator decides, on its folds
-                folds = self.estimator._folds(X, y, sample_weight)
-                encoded_dense_fits("auto", base, X, y, folds, sample_weight=sample_weight,
+            if encoding == "auto":
+                # decided as the CV estimator decides, with the first pair's halves as two
+                # folds (drawn over distinct samples: weights stay repeats)
+                encoded_dense_fits("auto", base, X, y, halves[:2], sample_weight=half_weight,
                                    n_threads=1, name=name)
             grid_path = cv_paths(
                 dense_fits(base, X, y, [], sample_weight=sample_weight, n_threads=1), X, y,
@@ -464,7 +494,7 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
         chunks = np.array_split(np.arange(len(halves)), min(n_threads, len(halves)))
         results = Parallel(n_jobs=self.n_jobs)(
             delayed(half_paths)(base, X, y, [halves[i] for i in chunk], grid,
-                                path["max_iter_per_alpha"], sample_weight,
+                                path["max_iter_per_alpha"], half_weight,
                                 verbose=bool(self.verbose) and len(chunks) == 1)
             for chunk in chunks
         )

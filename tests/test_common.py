@@ -10,6 +10,7 @@ from sklearn_sparse_mlp import (
     SparseMLPClassifierCV,
     SparseMLPRegressor,
     SparseMLPRegressorCV,
+    StabilitySelection,
 )
 
 # The CV estimators with a short grid: each check fits several times.
@@ -22,6 +23,7 @@ ESTIMATORS = [
     SparseMLPRegressor(),
     SparseMLPClassifierCV(**_SHORT_CV),
     SparseMLPRegressorCV(**_SHORT_CV),
+    StabilitySelection(SparseMLPClassifierCV(**_SHORT_CV), n_pairs=2),
 ]
 
 

@@ -18,6 +18,7 @@ from sklearn_sparse_mlp import (
 )
 from sklearn_sparse_mlp._base import draw_seed
 from sklearn_sparse_mlp._stability import (
+    _halves,
     complementary_pairs,
     first_to_enter,
     unimodal_constant,
@@ -100,10 +101,10 @@ def test_first_to_enter_ranks_by_leave_alpha_then_norm():
                                  [False, False, True, False, False]]
 
 
-def _halves(y, n_pairs, random_state, classifier=True):
-    """The halves StabilitySelection(random_state=random_state) draws."""
-    return complementary_pairs(y, n_pairs, classifier,
-                               draw_seed(check_random_state(random_state)))
+def _drawn_halves(X, y, n_pairs, random_state, classifier=True):
+    """The halves StabilitySelection(random_state=random_state) draws (distinct rows)."""
+    return _halves(X, y, None, n_pairs, classifier,
+                   draw_seed(check_random_state(random_state)))[0]
 
 
 @pytest.mark.parametrize("Estimator", [SparseMLPClassifier, SparseMLPRegressor])
@@ -122,7 +123,7 @@ def test_stability_scores_of_the_stack_are_those_of_independent_paths(Estimator)
     grid = selector.alphas_
     counts = np.zeros((X.shape[1], len(grid)))
     leave, norms = [], []
-    for rows, _ in _halves(y, 2, 3, Estimator is SparseMLPClassifier):
+    for rows, _ in _drawn_halves(X, y, 2, 3, Estimator is SparseMLPClassifier):
         path = sparse_mlp_path(base, X[rows], y[rows], alphas=grid, max_iter_per_alpha=10)
         counts[:, : len(path.alphas)] += path.supports.T
         leave.append(path.feature_leave_alphas)
@@ -160,8 +161,8 @@ def test_stability_selection_finds_the_seed_features_and_no_other():
 
 
 def test_chunks_on_joblib_workers_give_the_same_selection():
-    X, y = make_seed_regression(n_samples=160, n_features=6, random_state=0)
-    base = SparseMLPRegressorCV(**_SMALL, **_SHORT_PATH)
+    X, y = make_seed_problem("xor", n_samples=200, n_features=6, random_state=0)
+    base = SparseMLPClassifierCV(**_SMALL, **_SHORT_PATH)
     one = StabilitySelection(base, n_pairs=2, random_state=0).fit(X, y)
     with parallel_backend("threading"):
         two = StabilitySelection(base, n_pairs=2, random_state=0, n_jobs=2).fit(X, y)
