@@ -1,16 +1,20 @@
-"""Plots of the regularization path and of the cross-validated choice of alpha.
+"""Plots of the regularization path, of the cross-validated choice of alpha, and of the
+stability path.
 
 matplotlib is an optional dependency: ``pip install sklearn-sparse-mlp[plot]``.
 """
 
+from numbers import Integral
+
 import numpy as np
-from sklearn.utils._param_validation import HasMethods, validate_params
+from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 from sklearn.utils.validation import check_is_fitted
 
 from ._cv import SparseMLPClassifierCV, SparseMLPRegressorCV
 from ._path import SparseMLPPath
+from ._stability import StabilitySelection
 
-__all__ = ["plot_path", "plot_cv"]
+__all__ = ["plot_path", "plot_cv", "plot_stability_path"]
 
 
 def _pyplot():
@@ -147,3 +151,70 @@ def plot_cv(estimator, axes=None):
     axes[0].legend(fontsize="small")
     axes[1].set(xlabel="alpha", ylabel="selected features")
     return np.asarray(axes)
+
+
+@validate_params(
+    {"selector": [StabilitySelection], "ax": [None, HasMethods(["plot"])],
+     "n_labels": [Interval(Integral, 0, None, closed="left")]},
+    prefer_skip_nested_validation=True,
+)
+def plot_stability_path(selector, ax=None, n_labels=10):
+    """Plot the stability path: each feature's selection probability against alpha.
+
+    The selected features (probability of being among a half's first ``q_`` at least
+    ``cutoff_``) are drawn in colour and labelled at the left end of the path, the others
+    in grey; a dashed line marks the cutoff, and the title gives ``q_`` and the bound.
+
+    Parameters
+    ----------
+    selector : fitted StabilitySelection
+    ax : matplotlib Axes, default=None
+        Where to draw; None makes a new figure.
+    n_labels : int, default=10
+        Label at most this many selected features (those of highest probability), with
+        the names of ``selector.get_feature_names_out()``.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sparse_mlp import SparseMLPClassifier, StabilitySelection
+    >>> from sklearn_sparse_mlp.plotting import plot_stability_path
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(200, 4)
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> selector = StabilitySelection(SparseMLPClassifier(tol=1e-3), n_pairs=2, q=1,
+    ...                               cutoff=0.75, random_state=0).fit(X, y)
+    >>> ax = plot_stability_path(selector)
+    >>> ax.get_ylabel()
+    'selection probability (share of 4 halves)'
+    """
+    check_is_fitted(selector, "stability_scores_")
+    plt = _pyplot()
+    if ax is None:
+        ax = plt.subplots(figsize=(8, 4.5))[1]
+    alphas, scores = selector.alphas_, selector.stability_scores_
+    names = np.array([f"x{j}" for j in range(selector.n_features_in_)], dtype=object)
+    if hasattr(selector, "feature_names_in_"):
+        names = np.asarray(selector.feature_names_in_, dtype=object)
+    selected = selector.get_support(indices=True)
+    for j in np.flatnonzero(~selector.get_support()):
+        ax.plot(alphas, scores[j], color="0.75", lw=0.8, zorder=1)
+    order = selected[np.argsort(-selector.selection_probabilities_[selected], kind="stable")]
+    colors = plt.get_cmap("tab10" if len(order) <= 10 else "tab20")
+    for rank, j in enumerate(order):
+        label = (f"{names[j]} ({selector.selection_probabilities_[j]:.2f})"
+                 if rank < n_labels else None)
+        ax.plot(alphas, scores[j], color=colors(rank % colors.N), lw=1.8, label=label,
+                zorder=2)
+    ax.axhline(selector.cutoff_, color="k", ls="--", lw=1,
+               label=f"cutoff = {selector.cutoff_:.2f}")
+    ax.set(xscale="log", xlabel="alpha", ylim=(-0.02, 1.02),
+           ylabel=f"selection probability (share of {2 * selector.n_pairs} halves)",
+           title=f"Stability path: {len(selected)} selected (q = {selector.q_} per half; "
+                 f"expected false selections <= {selector.pfer_bound_:.2g})")
+    ax.legend(fontsize="small", loc="upper right", title="selected (probability)")
+    return ax

@@ -1,9 +1,14 @@
 import matplotlib
 import numpy as np
 
-from sklearn_sparse_mlp import SparseMLPClassifier, SparseMLPClassifierCV, sparse_mlp_path
+from sklearn_sparse_mlp import (
+    SparseMLPClassifier,
+    SparseMLPClassifierCV,
+    StabilitySelection,
+    sparse_mlp_path,
+)
 from sklearn_sparse_mlp.datasets import make_seed_problem
-from sklearn_sparse_mlp.plotting import plot_cv, plot_path
+from sklearn_sparse_mlp.plotting import plot_cv, plot_path, plot_stability_path
 
 matplotlib.use("Agg")
 
@@ -45,4 +50,34 @@ def test_plots_name_what_they_expect():
         plot_path(path, axes=ax)
     _, grid = plt.subplots(2, 1)  # any two Axes, also as a column of a grid
     assert list(plot_path(path, axes=grid[:, None])) == list(grid)
+    plt.close("all")
+
+
+def test_plot_stability_path_draws_labels_and_the_cutoff():
+    import pandas as pd
+
+    X, y = make_seed_problem("square", n_samples=200, n_features=6, random_state=0)
+    X = pd.DataFrame(X, columns=[f"gene{j}" for j in range(6)])
+    template = SparseMLPClassifierCV(alphas=6, path_multiplier=1.6, max_iter_per_alpha=10,
+                                     hidden_layer_sizes=(16,), max_iter=200, tol=1e-3,
+                                     random_state=0)
+    selector = StabilitySelection(template, n_pairs=2, q=2, cutoff=0.75,
+                                  random_state=0).fit(X, y)
+    ax = plot_stability_path(selector)
+    lines = ax.get_lines()
+    assert len(lines) == 6 + 1  # a line per feature and the cutoff
+    labels = [line.get_label() for line in lines if not line.get_label().startswith("_")]
+    selected = selector.get_feature_names_out()
+    assert labels[: len(selected)] == [
+        f"{name} ({p:.2f})" for name, p in
+        sorted(zip(selected, selector.selection_probabilities_[selector.get_support()],
+                   strict=True), key=lambda item: -item[1])]
+    assert labels[-1] == "cutoff = 0.75"
+    np.testing.assert_allclose(lines[-1].get_ydata(), [0.75, 0.75])
+    assert "q = 2" in ax.get_title() and "<= " in ax.get_title()
+    ax = plot_stability_path(selector, n_labels=0)
+    assert [line.get_label() for line in ax.get_lines()
+            if not line.get_label().startswith("_")] == ["cutoff = 0.75"]
+    import matplotlib.pyplot as plt
+
     plt.close("all")
