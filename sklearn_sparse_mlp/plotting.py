@@ -216,5 +216,5 @@ def plot_stability_path(selector, ax=None, n_labels=10):
            ylabel=f"selection probability (share of {2 * selector.n_pairs} halves)",
            title=f"Stability path: {len(selected)} selected (q = {selector.q_} per half; "
                  f"expected false selections <= {selector.pfer_bound_:.2g})")
-    ax.legend(fontsize="small", loc="upper right", title="selected (probability)")
+    ax.legend(fontsize="small", loc="lower left", title="selected (probability)")
     return ax
