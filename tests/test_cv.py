@@ -218,7 +218,10 @@ def test_cv_on_pure_noise_selects_nothing_and_predicts_the_constant(Estimator):
                                                                       (5, 1)), atol=0.01)
         assert len(np.unique(est.predict(X))) == 1
     else:
-        np.testing.assert_allclose(est.predict(X[:5]), y.mean(), atol=0.02)
+        predictions = est.predict(X)
+        assert np.all(predictions == predictions[0])
+        # the bias-only network approaches the mean (y has std 1)
+        np.testing.assert_allclose(predictions[0], y.mean(), atol=0.05)
     with pytest.warns(UserWarning, match="No features were selected"):
         assert SelectFromModel(est, prefit=True).transform(X).shape == (400, 0)
 
