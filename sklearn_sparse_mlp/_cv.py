@@ -877,12 +877,8 @@ default="auto"
     fold_shifts_ : ndarray of int of shape (n_folds,)
         The shift of each fold's path (``align_fold_scores`` in ``_cv.py``).
     constant_scores_ : ndarray of shape (n_folds,)
-        Each fold's score of a constant prediction fitted on its training part (with its
-        weights), by the same scorer: the model without features. It stands for the path's
-        last alpha, where the full-data model is empty, and is chosen (no feature selected,
-        the model predicts a constant, a ``DataAdviceWarning``) where no model with
-        features scores more than a standard error above it (``selection="best"``: above
-        it).
+        Each fold's score of a constant prediction, the model without features, as in
+        :class:`SparseMLPClassifierCV`.
     n_features_path_ : ndarray of shape (n_alphas,)
         Number of selected features along the full-data path.
     path_ : SparseMLPPath

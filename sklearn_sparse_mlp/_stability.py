@@ -9,6 +9,7 @@ whose probability reaches the cutoff are selected, with Shah & Samworth's bound 
 expected number of false selections.
 """
 
+import inspect
 from numbers import Integral, Real
 
 import numpy as np
@@ -36,10 +37,10 @@ from ._cv import _BaseSparseMLPCV, encoded_dense_fits
 from ._cv_path import cv_paths, dense_fits
 from ._data import unique_rows
 from ._encoding import check_dense
-from ._path import _leave_alphas_and_norms
 
 # The path of a template that is not a CV estimator: the CV estimators' defaults.
-_PATH_DEFAULTS = {"alphas": 80, "path_multiplier": 1.25, "max_iter_per_alpha": 25}
+_PATH_DEFAULTS = {name: inspect.signature(_BaseSparseMLPCV).parameters[name].default
+                  for name in ("alphas", "path_multiplier", "max_iter_per_alpha")}
 # Used for the parameters the user leaves out, in this order, until two of three are set.
 _DEFAULT_CUTOFF, _DEFAULT_PFER = 0.75, 1.0
 
@@ -253,23 +254,29 @@ def half_paths(base, X, y, halves, grid, max_iter_per_alpha, sample_weight, verb
         dense = dense_fits(base, X, y, halves, sample_weight=sample_weight, n_threads=1,
                            full=False)
     stack, columns = dense.stack, dense.template._columns
-    n_halves, n_features = len(halves), columns.n_features
-    counts = np.zeros((len(grid), n_features), dtype=np.int64)
-    supports = np.zeros((n_halves, len(grid), n_features), dtype=bool)
-    norms = np.zeros((n_halves, len(grid), n_features))
+    n_halves, n_features, n_alphas = len(halves), columns.n_features, len(grid)
+    # per half, not per alpha too: (halves, alphas, features) arrays grow with wide data
+    counts = np.zeros((n_alphas, n_features), dtype=np.int64)
+    last = np.full((n_halves, n_features), -1)  # the last alpha index selecting it
+    last_norms = np.zeros((n_halves, n_features))
     running = np.ones(n_halves, dtype=bool)
     with torch_threads(1):
         for i, alpha in enumerate(tqdm(grid, desc="stability paths", disable=not verbose,
                                        leave=False)):
             stack.fit(alpha, max_iter_per_alpha, [0] * n_halves, base.weight_decay, running)
             for m in np.flatnonzero(running):
-                supports[m, i] = columns.feature_mask(stack.support_of(m))
-                norms[m, i] = columns.last_norms(stack.lin1_of(m))
-                running[m] = supports[m, i].any()  # a path ends at its first empty model
-            counts[i] = supports[:, i].sum(axis=0)
-    leave, last_norms = zip(*(_leave_alphas_and_norms(supports[m], grid, norms[m])
-                              for m in range(n_halves)), strict=True)
-    return counts, np.array(leave), np.array(last_norms), bool(dense.converged.all())
+                support = columns.feature_mask(stack.support_of(m))
+                counts[i] += support
+                last[m, support] = i
+                last_norms[m, support] = columns.last_norms(stack.lin1_of(m))[support]
+                running[m] = support.any()  # a path ends at its first empty model
+    # as _leave_alphas_and_norms: never selected leaves at the first alpha, still selected
+    # at the last one never leaves (inf)
+    grid = np.asarray(grid)
+    leave = np.where(last < 0, grid[0],
+                     np.where(last + 1 < n_alphas, grid[np.minimum(last + 1, n_alphas - 1)],
+                              np.inf))
+    return counts, leave, last_norms, bool(dense.converged.all())
 
 
 def first_to_enter(leave, last_norms, q):
