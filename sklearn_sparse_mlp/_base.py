@@ -1,6 +1,7 @@
 """What the classifier and the regressor share: parameters, validation, the fit loop, support."""
 
 import contextvars
+import functools
 import os
 import sys
 import warnings
@@ -53,6 +54,19 @@ def torch_threads(n_threads):
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+def autograd_on(method):
+    """Run ``method`` (a public fit) with autograd on, whatever the caller's
+    ``torch.no_grad()``, ``set_grad_enabled(False)`` or ``inference_mode()``: training must
+    not depend on them. The modes are the calling thread's own, restored on return."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with torch.inference_mode(False), torch.enable_grad():
+            return method(*args, **kwargs)
+
+    return wrapper
 
 
 # Where a warning should not point: the first frame outside these is the user's code.

@@ -45,9 +45,10 @@ class SparseInputMLP(nn.Module):
         super().__init__()
 
         def linear(n_in, n_out):
+            # float32 whatever torch's default dtype: the data are float32
             if generator is None:
-                return nn.Linear(n_in, n_out)
-            layer = torch.nn.utils.skip_init(nn.Linear, n_in, n_out)
+                return nn.Linear(n_in, n_out, dtype=torch.float32)
+            layer = torch.nn.utils.skip_init(nn.Linear, n_in, n_out, dtype=torch.float32)
             # nn.Linear.reset_parameters, drawing from the given generator
             nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
             bound = 1 / math.sqrt(n_in) if n_in > 0 else 0

@@ -211,7 +211,7 @@ def drop_one_alphas(estimator, X, y, max_samples=2000, sample_weight=None):
     # columns (the group lasso's weight)
     norms = W.norm(dim=0) if columns.identity else torch.from_numpy(
         columns.norms(W) * np.sqrt(columns.n_per_feature)).to(torch.float32)
-    deltas = torch.zeros(columns.n_features)
+    deltas = torch.zeros(columns.n_features, dtype=torch.float32)
     with torch.no_grad():
         cpu_module = copy.deepcopy(module).cpu()
         pre = torch.sparse.mm(rows_to_tensor(X_sub.tocsr()), W.t()) + cpu_module.lin1.bias

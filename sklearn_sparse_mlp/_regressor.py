@@ -5,7 +5,7 @@ import torch
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils.validation import validate_data
 
-from ._base import ACCEPT_SPARSE, _BaseSparseMLP, _check_float32_range
+from ._base import ACCEPT_SPARSE, _BaseSparseMLP, _check_float32_range, autograd_on
 from ._net import SampleWeightedNetRegressor
 
 
@@ -120,6 +120,7 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
     """
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @autograd_on
     def fit(self, X, y, sample_weight=None):
         """Fit the network to X and y, selecting features on the way.
 
@@ -165,6 +166,7 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
         return X, y2d, self._check_sample_weight(sample_weight, X), y.ndim == 1
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @autograd_on
     def partial_fit(self, X, y, sample_weight=None):
         """Train for one pass over the given data, prox step included.
 

@@ -132,7 +132,7 @@ class StackedOptimizer:
         self.theta, self.solver, self.lr, self.momentum = theta, solver, lr, momentum
         self.betas, self.eps = (0.9, 0.999), 1e-10 if solver == "adagrad" else 1e-8
         n_models = theta.shape[0]
-        self.steps = torch.zeros(n_models, 1, device=theta.device)
+        self.steps = torch.zeros(n_models, 1, dtype=theta.dtype, device=theta.device)
         self.state = {name: torch.zeros_like(theta.detach()) for name in self._state_names()}
         self._denom = None  # the last step's preconditioner (Adam, Adagrad)
 
@@ -306,7 +306,8 @@ class StackedTrainer:
 
     def _decayed_coordinates(self):
         """1 on every coordinate under weight decay (all but lin1's weight), 0 on lin1's."""
-        mask = torch.ones(self.module.theta.shape[1], device=self.device)
+        mask = torch.ones(self.module.theta.shape[1], dtype=self.module.theta.dtype,
+                          device=self.device)
         mask[self.lin1] = 0.0
         return mask
 
@@ -390,7 +391,7 @@ class StackedTrainer:
             # skorch's train_loss: the batch losses averaged by their row counts
             sizes = torch.as_tensor((coef > 0).sum(axis=2), dtype=torch.float32,
                                     device=self.device)
-            epoch_loss = torch.zeros(n_models, device=self.device)
+            epoch_loss = torch.zeros(n_models, dtype=torch.float32, device=self.device)
             for t in range(index.shape[1]):
                 # only the models that step this batch are computed (the others wait for
                 # their next epoch, or have converged)
@@ -415,7 +416,8 @@ class StackedTrainer:
                 with torch.no_grad():
                     self.module.view(theta.detach(), "lin1.weight").mul_(self.keep)
                 if not every:
-                    per_model = torch.zeros(n_models, device=self.device).index_copy_(
+                    per_model = torch.zeros(n_models, dtype=per_model.dtype,
+                                            device=self.device).index_copy_(
                         0, models, per_model)
                 epoch_loss += per_model.detach() * sizes[:, t]
             epoch_loss = (epoch_loss.cpu() / self._n_rows).numpy()

@@ -10,6 +10,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 from joblib import parallel_backend
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.feature_selection import SelectFromModel
 from sklearn.model_selection import GridSearchCV, cross_validate
@@ -565,3 +566,55 @@ def test_warm_start_carries_sgd_momentum_and_survives_pickle(cls, capsys):
     _fit_quietly(model.set_params(momentum=0.3), X, y)
     model.net_.initialize_optimizer()
     assert {group["momentum"] for group in model.net_.optimizer_.param_groups} == {0.3}
+
+
+_MODES = {
+    "no_grad": torch.no_grad,
+    "grad_disabled": lambda: torch.set_grad_enabled(False),
+    "inference_mode": torch.inference_mode,
+}
+
+
+def _mode_estimators(cls):
+    from sklearn_sparse_mlp import SparseMLPClassifierCV, SparseMLPRegressorCV
+
+    small = dict(max_iter=40, warmup_epochs=5, ramp_epochs=5, random_state=0)
+    cv = SparseMLPClassifierCV if cls is SparseMLPClassifier else SparseMLPRegressorCV
+    return [cls(**small), cv(**small, alphas=3, cv=2, max_iter_per_alpha=5, relax_epochs=5)]
+
+
+# short fits and a 3-alpha grid: their convergence and grid warnings are not the subject
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore:.*the path ended after")
+@pytest.mark.parametrize("mode", list(_MODES))
+@pytest.mark.parametrize("cls", TWINS)
+def test_fits_do_not_depend_on_the_callers_grad_mode(cls, mode):
+    X, y = _data(cls, n_train=120)
+    for estimator in _mode_estimators(cls):
+        expected = clone(estimator).fit(X, y).predict(X)
+        with _MODES[mode]():
+            fitted = clone(estimator).fit(X, y)
+            assert not torch.is_grad_enabled()  # the caller's mode is left as it was
+        np.testing.assert_array_equal(fitted.predict(X), expected)
+    with _MODES[mode]():  # a continued fit too
+        SparseMLPClassifier(max_iter=5).partial_fit(*_data(SparseMLPClassifier, n_train=50),
+                                                    classes=[0, 1])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore:.*the path ended after")
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("cls", TWINS)
+def test_fits_do_not_depend_on_torchs_default_dtype(cls, sparse):
+    X, y = _data(cls, n_train=120)
+    X = sp.csr_matrix(X) if sparse else X
+    for estimator in _mode_estimators(cls):
+        expected = clone(estimator).fit(X, y).predict(X)
+        previous = torch.get_default_dtype()
+        torch.set_default_dtype(torch.float64)
+        try:
+            fitted = clone(estimator).fit(X, y)
+            assert torch.get_default_dtype() == torch.float64
+        finally:
+            torch.set_default_dtype(previous)
+        np.testing.assert_array_equal(fitted.predict(X), expected)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
 from joblib import parallel_backend
 from sklearn.utils.validation import check_random_state
 
@@ -169,6 +170,9 @@ def test_chunks_on_joblib_workers_give_the_same_selection():
     np.testing.assert_array_equal(one.stability_scores_, two.stability_scores_)
     np.testing.assert_array_equal(one.selection_probabilities_,
                                   two.selection_probabilities_)
+    with torch.inference_mode():  # the caller's mode does not reach the training
+        three = StabilitySelection(base, n_pairs=2, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(one.stability_scores_, three.stability_scores_)
 
 
 def test_sparse_input_sample_weights_and_a_cv_template():
