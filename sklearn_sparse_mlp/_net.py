@@ -19,6 +19,7 @@ from .callbacks import (
     ProximalL1,
     StopOnNonFiniteLoss,
     SupportConvergence,
+    TrainingConverged,
 )
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "adagrad": torch.optim.Adagrad}
@@ -78,11 +79,38 @@ class _SampleWeightedLoss:
         return (per_sample(pointwise(y_pred, target)) * weight).mean()
 
 
-class SampleWeightedNetClassifier(_SampleWeightedLoss, NeuralNetClassifier):
+class _UserInterrupt(BaseException):
+    """A user's KeyboardInterrupt on its way past skorch's ``partial_fit``."""
+
+
+class _InterruptsReachTheUser:
+    """skorch net mixin: a KeyboardInterrupt that is not the convergence test's
+    (:class:`~sklearn_sparse_mlp.callbacks.TrainingConverged`) leaves ``fit`` and
+    ``partial_fit``, as in plain Python; skorch's ``partial_fit`` catches every
+    KeyboardInterrupt and returns as if training had ended."""
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except TrainingConverged:
+            raise  # skorch ends the training here, as it should
+        except KeyboardInterrupt as exc:
+            raise _UserInterrupt from exc
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        try:
+            return super().partial_fit(X, y, classes=classes, **fit_params)
+        except _UserInterrupt:
+            raise KeyboardInterrupt from None
+
+
+class SampleWeightedNetClassifier(_InterruptsReachTheUser, _SampleWeightedLoss,
+                                  NeuralNetClassifier):
     """skorch's ``NeuralNetClassifier`` whose batches may carry sample weights."""
 
 
-class SampleWeightedNetRegressor(_SampleWeightedLoss, NeuralNetRegressor):
+class SampleWeightedNetRegressor(_InterruptsReachTheUser, _SampleWeightedLoss,
+                                 NeuralNetRegressor):
     """skorch's ``NeuralNetRegressor`` whose batches may carry sample weights."""
 
 

@@ -29,6 +29,12 @@ __all__ = [
 _STEP_HOOKS = weakref.WeakKeyDictionary()
 
 
+
+class TrainingConverged(KeyboardInterrupt):
+    """Raised by :class:`SupportConvergence` to end a skorch fit loop, which ends on a
+    ``KeyboardInterrupt`` (as for skorch's ``EarlyStopping``). A subclass, so that the
+    package's own nets tell it from an interrupt by the user, which they pass on."""
+
 class _CallbackWithNetReferences(Callback):
     """A callback with private state (references into the net, counters) besides its params."""
 
@@ -513,7 +519,7 @@ class SupportConvergence(_CallbackWithNetReferences):
             self.best_state_ = copy.deepcopy(net.module_.state_dict())
         if converged:
             self.converged_ = True
-            raise KeyboardInterrupt
+            raise TrainingConverged
 
     def on_train_end(self, net, **kwargs):
         if self.early_stopping and self.best_state_ is not None:

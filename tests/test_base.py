@@ -618,3 +618,36 @@ def test_fits_do_not_depend_on_torchs_default_dtype(cls, sparse):
         finally:
             torch.set_default_dtype(previous)
         np.testing.assert_array_equal(fitted.predict(X), expected)
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_an_interrupt_by_the_user_reaches_the_user(cls, monkeypatch):
+    """skorch's partial_fit swallows every KeyboardInterrupt; the package's own stop at
+    convergence is a subclass, so Ctrl-C in the middle of a fit leaves fit (and a
+    cross_val_score around it), while a converged fit still ends normally."""
+    X, y = _data(cls, n_train=100)
+    converged = cls(max_iter=500, warmup_epochs=2, ramp_epochs=2, random_state=0).fit(X, y)
+    assert converged.n_iter_ < 500  # stopped by TrainingConverged, silently
+    net_class = type(converged.net_)
+    calls = []
+    original = net_class.train_step
+
+    def interrupted(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(net_class, "train_step", interrupted)
+    estimator = cls(max_iter=50, random_state=0)
+    with pytest.raises(KeyboardInterrupt):
+        estimator.fit(X, y)
+    assert not hasattr(estimator, "net_") and len(calls) == 3
+    calls.clear()
+    with pytest.raises(KeyboardInterrupt):
+        cross_validate(cls(max_iter=50, random_state=0), X, y, cv=2)
+    assert len(calls) == 3  # the first fold's third step: the loop did not go on
+    calls.clear()
+    with pytest.raises(KeyboardInterrupt):
+        for _ in range(5):
+            converged.partial_fit(X, y)
