@@ -32,6 +32,7 @@ from ._net import (
     carry_parameters,
     check_structure,
     net_callback,
+    net_checkpoint,
     net_kwargs,
     per_sample,
     pointwise_criterion,
@@ -56,15 +57,31 @@ def torch_threads(n_threads):
         torch.set_num_threads(previous)
 
 
-def autograd_on(method):
-    """Run ``method`` (a public fit) with autograd on, whatever the caller's
-    ``torch.no_grad()``, ``set_grad_enabled(False)`` or ``inference_mode()``: training must
-    not depend on them. The modes are the calling thread's own, restored on return."""
+def public_fit(method):
+    """Decorate a public ``fit`` or ``partial_fit``: all or nothing, and autograd on.
+
+    A fit that raises (bad input found late, a diverging loss, an interrupt) leaves the
+    estimator as it was: every attribute is put back, and so is a network that the call
+    would continue (``partial_fit``, ``warm_start=True``; ``net_checkpoint``), which
+    training changes in place. The fit runs with autograd on, whatever the caller's
+    ``torch.no_grad()``, ``set_grad_enabled(False)`` or ``inference_mode()`` (the calling
+    thread's own modes, restored on return): training must not depend on them.
+    """
 
     @functools.wraps(method)
-    def wrapper(*args, **kwargs):
-        with torch.inference_mode(False), torch.enable_grad():
-            return method(*args, **kwargs)
+    def wrapper(self, *args, **kwargs):
+        before = dict(self.__dict__)
+        continuing = method.__name__ == "partial_fit" or getattr(self, "warm_start", False)
+        restore_net = net_checkpoint(self.net_) if continuing and "net_" in before else None
+        try:
+            with torch.inference_mode(False), torch.enable_grad():
+                return method(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            if restore_net is not None:
+                restore_net()
+            raise
 
     return wrapper
 

@@ -8,7 +8,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
-from ._base import ACCEPT_SPARSE, _BaseSparseMLP, autograd_on
+from ._base import ACCEPT_SPARSE, _BaseSparseMLP, public_fit
 from ._net import SampleWeightedNetClassifier, target_of
 
 
@@ -256,7 +256,7 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
         self.class_weight = class_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
-    @autograd_on
+    @public_fit
     def fit(self, X, y, sample_weight=None):
         """Fit the network to X and y, selecting features on the way.
 
@@ -338,7 +338,7 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
         return X, y_encoded, sample_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
-    @autograd_on
+    @public_fit
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one pass over the given data, prox step included.
 

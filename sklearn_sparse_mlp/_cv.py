@@ -16,8 +16,8 @@ from ._base import (
     ACCEPT_SPARSE,
     N_JOBS_CONSTRAINT,
     DataAdviceWarning,
-    autograd_on,
     column_min_max,
+    public_fit,
     warn_user,
 )
 from ._classifier import SparseMLPClassifier, check_class_weight, class_weighted
@@ -280,7 +280,7 @@ class _BaseSparseMLPCV(BaseEstimator):
         return self._single_fit_class(**params)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    @autograd_on
+    @public_fit
     def fit(self, X, y, sample_weight=None):
         """Choose alpha by cross-validation along the path, then keep the full-data model.
 

@@ -114,6 +114,21 @@ class SampleWeightedNetRegressor(_InterruptsReachTheUser, _SampleWeightedLoss,
     """skorch's ``NeuralNetRegressor`` whose batches may carry sample weights."""
 
 
+def net_checkpoint(net):
+    """A function that puts ``net`` back as it is now: its module's and optimizer's state
+    and its history, which training changes in place (its callbacks keep their state)."""
+    module = {name: value.clone() for name, value in net.module_.state_dict().items()}
+    optimizer = copy.deepcopy(net.optimizer_.state_dict())
+    n_epochs = len(net.history_)
+
+    def restore():
+        net.module_.load_state_dict(module)
+        net.optimizer_.load_state_dict(optimizer)
+        del net.history_[n_epochs:]
+
+    return restore
+
+
 def fitted_structure(net):
     """The estimator parameters that shaped the skorch ``net`` (a warm start cannot change)."""
     return {

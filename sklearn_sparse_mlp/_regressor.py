@@ -5,13 +5,14 @@ import torch
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils.validation import validate_data
 
-from ._base import ACCEPT_SPARSE, _BaseSparseMLP, _check_float32_range, autograd_on
+from ._base import ACCEPT_SPARSE, _BaseSparseMLP, _check_float32_range, public_fit
 from ._net import SampleWeightedNetRegressor
 
 
 def _float32_targets(y):
     """y as the network trains on it: float32 of shape (n_samples, n_outputs)."""
-    y2d = np.asarray(y, dtype=np.float32).reshape(len(y), -1)
+    with np.errstate(over="ignore"):  # an overflow is reported below, with the fix
+        y2d = np.asarray(y, dtype=np.float32).reshape(len(y), -1)
     _check_float32_range(y2d, "y", "scale the target (e.g. TransformedTargetRegressor(..., "
                          "transformer=StandardScaler()))")
     return y2d
@@ -120,7 +121,7 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
     """
 
     @_fit_context(prefer_skip_nested_validation=True)
-    @autograd_on
+    @public_fit
     def fit(self, X, y, sample_weight=None):
         """Fit the network to X and y, selecting features on the way.
 
@@ -166,7 +167,7 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
         return X, y2d, self._check_sample_weight(sample_weight, X), y.ndim == 1
 
     @_fit_context(prefer_skip_nested_validation=True)
-    @autograd_on
+    @public_fit
     def partial_fit(self, X, y, sample_weight=None):
         """Train for one pass over the given data, prox step included.
 

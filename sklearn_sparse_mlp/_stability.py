@@ -28,8 +28,8 @@ from ._base import (
     N_JOBS_CONSTRAINT,
     DataAdviceWarning,
     _BaseSparseMLP,
-    autograd_on,
     draw_seed,
+    public_fit,
     silenced,
     torch_threads,
     warn_user,
@@ -440,7 +440,7 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
         return base, dict(_PATH_DEFAULTS), base.feature_encoding
 
     @_fit_context(prefer_skip_nested_validation=False)  # the template validates its own
-    @autograd_on
+    @public_fit
     def fit(self, X, y, sample_weight=None):
         """Walk the paths of the halves and select the stable features.
 

@@ -18,7 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sklearn_sparse_mlp import SparseMLPClassifier, SparseMLPRegressor
+from sklearn_sparse_mlp import NonFiniteLossError, SparseMLPClassifier, SparseMLPRegressor
 from sklearn_sparse_mlp._base import DataAdviceWarning, feature_scale_problems
 from sklearn_sparse_mlp.datasets import make_seed_problem, make_seed_regression
 
@@ -651,3 +651,57 @@ def test_an_interrupt_by_the_user_reaches_the_user(cls, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         for _ in range(5):
             converged.partial_fit(X, y)
+
+
+def _fitted_state(estimator):
+    """Every fitted attribute's value, and the network's weights and history length."""
+    state = {name: value for name, value in vars(estimator).items() if name.endswith("_")}
+    net = state.pop("net_")
+    weights = {name: value.clone() for name, value in net.module_.state_dict().items()}
+    return state, weights, len(net.history_), net
+
+
+def _assert_same_state(estimator, expected):
+    state, weights, n_epochs, net = _fitted_state(estimator)
+    assert state.keys() == expected[0].keys() and net is expected[3]
+    for name, value in state.items():
+        assert value is expected[0][name], name
+    for name, value in weights.items():
+        torch.testing.assert_close(value, expected[1][name], rtol=0, atol=0)
+    assert n_epochs == expected[2]
+
+
+@pytest.mark.parametrize("cls", TWINS)
+def test_a_fit_that_fails_leaves_the_fitted_estimator_as_it_was(cls, monkeypatch):
+    X, y = _data(cls, n_train=100)
+    estimator = cls(feature_encoding="spline", alpha=0.01, max_iter=200, warmup_epochs=5,
+                    ramp_epochs=5, tol=1e-3, random_state=0).fit(X, y)
+    predictions, expected = estimator.predict(X), _fitted_state(estimator)
+    rng = np.random.RandomState(0)
+    X8 = rng.randn(100, 8)
+    if cls is SparseMLPRegressor:  # bad input found after the new data were validated
+        with pytest.raises(ValueError, match="beyond the float32 range"):
+            estimator.fit(X8, rng.randn(100) * 1e39)
+        _assert_same_state(estimator, expected)
+    net_class = type(estimator.net_)
+    original = net_class.train_step
+
+    def diverging(self, *args, **kwargs):
+        if len(self.history_) >= 3:
+            raise NonFiniteLossError("the loss became nan")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(net_class, "train_step", diverging)
+    # a new fit on 8 columns (a new encoder, a new network) and continued fits of this one
+    for fit in (lambda: estimator.fit(X8, y),
+                lambda: estimator.set_params(warm_start=True).fit(X, y),
+                lambda: [estimator.partial_fit(X, y) for _ in range(5)]):
+        with pytest.raises(NonFiniteLossError):
+            fit()
+        _assert_same_state(estimator, expected)
+        np.testing.assert_array_equal(estimator.predict(X), predictions)
+    estimator.set_params(warm_start=False)
+    never = cls(max_iter=30)
+    with pytest.raises(NonFiniteLossError):
+        never.fit(X8, y)
+    assert not [name for name in vars(never) if name.endswith("_")]  # cleanly unfitted

@@ -203,3 +203,28 @@ def test_bad_templates_and_parameters_fail_with_the_fix():
     with pytest.raises(ValueError, match="holds only class"):
         selector.fit(X, y, sample_weight=(y == 0).astype(float))
     assert not hasattr(selector, "support_")
+
+
+def test_a_failing_refit_leaves_the_cv_estimator_and_the_selector_as_they_were(monkeypatch):
+    import sklearn_sparse_mlp._cv as cv_module
+    import sklearn_sparse_mlp._stability as stability_module
+
+    X, y = make_seed_problem("circle", n_samples=200, n_features=5, random_state=0)
+    cv = SparseMLPClassifierCV(**_SMALL, **_SHORT_PATH).fit(X, y)
+    selector = StabilitySelection(cv, n_pairs=2, q=2, cutoff=0.75, random_state=0).fit(X, y)
+    before = {est: dict(vars(est)) for est in (cv, selector)}
+
+    def fails(*args, **kwargs):
+        raise RuntimeError("late failure")
+
+    # the last steps of each fit, after most attributes were set
+    monkeypatch.setattr(cv_module, "find_near_duplicates", fails)
+    monkeypatch.setattr(stability_module, "first_to_enter", fails)
+    X2, y2 = make_seed_problem("xor", n_samples=200, n_features=7, random_state=1)
+    for est in (cv, selector):
+        with pytest.raises(RuntimeError, match="late failure"):
+            est.fit(X2, y2)
+        assert vars(est).keys() == before[est].keys()
+        assert all(vars(est)[name] is value for name, value in before[est].items())
+    assert cv.n_features_in_ == 5
+    assert selector.transform(X).shape == (200, len(selector.get_support(indices=True)))
