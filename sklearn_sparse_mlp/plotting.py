@@ -4,7 +4,7 @@ stability path.
 matplotlib is an optional dependency: ``pip install sklearn-sparse-mlp[plot]``.
 """
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
@@ -44,25 +44,47 @@ def _two_axes(axes, plt, nrows, ncols, **subplots_kwargs):
 _AXES = [None, "array-like", HasMethods(["plot"])]
 
 
+def _labelled(n_features, n_labels):
+    """The colours of the first ``n_labels`` lines of a plot and the grey of the others."""
+    plt = _pyplot()
+    colors = plt.get_cmap("tab10" if min(n_features, n_labels) <= 10 else "tab20")
+    return [colors(rank % colors.N) for rank in range(min(n_features, n_labels))]
+
+
 @validate_params(
-    {"path": [SparseMLPPath], "axes": _AXES, "feature_names": ["array-like", None]},
+    {"path": [SparseMLPPath, SparseMLPClassifierCV, SparseMLPRegressorCV], "axes": _AXES,
+     "feature_names": ["array-like", None], "alpha": [Interval(Real, 0, None, closed="left"),
+                                                       None],
+     "n_labels": [Interval(Integral, 0, None, closed="left")]},
     prefer_skip_nested_validation=True,
 )
-def plot_path(path, axes=None, feature_names=None):
+def plot_path(path, axes=None, feature_names=None, alpha=None, n_labels=10):
     """Plot a regularization path: selected features and each feature's column norm.
 
     Parameters
     ----------
-    path : SparseMLPPath
-        As returned by :func:`~sklearn_sparse_mlp.sparse_mlp_path`.
+    path : SparseMLPPath or fitted SparseMLPClassifierCV or SparseMLPRegressorCV
+        As returned by :func:`~sklearn_sparse_mlp.sparse_mlp_path`, or a CV estimator,
+        whose ``path_`` is drawn with its ``alpha_`` marked and its ``feature_names_in_``.
     axes : sequence of two matplotlib Axes, default=None
         Where to draw; None makes a new figure with two panels.
     feature_names : sequence of str, default=None
-        Legend labels of the features (at most 10 are labelled).
+        Names of the features in the legend; None: the estimator's ``feature_names_in_``
+        where it has them, else ``x0``, ``x1``, ...
+    alpha : float, default=None
+        Mark this alpha on both panels (a CV estimator's ``alpha_`` by default).
+    n_labels : int, default=10
+        Colour and name the features that stay longest on the path (the ``n_labels`` of
+        largest leave alpha, ties by norm); the others are drawn in grey.
 
     Returns
     -------
     axes : ndarray of two matplotlib Axes
+
+    Raises
+    ------
+    ValueError
+        ``feature_names`` of the wrong length, or ``axes`` that are not two Axes.
 
     Examples
     --------
@@ -78,26 +100,45 @@ def plot_path(path, axes=None, feature_names=None):
     >>> len(axes[1].get_lines())
     3
     """
+    if isinstance(path, SparseMLPClassifierCV | SparseMLPRegressorCV):
+        check_is_fitted(path, "path_")
+        estimator, path = path, path.path_
+        alpha = estimator.alpha_ if alpha is None else alpha
+        if feature_names is None and hasattr(estimator, "feature_names_in_"):
+            feature_names = estimator.feature_names_in_
     plt = _pyplot()
     norms = path.feature_norms
     if norms is None:  # a record made by hand: columns are features
         norms = np.array([np.linalg.norm(W, axis=0) for W in path.lin1_weights])
-    if feature_names is not None and len(feature_names) != norms.shape[1]:
+    n_features = norms.shape[1]
+    if feature_names is not None and len(feature_names) != n_features:
         raise ValueError(
             f"feature_names has {len(feature_names)} names but the path has "
-            f"{norms.shape[1]} features."
+            f"{n_features} features."
         )
+    names = ([str(name) for name in feature_names] if feature_names is not None
+             else [f"x{j}" for j in range(n_features)])
     axes = _two_axes(axes, plt, 1, 2, figsize=(11, 4))
     axes[0].step(path.alphas, path.n_features, where="post")
     axes[0].set(xscale="log", xlabel="alpha", ylabel="selected features",
                 title="Features left along the path")
-    n_features = norms.shape[1]
-    names = feature_names if feature_names is not None else [f"x{j}" for j in range(n_features)]
-    for j in range(n_features):
-        axes[1].plot(path.alphas, norms[:, j], label=names[j] if n_features <= 10 else None)
-    axes[1].set(xscale="log", xlabel="alpha", ylabel="norm of feature j's lin1 weights",
-                title="Weight norm of each feature")
-    if n_features <= 10:
+    leave = path.feature_leave_alphas
+    if leave is None:
+        leave = np.zeros(n_features)
+    order = np.lexsort((-norms.max(axis=0), -leave))  # the longest-staying first
+    colors = _labelled(n_features, n_labels)
+    for j in order[len(colors):][::-1]:
+        axes[1].plot(path.alphas, norms[:, j], color="0.75", lw=0.8)
+    for rank, j in enumerate(order[: len(colors)]):
+        axes[1].plot(path.alphas, norms[:, j], color=colors[rank], lw=1.8, label=names[j])
+    axes[1].set(xscale="log", xlabel="alpha",
+                ylabel="norm of the feature's first-layer weights",
+                title=(f"Weight norm of each feature ({len(colors)} longest-staying named)"
+                       if len(colors) < n_features else "Weight norm of each feature"))
+    if alpha is not None:
+        for ax in axes:
+            ax.axvline(alpha, color="k", ls="--", lw=1, label=f"alpha = {alpha:.3g}")
+    if colors or alpha is not None:
         axes[1].legend(fontsize="small")
     return np.asarray(axes)
 
@@ -140,14 +181,23 @@ def plot_cv(estimator, axes=None):
     mean = estimator.scores_path_.mean(axis=0)
     std = estimator.scores_path_.std(axis=0)
     alphas = estimator.alphas_
-    axes[0].plot(alphas, mean, marker="o", ms=3, label="mean CV score")
+    axes[0].plot(alphas, mean, marker="o", ms=3, label="mean over the folds")
     axes[0].fill_between(alphas, mean - std, mean + std, alpha=0.2, label="+/- 1 std")
     axes[1].step(alphas, estimator.n_features_path_, where="post")
     for ax in axes:
         ax.axvline(estimator.alpha_, color="k", ls="--",
                    label=f"chosen alpha = {estimator.alpha_:.3g}")
         ax.set_xscale("log")
-    axes[0].set(ylabel="score", title=f"{type(estimator).__name__} ({estimator.selection})")
+    scoring = estimator.scoring
+    if scoring is None:
+        scoring = "accuracy" if isinstance(estimator, SparseMLPClassifierCV) else "r2"
+    elif callable(scoring):
+        scoring = getattr(scoring, "__name__", type(scoring).__name__)
+    if hasattr(estimator, "constant_scores_"):
+        axes[0].axhline(estimator.constant_scores_.mean(), color="0.5", ls=":",
+                        label="constant prediction (no feature)")
+    axes[0].set(ylabel=f"mean {scoring} on the {len(estimator.scores_path_)} folds",
+                title=f"{type(estimator).__name__} ({estimator.selection})")
     axes[0].legend(fontsize="small")
     axes[1].set(xlabel="alpha", ylabel="selected features")
     return np.asarray(axes)

@@ -81,3 +81,34 @@ def test_plot_stability_path_draws_labels_and_the_cutoff():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def test_plot_path_names_the_longest_staying_features_and_marks_the_chosen_alpha():
+    import matplotlib.colors as mcolors
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    X, y = make_seed_problem("circle", n_samples=200, n_features=14, random_state=0)
+    X = pd.DataFrame(X, columns=[f"gene{j}" for j in range(14)])
+    clf = SparseMLPClassifierCV(alphas=[0.01, 0.05, 0.1, 0.3], cv=2, max_iter=200, tol=1e-3,
+                                max_iter_per_alpha=20, random_state=0).fit(X, y)
+    axes = plot_path(clf)  # a CV estimator: its path_, alpha_ and feature names
+    labelled = [line for line in axes[1].get_lines()
+                if not line.get_label().startswith("_") and "alpha" not in line.get_label()]
+    order = np.lexsort((-clf.path_.feature_norms.max(axis=0), -clf.path_.feature_leave_alphas))
+    assert [line.get_label() for line in labelled] == [f"gene{j}" for j in order[:10]]
+    assert {line.get_label() for line in labelled[:2]} == {"gene0", "gene1"}
+    colours = [mcolors.to_hex(line.get_color()) for line in labelled]
+    assert len(set(colours)) == 10  # no colour used twice
+    grey = [line for line in axes[1].get_lines() if line.get_label().startswith("_")]
+    assert len(grey) == 4 and all(mcolors.to_hex(line.get_color()) == "#bfbfbf"
+                                  for line in grey)
+    for ax in axes:
+        marker = [line for line in ax.get_lines() if line.get_label().startswith("alpha =")]
+        assert marker and marker[0].get_xdata()[0] == clf.alpha_
+    assert "lin1" not in axes[1].get_ylabel()
+    axes = plot_cv(clf)
+    assert axes[0].get_ylabel() == "mean accuracy on the 2 folds"
+    constant = [line for line in axes[0].get_lines() if "constant" in line.get_label()]
+    np.testing.assert_allclose(constant[0].get_ydata(), clf.constant_scores_.mean())
+    plt.close("all")
