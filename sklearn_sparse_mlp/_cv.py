@@ -326,6 +326,10 @@ class _BaseSparseMLPCV(BaseEstimator):
             return float(scoring(model, X[test], y[test], **kwargs))
 
         n_threads = effective_n_jobs(self.n_jobs)
+        if self.verbose:
+            print(f"{type(self).__name__}: dense fits of the full data and the {len(folds)} "
+                  f"training folds ({len(folds) + 1} networks, one stack), then the path",
+                  flush=True)
         dense, self.dense_skill_ = encoded_dense_fits(
             self.feature_encoding, base, X, y, folds, sample_weight=sample_weight,
             n_threads=n_threads, name=type(self).__name__,
@@ -414,16 +418,32 @@ class _BaseSparseMLPCV(BaseEstimator):
                                                paths_norms, self.duplicate_of_ >= 0,
                                                support_norms=chosen_norms)
         self.feature_importances_ = importances
-        if not self.get_support().any():
+        empty = not self.get_support().any()
+        if self.verbose:
+            score = (self.constant_scores_ if empty else self.scores_path_[:, chosen]).mean()
+            print(f"{type(self).__name__}: alpha_={self.alpha_:.4g} keeps "
+                  f"{int(self.get_support().sum())} of {X.shape[1]} features; mean "
+                  f"{self._scoring_name()} on the folds {score:.4g} (constant prediction "
+                  f"{self.constant_scores_.mean():.4g})", flush=True)
+        if empty:
             warn_user(
                 f"{type(self).__name__}: no feature beat a constant prediction on the folds "
-                f"(mean {self.scoring or 'score'} {self.constant_scores_.mean():.4g}): no "
+                f"(mean {self._scoring_name()} {self.constant_scores_.mean():.4g}): no "
                 "feature is selected and the model predicts a constant. The data may hold "
                 "no signal that these folds can detect; selection='best' or more samples "
                 "may find a weak one.",
                 DataAdviceWarning,
             )
         return self
+
+    def _scoring_name(self):
+        """The name of the folds' score: ``scoring``, or the default's ("accuracy" or
+        "r2"), or a callable's ``__name__``."""
+        if self.scoring is None:
+            return "accuracy" if is_classifier(self) else "r2"
+        if callable(self.scoring):
+            return getattr(self.scoring, "__name__", type(self.scoring).__name__)
+        return self.scoring
 
     def _check_scoring(self, base):
         scorer = check_scoring(base, scoring=self.scoring)
@@ -594,9 +614,12 @@ random_state, verbose, device, weight_decay
         ``ramp_epochs`` apply to the dense fit that starts each path. ``n_iter_no_change``
         defaults to 5 here (10 in the single fit): each alpha of the path starts from the
         previous solution, so less patience is needed (and the CV runs faster).
-        ``verbose=1`` shows a progress bar over the full-data path and says what
-        ``feature_encoding="auto"`` chose; 2 or more also prints the epoch table of the
-        refit that predicts (the stacked paths print none).
+        ``verbose=1`` reports each phase: the dense fits, what
+        ``feature_encoding="auto"`` chose, a progress bar over the path (it ends at the
+        alphas walked) and one over the folds' relaxed refits, and the choice (``alpha_``,
+        the features kept, the folds' mean score and the constant prediction's); 2 or
+        more also prints the epoch table of the refit that predicts (the stacked paths
+        print none).
     feature_encoding : {"auto", "spline", "piecewise_linear", "periodic"} or None, \
 default="auto"
         As in :class:`SparseMLPClassifier`, with one more option, the default: "auto"

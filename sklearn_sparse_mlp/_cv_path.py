@@ -180,8 +180,8 @@ def cv_paths(dense, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
         _load_model(template, *stack.state_of(0), [])  # the dense fit starts the grid
         grid = _AlphaGrid(alphas, path_multiplier, template, X, y, sample_weight,
                           max_drop_fraction)
-        progress = tqdm(total=grid.n_alphas, desc="alpha path", disable=not verbose,
-                        leave=False)
+        progress = tqdm(total=grid.n_alphas, desc=f"alpha path ({n_models} networks)",
+                        disable=not verbose)
         running = np.ones(n_models, dtype=bool)
         full = _FullPathRecord()
         for alpha in grid:
@@ -210,10 +210,14 @@ def cv_paths(dense, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
             progress.update()
             if not running[0]:
                 break
+        # the path ends where the full-data model is empty, often before alphas=n: the bar
+        # ends full, at the alphas walked
+        progress.total = progress.n
+        progress.refresh()
         progress.close()
         if relax_epochs:
             _relaxed_scores(base, X32, y_train, n_outputs, criterion, hidden, template,
-                            record, relax_epochs, scorer, folds, sample_weight)
+                            record, relax_epochs, scorer, folds, sample_weight, verbose)
     alphas_done = np.array(full.alphas)
     path = _full_path(record, alphas_done, full, grid.alpha_start)
     fold_results = [record.fold_result(m, alphas_done) for m in range(1, n_models)]
@@ -375,7 +379,7 @@ class _FoldRecord:
 
 
 def _relaxed_scores(base, X, y, n_outputs, criterion, hidden, template, record, epochs,
-                    scorer, folds, sample_weight):
+                    scorer, folds, sample_weight, verbose=False):
     """Train every fold's relaxed refits as stacks; fill in the folds' scores.
 
     A refit reads only its support's columns: the refits, sorted by support size, are
@@ -385,6 +389,7 @@ def _relaxed_scores(base, X, y, n_outputs, criterion, hidden, template, record, 
     sizes = [int((~spec.held).sum()) for _, _, _, spec in record.refits]
     order = np.argsort(sizes, kind="stable")[::-1]
     scores = np.empty(len(order))
+    progress = tqdm(total=len(order), desc="relaxed refits of the folds", disable=not verbose)
     for chunk in np.array_split(order, -(-len(order) // _REFITS_PER_STACK)):
         specs = [record.refits[i][3] for i in chunk]
         kept = np.flatnonzero(~np.all([spec.held for spec in specs], axis=0))
@@ -397,6 +402,8 @@ def _relaxed_scores(base, X, y, n_outputs, criterion, hidden, template, record, 
             model = record.refits[i][0]
             scores[i] = _score(template, refits.state_of(j)[0], scorer, folds[model - 1][1],
                                sample_weight)
+        progress.update(len(chunk))
+    progress.close()
     for model in range(1, len(folds) + 1):
         # each alpha takes the score of the last refit at or before it
         mine = [(k, score) for (m, k, _, _), score in zip(record.refits, scores, strict=True)

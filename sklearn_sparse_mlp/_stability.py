@@ -345,7 +345,8 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
         Draws the splits, and the networks' seed where the template's ``random_state``
         is None.
     verbose : int, default=0
-        Progress bars of the full-data path and of the halves' paths (one chunk).
+        Progress bars of the full-data path and of the halves' paths (one chunk), and a
+        last line with the selection and its bound.
 
     Attributes
     ----------
@@ -523,6 +524,10 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
         self.selection_probabilities_ = selected.mean(axis=0)
         self.cutoff_, self.q_, self.pfer_bound_ = cutoff, q, bound
         self.support_ = self.selection_probabilities_ >= cutoff
+        if self.verbose:
+            print(f"{name}: {int(self.support_.sum())} of {X.shape[1]} features selected by "
+                  f"at least {cutoff:.3g} of the {len(halves)} halves (q={q} each); expected "
+                  f"false selections <= {bound:.3g}", flush=True)
         return self
 
     def _get_support_mask(self):

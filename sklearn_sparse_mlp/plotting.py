@@ -188,15 +188,11 @@ def plot_cv(estimator, axes=None):
         ax.axvline(estimator.alpha_, color="k", ls="--",
                    label=f"chosen alpha = {estimator.alpha_:.3g}")
         ax.set_xscale("log")
-    scoring = estimator.scoring
-    if scoring is None:
-        scoring = "accuracy" if isinstance(estimator, SparseMLPClassifierCV) else "r2"
-    elif callable(scoring):
-        scoring = getattr(scoring, "__name__", type(scoring).__name__)
     if hasattr(estimator, "constant_scores_"):
         axes[0].axhline(estimator.constant_scores_.mean(), color="0.5", ls=":",
                         label="constant prediction (no feature)")
-    axes[0].set(ylabel=f"mean {scoring} on the {len(estimator.scores_path_)} folds",
+    axes[0].set(ylabel=f"mean {estimator._scoring_name()} on the "
+                       f"{len(estimator.scores_path_)} folds",
                 title=f"{type(estimator).__name__} ({estimator.selection})")
     axes[0].legend(fontsize="small")
     axes[1].set(xlabel="alpha", ylabel="selected features")

@@ -439,7 +439,16 @@ def test_cv_verbose_1_is_a_progress_bar_and_2_adds_the_epoch_tables(capsys):
                   random_state=0)
     clf = SparseMLPClassifierCV(verbose=1, **params).fit(X, y)
     captured = capsys.readouterr()
-    assert "train_loss" not in captured.out and "alpha path" in captured.err
+    assert "train_loss" not in captured.out and "alpha path (3 networks)" in captured.err
+    # each phase, and the bar ends at the alphas walked (here both)
+    assert "dense fits of the full data and the 2 training folds (3 networks" in captured.out
+    assert "2/2" in captured.err and "relaxed refits of the folds" in captured.err
+    kept = int(clf.get_support().sum())
+    score = (clf.constant_scores_ if kept == 0 else
+             clf.scores_path_[:, list(clf.alphas_).index(clf.alpha_)]).mean()
+    assert (f"SparseMLPClassifierCV: alpha_={clf.alpha_:.4g} keeps {kept} of 4 features; "
+            f"mean accuracy on the folds {score:.4g} (constant prediction "
+            f"{clf.constant_scores_.mean():.4g})") in captured.out
     assert (f"feature_encoding='auto': dense skill {clf.dense_skill_:.3f} on the folds, "
             f"feature_encoding_={clf.feature_encoding_!r}") in captured.out
     SparseMLPClassifierCV(verbose=2, **params).fit(X, y)

@@ -228,3 +228,15 @@ def test_a_failing_refit_leaves_the_cv_estimator_and_the_selector_as_they_were(m
         assert all(vars(est)[name] is value for name, value in before[est].items())
     assert cv.n_features_in_ == 5
     assert selector.transform(X).shape == (200, len(selector.get_support(indices=True)))
+
+
+def test_verbose_reports_the_paths_and_the_selection(capsys):
+    X, y = make_seed_problem("circle", n_samples=200, n_features=5, random_state=0)
+    template = SparseMLPClassifierCV(**_SMALL, **_SHORT_PATH, feature_encoding=None)
+    selector = StabilitySelection(template, n_pairs=2, q=2, cutoff=0.75, random_state=0,
+                                  verbose=1).fit(X, y)
+    captured = capsys.readouterr()
+    assert "alpha path" in captured.err and "stability paths" in captured.err
+    assert (f"StabilitySelection: {len(selector.get_support(indices=True))} of 5 features "
+            f"selected by at least 0.75 of the 4 halves (q=2 each); expected false "
+            f"selections <= {selector.pfer_bound_:.3g}") in captured.out
