@@ -1,5 +1,6 @@
 """Cross-validated alpha along the regularization path: SparseMLPClassifierCV, ...RegressorCV."""
 
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -182,6 +183,19 @@ def encoded_dense_fits(feature_encoding, base, X, y, folds, *, sample_weight, n_
                       n_threads=n_threads), skill
 
 
+@dataclass
+class _CVData:
+    """A CV fit's validated data and what its phases share (see ``_BaseSparseMLPCV.fit``)."""
+
+    X: object
+    y: np.ndarray
+    base: object
+    sample_weight: np.ndarray | None
+    folds: list
+    scorer: object
+    weighs_classes: bool
+
+
 class _BaseSparseMLPCV(BaseEstimator):
     """Alpha by cross-validation along the path, as scikit-learn's ``LinearModelCV``.
 
@@ -300,6 +314,31 @@ class _BaseSparseMLPCV(BaseEstimator):
         self
             The fitted estimator, predicting with the model at ``alpha_``.
         """
+        data = self._prepared(X, y, sample_weight)
+        paths = self._paths(data)
+        path = paths.path
+        # Features kept at each alpha by each fold's path (0 once a fold's path has ended).
+        fold_scores, fold_n_features, fold_leave, fold_norms = (
+            np.array(column) for column in zip(*paths.fold_results, strict=True)
+        )
+        self.scores_path_, self.fold_shifts_ = align_fold_scores(
+            fold_scores, fold_n_features, path.n_features
+        )
+        chosen = self._choose(data, path)
+        # the path's record, not a network per alpha: the estimator pickles small
+        self.path_ = path
+        paths_leave = np.vstack([path.feature_leave_alphas, fold_leave])
+        paths_norms = np.vstack([path.feature_last_norms, fold_norms])
+        self.best_estimator_ = self._refit(data, paths, chosen, paths_leave, paths_norms)
+        self._adopt(self.best_estimator_)
+        self.feature_leave_alphas_ = path.feature_leave_alphas
+        self.fold_leave_alphas_ = fold_leave
+        self._rank(data, path.feature_norms[chosen], paths_leave, paths_norms)
+        self._report(data, chosen)
+        return self
+
+    def _prepared(self, X, y, sample_weight):
+        """The validated data, the single-fit estimator, the weights, folds and scorer."""
         X, y = validate_data(
             self, X, y, dtype=[np.float64, np.float32], multi_output=not is_classifier(self),
             y_numeric=not is_classifier(self), accept_sparse=ACCEPT_SPARSE,
@@ -325,116 +364,119 @@ class _BaseSparseMLPCV(BaseEstimator):
             kwargs = {} if weight is None else {"sample_weight": weight[test]}
             return float(scoring(model, X[test], y[test], **kwargs))
 
+        return _CVData(X=X, y=y, base=base, sample_weight=sample_weight, folds=folds,
+                       scorer=scorer, weighs_classes=weighs_classes)
+
+    def _paths(self, data):
+        """The dense fits (with the encoding "auto" chooses), then the lockstep paths."""
+        X, base, folds, name = data.X, data.base, data.folds, type(self).__name__
         n_threads = effective_n_jobs(self.n_jobs)
         if self.verbose:
-            print(f"{type(self).__name__}: dense fits of the full data and the {len(folds)} "
-                  f"training folds ({len(folds) + 1} networks, one stack), then the path",
-                  flush=True)
+            print(f"{name}: dense fits of the full data and the {len(folds)} training folds "
+                  f"({len(folds) + 1} networks, one stack), then the path", flush=True)
         dense, self.dense_skill_ = encoded_dense_fits(
-            self.feature_encoding, base, X, y, folds, sample_weight=sample_weight,
-            n_threads=n_threads, name=type(self).__name__,
+            self.feature_encoding, base, X, data.y, folds, sample_weight=data.sample_weight,
+            n_threads=n_threads, name=name,
         )
         self.feature_encoding_ = base.feature_encoding
         if self.feature_encoding_ is None:  # encoded columns lie in [-1, 1]
-            rows = slice(None) if sample_weight is None else sample_weight > 0
-            base._check_feature_scales(*column_min_max(X[rows]), sp.issparse(X),
-                                       name=type(self).__name__)
+            rows = slice(None) if data.sample_weight is None else data.sample_weight > 0
+            base._check_feature_scales(*column_min_max(X[rows]), sp.issparse(X), name=name)
         if self.verbose and self.feature_encoding == "auto":
             print(f"feature_encoding='auto': dense skill {self.dense_skill_:.3f} on the "
                   f"folds, feature_encoding_={self.feature_encoding_!r}")
         # The full-data path fixes the grid (it ends where no feature is left) and provides the
         # refit at the chosen alpha; the folds walk it in the same stack.
-        paths = cv_paths(
-            dense, X, y, folds, alphas=self.alphas, path_multiplier=self.path_multiplier,
+        return cv_paths(
+            dense, X, data.y, folds, alphas=self.alphas, path_multiplier=self.path_multiplier,
             max_iter_per_alpha=self.max_iter_per_alpha, relax_epochs=self.relax_epochs,
-            max_drop_fraction=self.max_drop_fraction,
-            scorer=scorer, sample_weight=sample_weight, n_threads=n_threads,
-            verbose=bool(self.verbose), name=type(self).__name__,
+            max_drop_fraction=self.max_drop_fraction, scorer=data.scorer,
+            sample_weight=data.sample_weight, n_threads=n_threads,
+            verbose=bool(self.verbose), name=name,
         )
-        path, grid, scores = paths.path, paths.path.alphas, paths.fold_results
-        # Features kept at each alpha by each fold's path (0 once a fold's path has ended).
-        fold_scores, fold_n_features, fold_leave, fold_norms = (
-            np.array(column) for column in zip(*scores, strict=True)
-        )
-        self.scores_path_, self.fold_shifts_ = align_fold_scores(
-            fold_scores, fold_n_features, path.n_features
-        )
+
+    def _choose(self, data, path):
+        """The index of ``alpha_`` on the grid, the empty model among the candidates."""
         # the model without features, scored by the same folds and scorer
         self.constant_scores_ = np.array([
-            scorer(constant_model(base, X, y, train, sample_weight), test, sample_weight)
-            for train, test in folds
+            data.scorer(constant_model(data.base, data.X, data.y, train, data.sample_weight),
+                        test, data.sample_weight)
+            for train, test in data.folds
         ])
         chosen = choose_alpha_index(self.scores_path_, path.n_features, self.selection,
                                     self.constant_scores_)
+        grid = path.alphas
         if (isinstance(self.alphas, Integral) and chosen == len(grid) - 1
                 and path.n_features[-1] > 0):
             warn_user(
                 f"{type(self).__name__}: the path ended after alphas={self.alphas} alphas with "
-                f"{path.n_features[-1]} of {X.shape[1]} features still selected, and the "
+                f"{path.n_features[-1]} of {data.X.shape[1]} features still selected, and the "
                 "folds chose its last alpha: a sparser model may be better. Increase alphas "
                 "(default 80).",
             )
         self.alphas_ = grid
         self.alpha_ = float(grid[chosen])
         self.n_features_path_ = path.n_features
-        self.best_estimator_ = paths.estimator_at(chosen)
-        # the path's record, not a network per alpha: the estimator pickles small
-        self.path_ = path
-        paths_leave = np.vstack([path.feature_leave_alphas, fold_leave])
-        paths_norms = np.vstack([path.feature_last_norms, fold_norms])
+        return chosen
+
+    def _refit(self, data, paths, chosen, paths_leave, paths_norms):
+        """The model that predicts: the full-data path's at ``alpha_``, relaxed."""
+        best = paths.estimator_at(chosen)
         if self.relax_epochs:
             # The model that predicts keeps alpha_'s number of features, but the features
             # that stay longest on all the paths, not on the full-data path alone (see the
             # user guide).
             ranking = path_importances(paths_leave, np.zeros(len(paths_leave[0]), dtype=bool),
-                                       grid, paths_norms)
+                                       paths.path.alphas, paths_norms)
             support = np.zeros(len(ranking), dtype=bool)
-            support[np.argsort(-ranking, kind="stable")[: path.n_features[chosen]]] = True
+            support[np.argsort(-ranking, kind="stable")[: paths.path.n_features[chosen]]] = True
             # It also gets the single fit's budget, not the folds' short one: after
             # relax_epochs from the shrunk network it is still improving.
-            self.best_estimator_ = relaxed_refit(
-                self.best_estimator_, X, y, max(self.relax_epochs, self.max_iter), support,
-                sample_weight=sample_weight,
-            )
-        if weighs_classes:
+            best = relaxed_refit(best, data.X, data.y, max(self.relax_epochs, self.max_iter),
+                                 support, sample_weight=data.sample_weight)
+        if data.weighs_classes:
             # trained on the class-weighted sample weights: say so, for a refit of it
-            self.best_estimator_.set_params(class_weight=self.class_weight)
-        self._adopt(self.best_estimator_)
-        self.feature_leave_alphas_ = path.feature_leave_alphas
-        self.fold_leave_alphas_ = fold_leave
-        # The kept features ranked by the full-data model at alpha_, the dropped ones by all
-        # the paths, not the full-data one alone (see the user guide).
-        chosen_norms = path.feature_norms[chosen]
+            best.set_params(class_weight=self.class_weight)
+        return best
+
+    def _rank(self, data, chosen_norms, paths_leave, paths_norms):
+        """``feature_importances_`` and ``duplicate_of_``: the kept features ranked by the
+        full-data model at alpha_, the dropped ones by all the paths, not the full-data one
+        alone (see the user guide)."""
+        grid = self.alphas_
         importances = path_importances(paths_leave, self.get_support(), grid, paths_norms,
                                        support_norms=chosen_norms)
         self.duplicate_of_ = np.full(len(importances), -1)
         if self.redundancy_threshold is not None:
             self.duplicate_of_ = find_near_duplicates(
-                X, np.argsort(-importances, kind="stable"), self.redundancy_threshold,
-                sample_weight=sample_weight,
+                data.X, np.argsort(-importances, kind="stable"), self.redundancy_threshold,
+                sample_weight=data.sample_weight,
             )
             if np.any(self.duplicate_of_ >= 0):
                 importances = path_importances(paths_leave, self.get_support(), grid,
                                                paths_norms, self.duplicate_of_ >= 0,
                                                support_norms=chosen_norms)
         self.feature_importances_ = importances
+
+    def _report(self, data, chosen):
+        """The verbose choice, and the warning where the model without features won."""
         empty = not self.get_support().any()
+        name = type(self).__name__
         if self.verbose:
             score = (self.constant_scores_ if empty else self.scores_path_[:, chosen]).mean()
-            print(f"{type(self).__name__}: alpha_={self.alpha_:.4g} keeps "
-                  f"{int(self.get_support().sum())} of {X.shape[1]} features; mean "
-                  f"{self._scoring_name()} on the folds {score:.4g} (constant prediction "
-                  f"{self.constant_scores_.mean():.4g})", flush=True)
+            print(f"{name}: alpha_={self.alpha_:.4g} keeps {int(self.get_support().sum())} "
+                  f"of {data.X.shape[1]} features; mean {self._scoring_name()} on the folds "
+                  f"{score:.4g} (constant prediction {self.constant_scores_.mean():.4g})",
+                  flush=True)
         if empty:
             warn_user(
-                f"{type(self).__name__}: no feature beat a constant prediction on the folds "
+                f"{name}: no feature beat a constant prediction on the folds "
                 f"(mean {self._scoring_name()} {self.constant_scores_.mean():.4g}): no "
                 "feature is selected and the model predicts a constant. The data may hold "
                 "no signal that these folds can detect; selection='best' or more samples "
                 "may find a weak one.",
                 DataAdviceWarning,
             )
-        return self
 
     def _scoring_name(self):
         """The name of the folds' score: ``scoring``, or the default's ("accuracy" or
