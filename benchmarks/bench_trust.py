@@ -18,7 +18,10 @@ Methods, each as a user constructs it: ``SparseMLPClassifierCV`` / ``SparseMLPRe
 (defaults, ``cv=5``); ``StabilitySelection`` with the CV estimator as its template
 (defaults: 50 pairs, cutoff 0.75, PFER 1, so q follows); ``LogisticRegressionCV(l1,
 saga)`` / ``LassoCV`` (``cv=5``), nonzero coefficients; a random forest (500 trees) with
-``SelectFromModel``'s default threshold (importance above the mean).
+``SelectFromModel``'s default threshold (importance above the mean); with ``--methods
+"lassonet stability"`` (needs ``lassonet``), LassoNet's ``stability_selection`` with its
+defaults (20 half-samples), keeping its "oracle" number of features, its expected number
+of wrong features in the bound column.
 
 Columns: selected features (mean over seeds), true and false ones among them, the fits that
 selected anything, the bound on the expected false selections (stability selection), the
@@ -99,6 +102,14 @@ def select(method, X, y, classification, seed):
         forest = (RandomForestClassifier if classification else RandomForestRegressor)(
             n_estimators=500, random_state=seed, n_jobs=1)
         return SelectFromModel(forest).fit(X, y).get_support(indices=True), None
+    if method == "lassonet stability":
+        from lassonet import LassoNetClassifier, LassoNetRegressor
+
+        model = (LassoNetClassifier if classification else LassoNetRegressor)(
+            hidden_dims=(64,), random_state=seed, torch_seed=seed, verbose=0)
+        oracle, order, wrong, _, _ = model.stability_selection(X, y)  # its defaults
+        # its own choice: the oracle number of features, with its expected false ones
+        return np.sort(order[:oracle].numpy()), float(wrong[oracle - 1]) if oracle else 0.0
     raise ValueError(method)
 
 

@@ -70,7 +70,8 @@ def unimodal_constant(cutoff, n_pairs, theta):
     ------
     ValueError
         Where the bound does not hold: a cutoff up to 3/4 below
-        ``1/2 + min(theta**2, 1 / (2 * B) + 3/4 * theta**2)``, or above 1.
+        ``1/2 + min(theta**2, 1 / (2 * B) + 3/4 * theta**2)`` or at most
+        ``1/2 + 1 / (4 * B)`` (where ``C`` would not be positive), or above 1.
     """
     if cutoff > 1:
         raise ValueError(f"cutoff={cutoff} is above 1: a probability cannot reach it.")
@@ -82,7 +83,13 @@ def unimodal_constant(cutoff, n_pairs, theta):
                 f"and {n_pairs} pairs: it needs at least {lowest:.4g}. Raise cutoff, or "
                 "lower q."
             )
-        return 2 * (2 * cutoff - 1 - 1 / (2 * n_pairs))
+        constant = 2 * (2 * cutoff - 1 - 1 / (2 * n_pairs))
+        if constant <= 0:  # the bound would be infinite or negative
+            raise ValueError(
+                f"cutoff={cutoff} is too low for the unimodal bound with {n_pairs} pairs: it "
+                f"needs more than {0.5 + 1 / (4 * n_pairs):.4g}. Raise cutoff or n_pairs."
+            )
+        return constant
     return (1 + 1 / n_pairs) / (4 * (1 - cutoff + 1 / (2 * n_pairs)))
 
 

@@ -46,6 +46,11 @@ def test_unimodal_bound_against_hand_computed_cases():
     with pytest.raises(ValueError, match="too low for the unimodal bound"):
         unimodal_constant(0.69, 50, 0.5)
     assert unimodal_constant(0.7, 50, 0.5) == pytest.approx(2 * (0.4 - 0.01))
+    # theta so small that the cutoff passes the first condition, but C would be negative
+    with pytest.raises(ValueError, match="needs more than 0.505"):
+        unimodal_constant(0.501, 50, 0.01)
+    with pytest.raises(ValueError, match="needs more than 0.75"):  # one pair: C = 0 at 3/4
+        unimodal_constant(0.75, 1, 0.01)
     # above 3/4 the bound holds for any theta
     assert unimodal_constant(0.8, 50, 0.9) == pytest.approx(1.02 / (4 * 0.21))
 
