@@ -15,11 +15,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e ".[test]"
 	touch $@
 
-# Lint, the docs build (it runs every example), then the tests: pytest's summary comes last.
+# Lint, the docs build (it runs every example), then the tests on two worker processes (one
+# torch thread each: the two cores): pytest's summary comes last.
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check sklearn_sparse_mlp tests examples benchmarks
 	$(MAKE) docs
-	$(RUN) $(PY) -m pytest
+	$(RUN) $(PY) -m pytest -n 2
 
 demo: $(VENV)/.installed
 	$(RUN) $(PY) examples/plot_seed_problem.py

@@ -23,7 +23,7 @@ ESTIMATORS = [
     SparseMLPRegressor(),
     SparseMLPClassifierCV(**_SHORT_CV),
     SparseMLPRegressorCV(**_SHORT_CV),
-    StabilitySelection(SparseMLPClassifierCV(**_SHORT_CV), n_pairs=2),
+    StabilitySelection(SparseMLPClassifierCV(**_SHORT_CV, feature_encoding=None), n_pairs=2),
 ]
 
 
