@@ -138,6 +138,9 @@ def test_path_drop_one_alphas_and_cv_are_per_input_feature():
     assert cv.get_support().shape == (6,) and cv.best_estimator_.encoder_ is not None
 
 
+# as in test_common: the checks' tiny fits give advice that is asserted elsewhere
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore::sklearn_sparse_mlp.DataAdviceWarning")
 @parametrize_with_checks([SparseMLPClassifier(feature_encoding="spline", max_iter=50),
                           SparseMLPRegressor(feature_encoding="spline", max_iter=50)])
 def test_sklearn_compatible_with_an_encoding(estimator, check):
