@@ -15,7 +15,7 @@ import sklearn
 import skorch
 import torch
 from joblib import effective_n_jobs
-from sklearn.base import BaseEstimator, is_classifier
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -368,13 +368,8 @@ class _BaseSparseMLP(BaseEstimator):
         return TensorPairDataset(X, torch.as_tensor(y), weight)
 
     def _divergence_advice(self):
-        advice = (f"lower learning_rate_init (now {self.learning_rate_init}), scale the "
-                  "features (e.g. with StandardScaler)")
-        if not is_classifier(self):
-            # a target in the hundreds diverged at the default rate with scaled features
-            advice += (", standardize the target (e.g. TransformedTargetRegressor(..., "
-                       "transformer=StandardScaler()))")
-        return advice + ", or use solver='adam'"
+        return (f"lower learning_rate_init (now {self.learning_rate_init}), scale the "
+                "features (e.g. with StandardScaler), or use solver='adam'")
 
     def _split_validation(self, n_samples, y_for_stratify, rng):
         """Indices of the training and the validation samples for early stopping."""

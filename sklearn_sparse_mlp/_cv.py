@@ -547,7 +547,8 @@ class _BaseSparseMLPCV(BaseEstimator):
 
     def _adopt(self, fitted):
         """Predict with ``fitted``: take its net and fitted attributes."""
-        for name in ("net_", "n_iter_", "loss_curve_", "classes_", "n_outputs_"):
+        for name in ("net_", "n_iter_", "loss_curve_", "classes_", "n_outputs_",
+                     "target_mean_", "target_scale_"):
             if hasattr(fitted, name):
                 setattr(self, name, getattr(fitted, name))
 
@@ -952,6 +953,9 @@ default="auto"
         The full-data path.
     best_estimator_ : SparseMLPRegressor
         The model at ``alpha_``, as in :class:`SparseMLPClassifierCV`.
+    target_mean_, target_scale_ : ndarray of shape (`n_outputs_`,)
+        The standardization of y the networks train on (see :class:`SparseMLPRegressor`):
+        the full data's; each fold's network standardizes by its own training part.
     support_ : ndarray of bool of shape (`n_features_in_`,)
         Selected features (those of ``best_estimator_``).
     feature_leave_alphas_ : ndarray of shape (`n_features_in_`,)

@@ -9,6 +9,7 @@ and every model is trained as its own single fit would train it. The relaxed ref
 folds are a second stack.
 """
 
+import contextlib
 import copy
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from ._base import DataAdviceWarning, column_min_max, silenced, torch_threads, w
 from ._classifier import class_weighted
 from ._data import mean_one_weights, unique_rows
 from ._net import pointwise_criterion
+from ._regressor import target_scaling
 from ._path import (
     SparseMLPPath,
     _AlphaGrid,
@@ -101,7 +103,8 @@ class DenseFits:
             if constant >= 1:
                 continue
             self.template.net_.module_.load_state_dict(self.stack.state_of(m)[0])
-            score = self.template.score(X[test], y[test], sample_weight=weight)
+            with _targets_of(self.template, self.specs[m]):
+                score = self.template.score(X[test], y[test], sample_weight=weight)
             skills.append((score - constant) / (1 - constant))
         return float(np.mean(skills)) if skills else float("nan")
 
@@ -132,7 +135,7 @@ def dense_fits(base, X, y, folds, *, sample_weight, n_threads, full=True):
     folds alone (model m is fold m, and ``DenseFits.skill`` does not apply)."""
     template = _template(base, X, y, sample_weight)
     X32 = template._encoded(base._float32_data(X))  # the full data's encoding, if any
-    y_train = _training_targets(template, y)
+    y_train = _stack_targets(template, y)
     everything = [np.arange(X.shape[0])] if full else []
     specs = [_spec(base, X32, y, y_train, rows, sample_weight)
              for rows in [*everything, *(train for train, _ in folds)]]
@@ -201,8 +204,8 @@ def cv_paths(dense, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
                     record.refits.append((m, len(record.supports[m]) - 1, stack.state_of(m),
                                           copy_spec(specs[m], held=held)))
                 elif not relax_epochs and m > 0:
-                    record.scores[m].append(_score(template, stack.state_of(m)[0], scorer,
-                                                   folds[m - 1][1], sample_weight))
+                    record.scores[m].append(_score(template, stack.state_of(m)[0], specs[m],
+                                                   scorer, folds[m - 1][1], sample_weight))
                 if not support.any():
                     running[m] = False  # a path ends at its first empty model
             full.add(alpha, stack, result.train_loss[0], record.supports[0][-1])
@@ -311,9 +314,11 @@ def _full_path(record, alphas, full, alpha_start):
 def _spec(base, X, y, y_train, rows, sample_weight):
     """How a single fit on ``rows`` would train: its rows of weight > 0 (merged where they
     repeat, in one batch), their weights (class weights included, scaled to a mean of 1),
-    its constant columns, its seed. ``y`` are the labels, ``y_train`` the stack's targets."""
+    its constant columns, its seed, a regressor's target scaling. ``y`` are the labels,
+    ``y_train`` the stack's targets."""
     weight = None if sample_weight is None else sample_weight[rows]
     codes = y_train[rows]
+    scaling = (None, None) if is_classifier(base) else target_scaling(codes, weight)
     if is_classifier(base):
         classes = np.unique(y[rows])
         codes = np.searchsorted(classes, y[rows]).astype(np.int64)
@@ -331,13 +336,39 @@ def _spec(base, X, y, y_train, rows, sample_weight):
     low, high = column_min_max(X[rows])
     return ModelSpec(rows=rows, sample_weight=weight,
                      random_state=copy.deepcopy(base.random_state), held=low == high,
-                     fill_values=low)
+                     fill_values=low, target_mean=scaling[0], target_scale=scaling[1])
 
 
-def _score(template, state, scorer, test, sample_weight):
-    """The score of the network ``state`` on a fold's test rows, through ``template``."""
+def _score(template, state, spec, scorer, test, sample_weight):
+    """The score of the network ``state``, trained as ``spec``, on a fold's test rows,
+    through ``template``."""
     template.net_.module_.load_state_dict(state)
-    return scorer(template, test, sample_weight)
+    with _targets_of(template, spec):
+        return scorer(template, test, sample_weight)
+
+
+@contextlib.contextmanager
+def _targets_of(estimator, spec):
+    """``estimator`` predicts in y's units as ``spec``'s model: with its target scaling
+    (a regressor's; each fold standardizes by its own training rows)."""
+    if spec.target_mean is None:
+        yield
+        return
+    kept = estimator.target_mean_, estimator.target_scale_
+    estimator.target_mean_, estimator.target_scale_ = spec.target_mean, spec.target_scale
+    try:
+        yield
+    finally:
+        estimator.target_mean_, estimator.target_scale_ = kept
+
+
+def _stack_targets(template, y):
+    """The stack's targets: class indices, or a regressor's y in its units, float64 of
+    shape (n_samples, n_outputs) (each model standardizes them by its own scaling)."""
+    if is_classifier(template):
+        return _training_targets(template, y)
+    _training_targets(template, y)  # checks the outputs
+    return np.asarray(y, dtype=np.float64).reshape(len(y), -1)
 
 
 class _FoldRecord:
@@ -400,8 +431,8 @@ def _relaxed_scores(base, X, y, n_outputs, criterion, hidden, template, record, 
         refits.fit(0.0, epochs, [0] * len(specs), 0.0, np.ones(len(specs), dtype=bool))
         for j, i in enumerate(chunk):
             model = record.refits[i][0]
-            scores[i] = _score(template, refits.state_of(j)[0], scorer, folds[model - 1][1],
-                               sample_weight)
+            scores[i] = _score(template, refits.state_of(j)[0], specs[j], scorer,
+                               folds[model - 1][1], sample_weight)
         progress.update(len(chunk))
     progress.close()
     for model in range(1, len(folds) + 1):

@@ -111,7 +111,18 @@ class SampleWeightedNetClassifier(_InterruptsReachTheUser, _SampleWeightedLoss,
 
 class SampleWeightedNetRegressor(_InterruptsReachTheUser, _SampleWeightedLoss,
                                  NeuralNetRegressor):
-    """skorch's ``NeuralNetRegressor`` whose batches may carry sample weights."""
+    """skorch's ``NeuralNetRegressor`` whose batches may carry sample weights.
+
+    The module trains on a standardized target; ``predict`` maps its output back to y's
+    units with ``target_mean_`` and ``target_scale_``, which the estimator that builds the
+    net sets (the class defaults, 0 and 1, leave the output as it is).
+    """
+
+    target_mean_ = 0.0
+    target_scale_ = 1.0
+
+    def predict(self, X):
+        return super().predict(X) * self.target_scale_ + self.target_mean_
 
 
 def net_checkpoint(net):

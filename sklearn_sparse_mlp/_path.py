@@ -793,8 +793,9 @@ def _class_weights_of(estimator, y):
 def _training_arrays(estimator, X, y):
     """X and y, checked against the fitted estimator, as it trains on them.
 
-    Class labels are encoded as indices into ``classes_``; regression targets become
-    float32 of shape (n_samples, n_outputs).
+    Class labels are encoded as indices into ``classes_``; regression targets are
+    standardized as the estimator's fit standardized them, float32 of shape
+    (n_samples, n_outputs).
     """
     X_arr = check_array(X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32])
     if X_arr.shape[1] != estimator.n_features_in_:
@@ -808,9 +809,9 @@ def _training_arrays(estimator, X, y):
 
 
 def _training_targets(estimator, y):
-    """y checked against the fitted estimator, as it trains on it: class indices, or float32
-    of shape (n_samples, n_outputs)."""
-    y = check_array(y, ensure_2d=False, dtype=None if is_classifier(estimator) else np.float32)
+    """y checked against the fitted estimator, as it trains on it: class indices, or the
+    standardized target, float32 of shape (n_samples, n_outputs)."""
+    y = check_array(y, ensure_2d=False, dtype=None if is_classifier(estimator) else np.float64)
     if is_classifier(estimator):
         unknown = np.setdiff1d(y, estimator.classes_)
         if unknown.size:
@@ -825,7 +826,7 @@ def _training_targets(estimator, y):
             f"y has {y.shape[1]} outputs, but {type(estimator).__name__} was fitted with "
             f"{estimator.n_outputs_}."
         )
-    return y
+    return estimator._standardized(y)
 
 
 def _fit_quietly(estimator, X, y, sample_weight=None):

@@ -5,17 +5,54 @@ import torch
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils.validation import validate_data
 
-from ._base import ACCEPT_SPARSE, _BaseSparseMLP, _check_float32_range, public_fit
+from ._base import ACCEPT_SPARSE, _BaseSparseMLP, public_fit
 from ._net import SampleWeightedNetRegressor
 
 
-def _float32_targets(y):
-    """y as the network trains on it: float32 of shape (n_samples, n_outputs)."""
-    with np.errstate(over="ignore"):  # an overflow is reported below, with the fix
-        y2d = np.asarray(y, dtype=np.float32).reshape(len(y), -1)
-    _check_float32_range(y2d, "y", "scale the target (e.g. TransformedTargetRegressor(..., "
-                         "transformer=StandardScaler()))")
-    return y2d
+def target_scaling(y, sample_weight=None):
+    """Weighted mean and standard deviation of each output, the standardization of y.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples, n_outputs)
+        Targets, finite.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Weights >= 0, not all 0; None: all equal.
+
+    Returns
+    -------
+    mean, scale : ndarray of float64 of shape (n_outputs,)
+        ``scale`` is the (population) standard deviation, or 1 for an output that is
+        constant up to float rounding, as ``StandardScaler`` treats a constant column. Both
+        are rounded to float32's precision (24 significant bits).
+    """
+    y = np.asarray(y, dtype=np.float64)
+    # divided by the largest magnitude first, so that squares of a huge y do not overflow
+    size = np.max(np.abs(y), axis=0)
+    size[size == 0] = 1.0
+    unit = y / size
+    mean = np.average(unit, axis=0, weights=sample_weight)
+    std = np.sqrt(np.average((unit - mean) ** 2, axis=0, weights=sample_weight))
+    constant = std <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)
+    return (_float32_precision(mean * size),
+            _float32_precision(np.where(constant, 1.0, std * size)))
+
+
+def _float32_precision(values):
+    """``values`` rounded to float32's 24 significant bits, at any magnitude.
+
+    The network trains in float32; rounded so, weighted rows and the same rows repeated (or
+    weight-0 rows and the rows removed), whose sums differ in the last bits of float64, get
+    the same scaling, hence the same predictions.
+    """
+    mantissa, exponent = np.frexp(values)
+    return np.ldexp(np.round(mantissa * 2.0**24) / 2.0**24, exponent)
+
+
+def standardized_targets(y, mean, scale):
+    """``(y - mean) / scale`` as the network trains on it: float32 (n_samples, n_outputs)."""
+    y2d = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    return ((y2d - mean) / scale).astype(np.float32)
 
 
 class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
@@ -29,8 +66,8 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
     ----------
     alpha : float, default=0.1
         Penalty strength, >= 0. Larger values drop more features; 0 trains a dense MLP. The
-        penalty is weighed against the mean squared error, so it depends on the scale of y:
-        standardise y (e.g. with ``TransformedTargetRegressor``) for a scale-free ``alpha``.
+        penalty is weighed against the mean squared error of the standardized target (see
+        Notes), so ``alpha`` means the same whatever the unit of y.
     l1_ratio : float, default=0.0
         0 is the group lasso over input features, 1 the element-wise lasso.
     groups : array-like of shape (n_features,), default=None
@@ -97,8 +134,14 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
         The fitted skorch net.
     n_iter_ : int
         Number of epochs run.
+    target_mean_ : ndarray of shape (`n_outputs_`,)
+        Weighted mean of each output of y in the first fit (see Notes).
+    target_scale_ : ndarray of shape (`n_outputs_`,)
+        Weighted standard deviation of each output of y in the first fit, 1 for a constant
+        output.
     loss_curve_ : list of float
-        Training objective per epoch: mean squared error plus the penalty in force.
+        Training objective per epoch: mean squared error of the standardized target plus
+        the penalty in force.
     feature_importances_ : ndarray of shape (`n_features_in_`,)
         Norm of each feature's column of ``lin1.weight``: 0.0 for dropped features, at least
         1e-5 for kept ones.
@@ -107,6 +150,18 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
     --------
     SparseMLPClassifier : The classification twin.
     sklearn.neural_network.MLPRegressor : Dense multi-layer perceptron regressor.
+
+    Notes
+    -----
+    The network trains on the standardized target: each output minus its mean, divided by
+    its standard deviation, both weighted by ``sample_weight``
+    (``target_mean_``, ``target_scale_``), and :meth:`predict` maps the output back to y's
+    units, as ``TransformedTargetRegressor(transformer=StandardScaler())`` would. So the
+    squared error, ``alpha`` and the alphas of a path do not depend on y's unit, and the
+    training runs at the scale its learning rate and initialization were chosen for. The
+    standardization is fitted once, by the call that creates the network: a warm-started
+    ``fit`` and every ``partial_fit`` after the first keep it (the first chunk should span
+    the target's range).
 
     Examples
     --------
@@ -144,19 +199,22 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
         X, y2d, sample_weight, one_output = self._validate_input(X, y, sample_weight,
                                                                  incremental=False)
         self.n_outputs_ = y2d.shape[1]
-        self._fit(X, y2d, sample_weight, self.n_outputs_)
+        self._fit(X, self._standardized(y2d), sample_weight, self.n_outputs_)
         self._y_is_1d = one_output  # after the fit: a refused warm start changes nothing
         return self
 
     def _validate_input(self, X, y, sample_weight, incremental):
-        """X, y as float32 of shape (n_samples, n_outputs), the weights, and whether y is 1-d."""
+        """X, y as float64 of shape (n_samples, n_outputs), the weights, and whether y is 1-d.
+
+        A call that trains a new network fits the target's standardization.
+        """
         fitted = hasattr(self, "net_")
         reset = not fitted if incremental else not (self.warm_start and fitted)
         X, y = validate_data(
             self, X, y, reset=reset, dtype=[np.float64, np.float32], multi_output=True,
             y_numeric=True, accept_sparse=ACCEPT_SPARSE,
         )
-        y2d = _float32_targets(y)
+        y2d = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         if not reset and y2d.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {y2d.shape[1]} outputs, the previous calls had {self.n_outputs_}."
@@ -164,7 +222,14 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
                 f"warm_start=True but y has {y2d.shape[1]} outputs, the previous fit had "
                 f"{self.n_outputs_}; use warm_start=False."
             )
-        return X, y2d, self._check_sample_weight(sample_weight, X), y.ndim == 1
+        sample_weight = self._check_sample_weight(sample_weight, X)
+        if reset:
+            self.target_mean_, self.target_scale_ = target_scaling(y2d, sample_weight)
+        return X, y2d, sample_weight, y.ndim == 1
+
+    def _standardized(self, y):
+        """y as the network trains on it: standardized, float32 (n_samples, n_outputs)."""
+        return standardized_targets(y, self.target_mean_, self.target_scale_)
 
     @_fit_context(prefer_skip_nested_validation=True)
     @public_fit
@@ -192,13 +257,17 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
         X, y2d, sample_weight, one_output = self._validate_input(X, y, sample_weight,
                                                                  incremental=True)
         self.n_outputs_ = y2d.shape[1]
-        self._fit(X, y2d, sample_weight, self.n_outputs_, incremental=True)
+        self._fit(X, self._standardized(y2d), sample_weight, self.n_outputs_,
+                  incremental=True)
         if first:
             self._y_is_1d = one_output
         return self
 
     def _make_net(self, net_kwargs):
-        return SampleWeightedNetRegressor(criterion=torch.nn.MSELoss, **net_kwargs)
+        net = SampleWeightedNetRegressor(criterion=torch.nn.MSELoss, **net_kwargs)
+        # the new network's predictions in y's units, with the scaling this fit chose
+        net.target_mean_, net.target_scale_ = self.target_mean_, self.target_scale_
+        return net
 
     def predict(self, X):
         """Predict using the network.
@@ -213,7 +282,7 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predicted values.
         """
-        out = self._forward(X)
+        out = self._forward(X) * self.target_scale_ + self.target_mean_
         return out.ravel() if self._y_is_1d else out
 
     def __sklearn_tags__(self):

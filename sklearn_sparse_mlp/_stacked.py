@@ -200,6 +200,9 @@ class ModelSpec:
         Columns held at 0 (constant over its rows, or outside a relaxed refit's support).
     fill_values : ndarray of shape (n_features,) or None
         The value of each held constant column, moved into lin1's bias at the start.
+    target_mean, target_scale : ndarray of shape (n_outputs,) or None
+        A regression model's standardization of the target, fitted on its own rows as its
+        single fit fits it (``target_scaling``); None for a classifier.
     """
 
     rows: np.ndarray
@@ -207,6 +210,8 @@ class ModelSpec:
     random_state: object
     held: np.ndarray
     fill_values: np.ndarray | None = None
+    target_mean: np.ndarray | None = None
+    target_scale: np.ndarray | None = None
     generator: torch.Generator | None = field(default=None, repr=False)
 
     def next_seed(self):
@@ -231,7 +236,8 @@ class StackedTrainer:
         size, tolerance, weight decay, penalty's ``l1_ratio`` and ``groups``).
     X : ndarray of float32 of shape (n_samples, n_features) or scipy CSR matrix
     y : ndarray
-        Targets as the estimator trains on them (class indices, or float32 outputs).
+        Class indices, or the regression targets in y's units (float64 of shape (n_samples,
+        n_outputs)): each model trains on them standardized by its spec's scaling.
     n_outputs : int
     criterion : torch.nn.Module
         The estimator's data-fit, returning one loss per sample (``reduction="none"``).
@@ -270,6 +276,13 @@ class StackedTrainer:
         self.X = X if sp.issparse(X) else torch.from_numpy(
             np.ascontiguousarray(X)).to(self.device)
         self.y = torch.as_tensor(y).to(self.device)
+        # each regression model's own standardization, applied batch by batch (M, 1, outputs)
+        self.target_mean = self.target_scale = None
+        if specs[0].target_mean is not None:
+            self.target_mean, self.target_scale = (
+                torch.as_tensor(np.stack([getattr(spec, name) for spec in specs]),
+                                dtype=torch.float64, device=self.device)[:, None, :]
+                for name in ("target_mean", "target_scale"))
         n_features = X.shape[1]
         modules = []
         for state, _ in states:
@@ -400,6 +413,10 @@ class StackedTrainer:
                 rows = index_t[:, t] if every else index_t[models, t]
                 out = self.module(self._batch_X(rows), None if every else theta[models])
                 target = self.y[rows]
+                if self.target_mean is not None:
+                    chosen = slice(None) if every else models
+                    target = ((target - self.target_mean[chosen])
+                              / self.target_scale[chosen]).to(torch.float32)
                 if target.ndim == 3:  # regression targets (M, rows, n_outputs)
                     target = target.transpose(1, 2)
                 losses = self.criterion(out, target)

@@ -1,3 +1,5 @@
+import warnings
+
 import pickle
 
 import numpy as np
@@ -7,6 +9,7 @@ import torch
 from _grid import grid_strides
 from sklearn.base import clone
 from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_selection import SelectFromModel
 
 from sklearn_sparse_mlp import SparseMLPClassifierCV, SparseMLPRegressorCV
@@ -158,6 +161,31 @@ def test_cv_regressor_recovers_support():
     reg = SparseMLPRegressorCV(cv=3, random_state=0).fit(X, y)
     assert reg.get_support(indices=True).tolist() == [0, 1]
     assert reg.score(X_test, y_test) > 0.75
+
+
+@pytest.mark.parametrize("factor, shift", [(256.0, 0.0), (250.0, -40.0)])
+def test_cv_regressor_grid_and_choice_do_not_depend_on_the_unit_of_y(factor, shift):
+    X, y = make_seed_regression(n_samples=300, random_state=0)
+    params = dict(cv=3, alphas=20, max_iter=60, warmup_epochs=10, ramp_epochs=10,
+                  relax_epochs=10, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # short budgets, on purpose
+        reg = SparseMLPRegressorCV(**params).fit(X, y)
+        scaled = SparseMLPRegressorCV(**params).fit(X, factor * y + shift)
+    np.testing.assert_allclose(scaled.target_mean_, [factor * y.mean() + shift], rtol=1e-6)
+    # the same grid (from drop_one_alphas), paths, R^2 on the folds and choice
+    np.testing.assert_allclose(scaled.alphas_, reg.alphas_, rtol=1e-4)
+    assert scaled.alpha_ == pytest.approx(reg.alpha_, rel=1e-4)
+    np.testing.assert_array_equal(scaled.get_support(), reg.get_support())
+    if factor == 256.0:  # a power of 2: the standardized targets are the same floats
+        np.testing.assert_array_equal(scaled.n_features_path_, reg.n_features_path_)
+        np.testing.assert_array_equal(scaled.scores_path_, reg.scores_path_)
+        np.testing.assert_allclose(scaled.predict(X) / factor, reg.predict(X), rtol=1e-12)
+    else:  # targets equal up to float32 rounding, which training amplifies a little
+        assert np.mean(scaled.n_features_path_ == reg.n_features_path_) >= 0.9
+        np.testing.assert_allclose(np.median(scaled.scores_path_, axis=0),
+                                   np.median(reg.scores_path_, axis=0), atol=0.05)
+        assert scaled.score(X, factor * y + shift) == pytest.approx(reg.score(X, y), abs=0.01)
 
 
 def test_folds_in_parallel_give_the_same_scores():
