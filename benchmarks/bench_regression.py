@@ -46,8 +46,10 @@ k true features among the method's k best ranked; ties at the k-th score are sha
 evenly, i.e. the expected share under a random tie-break, so that a tie is never broken in
 favour of the true features by their low column indices); ``selected`` (count); ``true`` and
 ``false`` (counts among the selected); ``test R^2`` of the method's own prediction;
-``fit s``, the seconds of ``fit`` alone (``time.perf_counter``); ``x forest``, the mean over
-seeds of that time divided by the random forest's on the same data and seed; ``conv.
+``fit s``, the seconds of ``fit`` alone (``time.perf_counter``; each method is fitted once
+on tiny data first, untimed, so that a process's one-time imports are not charged);
+``x forest``, the mean over seeds of that time divided by the random forest's on the same
+data and seed; ``conv.
 warnings``: the fits that raised a ``ConvergenceWarning`` (the progress lines name every
 warning category raised). ``seeds`` counts the fits that succeeded (a failing fit is
 printed and left out of the means).
@@ -188,7 +190,21 @@ def fit_one(method, name, seed):
     return record
 
 
+def warm_up(methods):
+    """Fit each method once on tiny data, untimed: one-time costs of a process (torch
+    imports sympy at its first optimizer step, 2-3 s) are not charged to the first data set."""
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(60, 5), rng.randn(60)
+    for method in methods:
+        if method == "lassonet":
+            continue  # its one-time costs are small against its fit times
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            build(method, 0).fit(X, y)
+
+
 def run(datasets, seeds, methods):
+    warm_up(methods)
     rows = []
     for name in datasets:
         records = {method: [] for method in methods}
