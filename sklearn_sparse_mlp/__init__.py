@@ -3,6 +3,7 @@
 Plots live in :mod:`sklearn_sparse_mlp.plotting` (matplotlib is optional).
 """
 
+from ._autoencoder import SparseMLPAutoencoder
 from ._base import DataAdviceWarning
 from ._classifier import SparseMLPClassifier
 from ._cv import SparseMLPClassifierCV, SparseMLPRegressorCV
@@ -22,6 +23,7 @@ __all__ = [
     "NonFiniteLossError",
     "ProximalL1",
     "SparseGroupLasso",
+    "SparseMLPAutoencoder",
     "SparseMLPClassifier",
     "SparseMLPClassifierCV",
     "SparseMLPPath",

@@ -6,6 +6,7 @@ import pytest
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 from sklearn_sparse_mlp import (
+    SparseMLPAutoencoder,
     SparseMLPClassifier,
     SparseMLPClassifierCV,
     SparseMLPRegressor,
@@ -24,6 +25,7 @@ ESTIMATORS = [
     SparseMLPClassifierCV(**_SHORT_CV),
     SparseMLPRegressorCV(**_SHORT_CV),
     StabilitySelection(SparseMLPClassifierCV(**_SHORT_CV, feature_encoding=None), n_pairs=2),
+    SparseMLPAutoencoder(SparseMLPRegressorCV(**_SHORT_CV)),
 ]
 
 

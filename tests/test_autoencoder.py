@@ -1,0 +1,136 @@
+import numpy as np
+import pytest
+from sklearn.metrics import r2_score
+
+from sklearn_sparse_mlp import (
+    SparseMLPAutoencoder,
+    SparseMLPClassifierCV,
+    SparseMLPRegressor,
+    SparseMLPRegressorCV,
+)
+from sklearn_sparse_mlp._autoencoder import greedy_column_subset
+
+_FAST = dict(max_iter=200, warmup_epochs=20, ramp_epochs=20, max_iter_per_alpha=15,
+             relax_epochs=30)
+
+
+def _factors(seed, n=300, n_factors=4, copies=3, n_noise=8):
+    """Each latent factor copied with noise into ``copies`` columns (column j copies factor
+    j % n_factors), then pure noise columns."""
+    rng = np.random.RandomState(seed)
+    factors = rng.randn(n, n_factors)
+    copied = [factors + 0.3 * rng.randn(n, n_factors) for _ in range(copies)]
+    return np.hstack([*copied, rng.randn(n, n_noise)]), n_factors * copies
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_one_column_per_latent_factor_and_no_noise(seed):
+    X, n_copied = _factors(seed)
+    selector = SparseMLPAutoencoder(SparseMLPRegressorCV(random_state=seed, **_FAST),
+                                    n_features_to_select=4).fit(X)
+    kept = selector.get_support(indices=True)
+    assert np.all(kept < n_copied)  # no noise column
+    assert sorted(kept % 4) == [0, 1, 2, 3]  # one copy of each factor
+    # the copies leave the path together: the ties are broken by redundancy
+    leave = selector.path_.feature_leave_alphas
+    assert len(np.unique(leave[:n_copied])) < n_copied
+    assert selector.transform(X).shape == (len(X), 4)
+    # the ranking: the selected first, then the other copies, then the noise
+    order = np.argsort(-selector.feature_importances_)
+    assert set(order[:4]) == set(kept)
+    assert set(order[4:n_copied]) == set(range(n_copied)) - set(kept)
+
+
+def test_inverse_transform_reconstructs_the_dropped_columns_and_score_is_its_r2():
+    X, n_copied = _factors(0)
+    X = 5.0 * X + 3.0  # in other units: the selector standardizes
+    selector = SparseMLPAutoencoder(SparseMLPRegressorCV(random_state=0, **_FAST),
+                                    n_features_to_select=4).fit(X)
+    np.testing.assert_allclose(selector.mean_, X.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(selector.scale_, X.std(axis=0), rtol=1e-6)
+    kept = selector.get_support()
+    full = selector.inverse_transform(selector.transform(X))
+    np.testing.assert_array_equal(full[:, kept], X[:, kept])
+    per_column = r2_score(X, full, multioutput="raw_values")
+    # each dropped copy from the kept copy of its factor: the noise allows about .84
+    dropped_copies = np.flatnonzero(~kept[:n_copied])
+    assert np.all(per_column[dropped_copies] > 0.7)
+    assert np.all(np.abs(per_column[n_copied:]) < 0.2)  # noise: nothing to reconstruct from
+    assert selector.score(X) == pytest.approx(r2_score(X, full))
+    with pytest.raises(ValueError, match="X has 5 columns, but SparseMLPAutoencoder selected 4"):
+        selector.inverse_transform(X[:, :5])
+
+
+def _brute_force_subset(Z, k, candidates, chosen=()):
+    """Each step, the candidate after which least variance of all columns is left in the
+    least-squares residuals of the picked columns."""
+    picked, left = list(chosen), list(candidates)
+    for _ in range(k):
+        def residual(c):
+            B = Z[:, picked + [c]]
+            coef = np.linalg.lstsq(B, Z, rcond=None)[0]
+            return np.sum((Z - B @ coef) ** 2)
+        best = min(left, key=residual)
+        picked.append(best)
+        left.remove(best)
+    return picked[len(chosen):]
+
+
+def test_greedy_column_subset_picks_what_explains_the_most_variance_left():
+    rng = np.random.RandomState(0)
+    a, b, c, d = rng.randn(4, 500)
+    Z = np.column_stack([a, 0.9 * a + 0.2 * rng.randn(500), 2 * b, c + 0.5 * d, 0.5 * c, d])
+    Z -= Z.mean(axis=0)
+    picked = greedy_column_subset(Z, 4, range(6))
+    np.testing.assert_array_equal(picked, _brute_force_subset(Z, 4, range(6)))
+    assert picked[0] == 2  # 2 b alone explains the most variance
+    # chosen columns are deflated first
+    np.testing.assert_array_equal(greedy_column_subset(Z, 2, [1, 3, 4, 5], chosen=[0, 2]),
+                                  _brute_force_subset(Z, 2, [1, 3, 4, 5], chosen=[0, 2]))
+    assert 1 not in greedy_column_subset(Z, 2, [1, 3, 4, 5], chosen=[0, 2])  # a's copy
+    # weights: rows of weight 0 are rows removed
+    weight = np.where(np.arange(500) % 3 == 0, 0.0, 1.0)
+    np.testing.assert_array_equal(
+        greedy_column_subset(Z, 4, range(6), sample_weight=weight),
+        greedy_column_subset(Z[weight > 0], 4, range(6)))
+
+
+def test_how_many_to_select_and_errors():
+    X, _ = _factors(0, n=120, n_noise=2)  # 14 columns
+    fast = dict(max_iter=40, warmup_epochs=5, ramp_epochs=5, max_iter_per_alpha=5,
+                relax_epochs=5, alphas=10, random_state=0)
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        half = SparseMLPAutoencoder(SparseMLPRegressorCV(**fast)).fit(X)
+        assert half.get_support().sum() == 7  # None: half, as RFE
+        share = SparseMLPAutoencoder(SparseMLPRegressorCV(**fast), n_features_to_select=0.3)
+        assert share.fit(X).get_support().sum() == 4  # int(0.3 * 14)
+        single = SparseMLPAutoencoder(SparseMLPRegressor(max_iter=40, random_state=0),
+                                      n_features_to_select=3).fit(X)
+    assert single.get_support().sum() == 3
+    # the relaxed network reads the selected columns only
+    np.testing.assert_array_equal(single.estimator_.get_support(), single.get_support())
+    with pytest.raises(ValueError, match="n_features_to_select=14 keeps every one of the 14"):
+        SparseMLPAutoencoder(n_features_to_select=14).fit(X)
+    with pytest.raises(ValueError, match="estimator must be a SparseMLPRegressor or "
+                                         "SparseMLPRegressorCV, got SparseMLPClassifierCV"):
+        SparseMLPAutoencoder(SparseMLPClassifierCV()).fit(X)
+    with pytest.raises(ValueError, match="a minimum of 2 is required"):
+        SparseMLPAutoencoder().fit(X[:, :1])
+    assert not hasattr(SparseMLPAutoencoder(n_features_to_select=14), "support_")
+
+
+def test_zero_weights_are_rows_removed():
+    X, _ = _factors(1, n=200)
+    weight = np.where(np.arange(len(X)) % 4 == 0, 0.0, 1.0)
+    template = SparseMLPRegressorCV(random_state=0, **_FAST)
+    weighted = SparseMLPAutoencoder(template, n_features_to_select=4).fit(
+        X, sample_weight=weight)
+    removed = SparseMLPAutoencoder(template, n_features_to_select=4).fit(X[weight > 0])
+    np.testing.assert_array_equal(weighted.mean_, removed.mean_)
+    np.testing.assert_array_equal(weighted.get_support(), removed.get_support())
+    np.testing.assert_allclose(weighted.inverse_transform(weighted.transform(X)),
+                               removed.inverse_transform(removed.transform(X)), atol=1e-4)
