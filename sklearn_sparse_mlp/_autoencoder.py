@@ -16,7 +16,7 @@ from ._cv import SparseMLPRegressorCV, _BaseSparseMLPCV
 from ._cv_path import cv_paths, dense_fits
 from ._path import relaxed_refit
 from ._ranking import path_importances
-from ._regressor import SparseMLPRegressor, target_scaling
+from ._regressor import SparseMLPRegressor, _float32_precision, target_scaling
 from ._stability import _PATH_DEFAULTS
 
 
@@ -72,10 +72,22 @@ def greedy_column_subset(Z, k, candidates, chosen=(), sample_weight=None):
     return np.array(picked, dtype=int)
 
 
+def _common_scaling(X, sample_weight):
+    """Each column's weighted mean, and one scale for all: the root mean of the columns'
+    variances (1 if all are constant), rounded as ``target_scaling`` rounds. Like PCA, the
+    reconstruction error is then X's squared error in X's units."""
+    mean, _ = target_scaling(X, sample_weight)
+    unit = np.max(np.abs(X - mean))
+    unit = unit if unit > 0 else 1.0
+    variance = np.mean(np.average(((X - mean) / unit) ** 2, axis=0, weights=sample_weight))
+    spread = _float32_precision(np.sqrt(variance) * unit) if variance > 0 else 1.0
+    return mean, np.full(X.shape[1], spread)
+
+
 class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
     """Unsupervised feature selection: the columns from which a network reconstructs all.
 
-    A :class:`SparseMLPRegressor` learns to reconstruct every standardized column of X from
+    A :class:`SparseMLPRegressor` learns to reconstruct every (centred) column of X from
     X itself, through its sparse first layer (the group lasso over input columns). Its
     regularization path is walked until at most ``n_features_to_select`` columns are left:
     the columns that stay longest on it are selected, and the network is refitted on them
@@ -108,10 +120,12 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the columns seen during fit, when X has string column names.
     mean_, scale_ : ndarray of shape (`n_features_in_`,)
-        The standardization of X the network reads and reconstructs: each column's mean and
-        standard deviation, weighted by ``sample_weight`` (1 for a constant column).
+        The network reads and reconstructs ``(X - mean_) / scale_``: each column's mean,
+        weighted by ``sample_weight``, and one scale for all the columns, the root mean
+        of their variances (see Notes).
     estimator_ : SparseMLPRegressor
-        The network that reconstructs every standardized column from the selected ones.
+        The network that reconstructs every column of ``(X - mean_) / scale_`` from the
+        selected ones.
     path_ : SparseMLPPath
         The full-data regularization path.
     alpha_ : float
@@ -131,16 +145,23 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
 
     Notes
     -----
+    The columns are centred and divided by one common scale, not standardized one by one:
+    as for :class:`~sklearn.decomposition.PCA`, the reconstruction error is X's squared
+    error in X's units, so a column of small variance (an image's border pixel) weighs
+    little. Put a :class:`~sklearn.preprocessing.StandardScaler` first where the columns
+    have different units.
+
     The group lasso does not choose between near-copies of one signal: splitting a weight
     between two copies costs no more penalty than giving it to one, and the copies average
-    out their noise, so they leave the path together. Columns that leave at the same alpha
-    as the last one to select are therefore chosen by redundancy: one after the other, the
-    column that explains most of the variance (of all columns) that the columns already
-    selected leave unexplained (:func:`greedy_column_subset`; Farahat, Ghodsi and Kamel,
-    ICDM 2011). Columns that stay longer on the path are always selected.
+    out their noise, so they stay on the path together (all of them, or the copies of the
+    strongest signal longest). The path therefore screens, and redundancy chooses: of the
+    columns still on the path when the k-th longest-staying one leaves, one after the
+    other, the column that explains most of the variance of all columns that the columns
+    already selected leave unexplained (:func:`greedy_column_subset`; Farahat, Ghodsi and
+    Kamel, ICDM 2011).
 
     :meth:`inverse_transform` reconstructs the dropped columns from the selected ones, and
-    :meth:`score` is the R^2 of that reconstruction, averaged over the columns.
+    :meth:`score` is the share of X's variance that reconstruction explains.
 
     Examples
     --------
@@ -208,7 +229,7 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
         y : None
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the rows in the standardization, the reconstruction loss and the
+            Weights of the rows in the means and the scale, the reconstruction loss and the
             covariance that breaks ties.
 
         Returns
@@ -226,7 +247,7 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_features=2)
         k = self._n_to_select(X.shape[1])
         sample_weight = SparseMLPRegressor()._check_sample_weight(sample_weight, X)
-        self.mean_, self.scale_ = target_scaling(X, sample_weight)
+        self.mean_, self.scale_ = _common_scaling(X, sample_weight)
         Z = (X - self.mean_) / self.scale_
         if isinstance(template, _BaseSparseMLPCV):
             base = template._base_estimator()
@@ -260,18 +281,13 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
         return self
 
     def _support(self, Z, k, sample_weight):
-        """The k columns that stay longest on the path, ties at the cut broken by
-        redundancy (see Notes)."""
+        """k of the columns still on the path when the k-th longest-staying one leaves,
+        chosen by redundancy (see Notes)."""
         leave = self.path_.feature_leave_alphas
-        order = np.argsort(-leave, kind="stable")
-        cut = leave[order[k - 1]]
-        longer = np.flatnonzero(leave > cut)
-        tied = np.flatnonzero(leave == cut)
-        picked = greedy_column_subset(Z, k - len(longer), tied, chosen=longer,
-                                      sample_weight=sample_weight)
+        cut = np.sort(leave)[::-1][k - 1]
+        candidates = np.flatnonzero(leave >= cut)
         support = np.zeros(Z.shape[1], dtype=bool)
-        support[longer] = True
-        support[picked] = True
+        support[greedy_column_subset(Z, k, candidates, sample_weight=sample_weight)] = True
         return support
 
     def _get_support_mask(self):
@@ -313,7 +329,7 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
         return full
 
     def score(self, X, y=None, sample_weight=None):
-        """R^2 of the reconstruction of X from its selected columns, averaged over columns.
+        """The share of X's variance that the reconstruction from the selected columns explains.
 
         Parameters
         ----------
@@ -327,12 +343,14 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
         Returns
         -------
         score : float
-            ``r2_score(X, inverse_transform(transform(X)))``: 1 for a perfect
-            reconstruction; the selected columns count as reconstructed exactly.
+            ``r2_score(X, inverse_transform(transform(X)),
+            multioutput="variance_weighted")``: 1 minus the reconstruction's squared error
+            over X's total variance, as PCA's explained variance ratio (the selected columns
+            count as reconstructed exactly).
         """
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         return float(r2_score(X, self.inverse_transform(self.transform(X)),
-                              sample_weight=sample_weight))
+                              sample_weight=sample_weight, multioutput="variance_weighted"))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
