@@ -72,6 +72,16 @@ def greedy_column_subset(Z, k, candidates, chosen=(), sample_weight=None):
     return np.array(picked, dtype=int)
 
 
+class _Reconstruction(SparseMLPRegressor):
+    """The autoencoder's network: its targets are already centred and on one common scale,
+    which it keeps (no scaling of its own per output, so that the loss is X's squared
+    error)."""
+
+    def _fit_target_scaling(self, y, sample_weight):
+        n_outputs = np.asarray(y).reshape(len(y), -1).shape[1]
+        return np.zeros(n_outputs), np.ones(n_outputs)
+
+
 def _common_scaling(X, sample_weight):
     """Each column's weighted mean, and one scale for all: the root mean of the columns'
     variances (1 if all are constant), rounded as ``target_scaling`` rounds. Like PCA, the
@@ -89,8 +99,9 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
 
     A :class:`SparseMLPRegressor` learns to reconstruct every (centred) column of X from
     X itself, through its sparse first layer (the group lasso over input columns). Its
-    regularization path is walked until at most ``n_features_to_select`` columns are left:
-    the columns that stay longest on it are selected, and the network is refitted on them
+    regularization path is walked until at most ``n_features_to_select`` (k) columns are
+    left; k of the 2k columns that stay longest on it are selected (by redundancy: see
+    Notes), and the network is refitted on them
     without the penalty (the relaxed refit), so that it reconstructs the dropped columns
     from the kept ones. This is LassoNet's unsupervised selection (Lemhadri et al., JMLR
     2021: ``path(X, X)``) on this package's path, the task of the Concrete Autoencoder
@@ -153,12 +164,12 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
 
     The group lasso does not choose between near-copies of one signal: splitting a weight
     between two copies costs no more penalty than giving it to one, and the copies average
-    out their noise, so they stay on the path together (all of them, or the copies of the
-    strongest signal longest). The path therefore screens, and redundancy chooses: of the
-    columns still on the path when the k-th longest-staying one leaves, one after the
-    other, the column that explains most of the variance of all columns that the columns
-    already selected leave unexplained (:func:`greedy_column_subset`; Farahat, Ghodsi and
-    Kamel, ICDM 2011).
+    out their noise, so they stay on the path together, and the copies of the strongest
+    signals stay longest, crowding out weaker signals. The path therefore screens and
+    redundancy chooses: of the columns still on the path at the last alpha that keeps at
+    least 2k of them (ties included), one after the other, the column that explains most
+    of the variance of all columns that the columns already selected leave unexplained
+    (:func:`greedy_column_subset`; Farahat, Ghodsi and Kamel, ICDM 2011).
 
     :meth:`inverse_transform` reconstructs the dropped columns from the selected ones, and
     :meth:`score` is the share of X's variance that reconstruction explains.
@@ -249,6 +260,7 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
         sample_weight = SparseMLPRegressor()._check_sample_weight(sample_weight, X)
         self.mean_, self.scale_ = _common_scaling(X, sample_weight)
         Z = (X - self.mean_) / self.scale_
+        verbose = bool(template.verbose)
         if isinstance(template, _BaseSparseMLPCV):
             base = template._base_estimator()
             path = {name: getattr(template, name) for name in _PATH_DEFAULTS}
@@ -256,6 +268,7 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
         else:
             base = template.set_params(verbose=0)
             path, drop, relax = dict(_PATH_DEFAULTS), 1.0, 0
+        base = _Reconstruction(**base.get_params())
         n_threads = effective_n_jobs(template.n_jobs)
         with silenced(ConvergenceWarning):
             dense = dense_fits(base, Z, Z, [], sample_weight=sample_weight, n_threads=n_threads)
@@ -263,7 +276,7 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
             dense, Z, Z, [], alphas=path["alphas"], path_multiplier=path["path_multiplier"],
             max_iter_per_alpha=path["max_iter_per_alpha"], max_drop_fraction=drop,
             relax_epochs=0, scorer=None, sample_weight=sample_weight, n_threads=n_threads,
-            verbose=bool(template.verbose), name=type(self).__name__,
+            verbose=verbose, name=type(self).__name__,
         )
         self.path_ = paths.path
         support = self._support(Z, k, sample_weight)
@@ -281,11 +294,13 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
         return self
 
     def _support(self, Z, k, sample_weight):
-        """k of the columns still on the path when the k-th longest-staying one leaves,
-        chosen by redundancy (see Notes)."""
+        """k of the 2k columns that stay longest on the path, chosen by redundancy (see
+        Notes)."""
         leave = self.path_.feature_leave_alphas
-        cut = np.sort(leave)[::-1][k - 1]
-        candidates = np.flatnonzero(leave >= cut)
+        # the columns that leave at or after the (2k)-th: all on the path together at the
+        # last alpha where it keeps at least 2k (all columns where there are fewer)
+        order = np.sort(leave)[::-1]
+        candidates = np.flatnonzero(leave >= order[min(2 * k, len(order)) - 1])
         support = np.zeros(Z.shape[1], dtype=bool)
         support[greedy_column_subset(Z, k, candidates, sample_weight=sample_weight)] = True
         return support

@@ -25,7 +25,6 @@ from ._base import DataAdviceWarning, column_min_max, silenced, torch_threads, w
 from ._classifier import class_weighted
 from ._data import mean_one_weights, unique_rows
 from ._net import pointwise_criterion
-from ._regressor import target_scaling
 from ._path import (
     SparseMLPPath,
     _AlphaGrid,
@@ -33,6 +32,7 @@ from ._path import (
     _support_changed,
     _training_targets,
 )
+from ._regressor import standardized_targets
 from ._stacked import ModelSpec, StackedTrainer, copy_spec, split_flat
 
 # Relaxed refits trained per stack: more share the per-step cost, fewer keep the union of
@@ -318,7 +318,11 @@ def _spec(base, X, y, y_train, rows, sample_weight):
     ``y_train`` the stack's targets."""
     weight = None if sample_weight is None else sample_weight[rows]
     codes = y_train[rows]
-    scaling = (None, None) if is_classifier(base) else target_scaling(codes, weight)
+    scaling = (None, None)
+    if not is_classifier(base):
+        # as the single fit: its scaling, and duplicate rows found on the targets it trains on
+        scaling = base._fit_target_scaling(codes, weight)
+        codes = standardized_targets(codes, *scaling)
     if is_classifier(base):
         classes = np.unique(y[rows])
         codes = np.searchsorted(classes, y[rows]).astype(np.int64)
@@ -354,12 +358,15 @@ def _targets_of(estimator, spec):
     if spec.target_mean is None:
         yield
         return
-    kept = estimator.target_mean_, estimator.target_scale_
-    estimator.target_mean_, estimator.target_scale_ = spec.target_mean, spec.target_scale
+    holders = (estimator, estimator.net_)  # the estimator's predict, and its skorch net's
+    kept = [(holder.target_mean_, holder.target_scale_) for holder in holders]
+    for holder in holders:
+        holder.target_mean_, holder.target_scale_ = spec.target_mean, spec.target_scale
     try:
         yield
     finally:
-        estimator.target_mean_, estimator.target_scale_ = kept
+        for holder, (mean, scale) in zip(holders, kept, strict=True):
+            holder.target_mean_, holder.target_scale_ = mean, scale
 
 
 def _stack_targets(template, y):

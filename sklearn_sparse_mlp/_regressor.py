@@ -24,35 +24,53 @@ def target_scaling(y, sample_weight=None):
     mean, scale : ndarray of float64 of shape (n_outputs,)
         ``scale`` is the (population) standard deviation, or 1 for an output that is
         constant up to float rounding, as ``StandardScaler`` treats a constant column. Both
-        are rounded to float32's precision (24 significant bits).
+        are rounded: ``scale`` to float32's 24 significant bits, ``mean`` to a multiple of
+        ``2**-30`` times ``scale`` (the network trains in float32). So weighted rows and the
+        same rows repeated (or weight-0 rows and the rows removed), whose sums differ in the
+        last bits of float64, get the same scaling, hence the same predictions, and a large
+        offset of y is still removed to far below its spread.
     """
     y = np.asarray(y, dtype=np.float64)
+    rows = slice(None) if sample_weight is None else np.asarray(sample_weight) > 0
+    weight = None if sample_weight is None else np.asarray(sample_weight)[rows]
+    y = y[rows]
     # divided by the largest magnitude first, so that squares of a huge y do not overflow
     size = np.max(np.abs(y), axis=0)
     size[size == 0] = 1.0
     unit = y / size
-    mean = np.average(unit, axis=0, weights=sample_weight)
-    std = np.sqrt(np.average((unit - mean) ** 2, axis=0, weights=sample_weight))
+    mean = np.average(unit, axis=0, weights=weight)
+    std = np.sqrt(np.average((unit - mean) ** 2, axis=0, weights=weight))
     constant = std <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)
-    return (_float32_precision(mean * size),
-            _float32_precision(np.where(constant, 1.0, std * size)))
+    scale = _float32_precision(np.where(constant, 1.0, std * size))
+    step = np.ldexp(1.0, np.frexp(scale)[1] - 30)
+    return np.round(mean * size / step) * step, scale
 
 
 def _float32_precision(values):
-    """``values`` rounded to float32's 24 significant bits, at any magnitude.
-
-    The network trains in float32; rounded so, weighted rows and the same rows repeated (or
-    weight-0 rows and the rows removed), whose sums differ in the last bits of float64, get
-    the same scaling, hence the same predictions.
-    """
+    """``values`` rounded to float32's 24 significant bits, at any magnitude."""
     mantissa, exponent = np.frexp(values)
     return np.ldexp(np.round(mantissa * 2.0**24) / 2.0**24, exponent)
 
 
 def standardized_targets(y, mean, scale):
-    """``(y - mean) / scale`` as the network trains on it: float32 (n_samples, n_outputs)."""
+    """``(y - mean) / scale`` as the network trains on it: float32 (n_samples, n_outputs).
+
+    Raises
+    ------
+    ValueError
+        Where a value is beyond float32's range once standardized: y far outside the range
+        of the call that fitted the scaling (the first ``partial_fit`` chunk).
+    """
     y2d = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-    return ((y2d - mean) / scale).astype(np.float32)
+    standardized = (y2d - mean) / scale
+    if not np.all(np.abs(standardized) < np.finfo(np.float32).max):
+        raise ValueError(
+            "y has values beyond the float32 range once standardized by the scaling fitted "
+            f"on the first call (mean {mean.tolist()}, scale {scale.tolist()}): the first "
+            "partial_fit chunk (or the fit a warm start continues) must span y's range; "
+            "fit a new network (warm_start=False) on data that does."
+        )
+    return standardized.astype(np.float32)
 
 
 class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
@@ -224,8 +242,14 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
             )
         sample_weight = self._check_sample_weight(sample_weight, X)
         if reset:
-            self.target_mean_, self.target_scale_ = target_scaling(y2d, sample_weight)
+            self.target_mean_, self.target_scale_ = self._fit_target_scaling(y2d,
+                                                                             sample_weight)
         return X, y2d, sample_weight, y.ndim == 1
+
+    def _fit_target_scaling(self, y, sample_weight):
+        """The scaling of a new network's targets (``target_scaling``); the stacked engine
+        fits each model's with it too."""
+        return target_scaling(y, sample_weight)
 
     def _standardized(self, y):
         """y as the network trains on it: standardized, float32 (n_samples, n_outputs)."""

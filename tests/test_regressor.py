@@ -97,7 +97,7 @@ def test_target_scaling_is_the_weighted_mean_and_standard_deviation():
     np.testing.assert_allclose(target_scaling(y)[0], y.mean(axis=0), rtol=6e-8)
 
 
-@pytest.mark.parametrize("factor, shift", [(1e3, -50.0), (1e-3, 0.0), (1e39, 1e40)])
+@pytest.mark.parametrize("factor, shift", [(1e3, -50.0), (1e-3, 0.0), (1e39, 1e40), (0.1, 1e8)])
 def test_alpha_and_predictions_do_not_depend_on_the_unit_of_y(factor, shift):
     X, y = make_seed_regression(n_samples=400, random_state=0)
     params = dict(alpha=0.15, max_iter=80, random_state=0)
