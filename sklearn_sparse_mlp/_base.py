@@ -480,6 +480,11 @@ class _BaseSparseMLP(BaseEstimator):
                 )
         return self
 
+    def _relaxed_training(self):
+        """Training parameters of a relaxed refit (``relaxed_refit`` and the CV's stacked
+        refits) that differ from the penalized fit's: none here (see the regressor)."""
+        return {}
+
     def _warn_if_not_converged(self):
         history = self.net_.history
         reached = history[-1].get("alpha", self.alpha)

@@ -424,6 +424,8 @@ def _relaxed_scores(base, X, y, n_outputs, criterion, hidden, template, record, 
     stacked in chunks whose first layer reads the union of their supports (the supports of
     a path are nearly nested), so a wide input costs what the supports cost.
     """
+    # trained as relaxed_refit trains the final model (its training parameters)
+    relaxed_base = clone(base).set_params(**base._relaxed_training())
     sizes = [int((~spec.held).sum()) for _, _, _, spec in record.refits]
     order = np.argsort(sizes, kind="stable")[::-1]
     scores = np.empty(len(order))
@@ -431,7 +433,7 @@ def _relaxed_scores(base, X, y, n_outputs, criterion, hidden, template, record, 
     for chunk in np.array_split(order, -(-len(order) // _REFITS_PER_STACK)):
         specs = [record.refits[i][3] for i in chunk]
         kept = np.flatnonzero(~np.all([spec.held for spec in specs], axis=0))
-        refits = StackedTrainer(base, X, y, n_outputs, criterion, specs, hidden,
+        refits = StackedTrainer(relaxed_base, X, y, n_outputs, criterion, specs, hidden,
                                 states=[record.refits[i][2] for i in chunk],
                                 columns=kept if len(kept) else np.arange(1))
         # no penalty, so no schedule; weight_decay off, as relaxed_refit trains

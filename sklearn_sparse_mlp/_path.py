@@ -710,9 +710,10 @@ def relaxed_refit(estimator, X, y, epochs, support=None, sample_weight=None):
     net = relaxed.net_
     # the refit continues this network, whatever the estimator's parameters say now
     structure = fitted_structure(net)
+    polish = relaxed._relaxed_training()
     kept = {name: getattr(relaxed, name)
             for name in ("alpha", "max_iter", "warm_start", "weight_decay", "warmup_epochs",
-                         "ramp_epochs", *structure)}
+                         "ramp_epochs", *polish, *structure)}
     # no penalty, so no schedule: convergence may be declared from the first epoch
     relaxed.set_params(warmup_epochs=0, ramp_epochs=0, **structure)
     support = relaxed.get_support() if support is None else _support_mask(
@@ -721,7 +722,7 @@ def relaxed_refit(estimator, X, y, epochs, support=None, sample_weight=None):
     net.callbacks_ = [*net.callbacks_, ("fixed_support", mask)]
     # weight_decay only keeps the next layers from growing while lin1 is penalized; with the
     # penalty off it would just shrink them (and underfit interactions).
-    relaxed.set_params(alpha=0.0, warm_start=True, max_iter=epochs, weight_decay=0.0)
+    relaxed.set_params(alpha=0.0, warm_start=True, max_iter=epochs, weight_decay=0.0, **polish)
     decays = [group["weight_decay"] for group in net.optimizer_.param_groups]
     try:
         _fit_quietly(relaxed, X, y, sample_weight)

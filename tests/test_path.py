@@ -1,7 +1,10 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
 from _grid import grid_strides
+from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback
 
 from sklearn_sparse_mlp import (
@@ -11,7 +14,7 @@ from sklearn_sparse_mlp import (
     sparse_mlp_path,
 )
 from sklearn_sparse_mlp._path import _AlphaGrid, default_alpha_start, relaxed_refit
-from sklearn_sparse_mlp.datasets import make_seed_problem
+from sklearn_sparse_mlp.datasets import make_seed_problem, make_seed_regression
 
 
 @pytest.fixture(scope="module")
@@ -394,3 +397,15 @@ def test_public_functions_validate_their_parameters():
         drop_one_alphas(fitted, X, y, max_samples=0)
     with pytest.raises(InvalidParameterError, match="'epochs'"):
         relaxed_refit(fitted, X, y, epochs=0)
+
+
+def test_a_regressors_relaxed_refit_trains_slower_and_keeps_its_parameters():
+    X, y = make_seed_regression(n_samples=300, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # short budgets, on purpose
+        reg = SparseMLPRegressor(alpha=0.15, max_iter=60, random_state=0).fit(X, y)
+        relaxed = relaxed_refit(reg, X, y, 20)
+    # trained at 0.3 times the rate (the optimizer keeps it), with twice the patience
+    assert relaxed.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(3e-3)
+    assert relaxed.get_params() == reg.get_params()  # the estimator's own parameters back
+    assert reg.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-2)
