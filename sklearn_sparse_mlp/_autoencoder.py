@@ -319,7 +319,7 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
 
         Returns
         -------
-        X_full : ndarray of shape (n_samples, n_features_in_)
+        X_full : ndarray of shape (n_samples, n_features_in)
             The selected columns as given, the dropped ones as the network reconstructs
             them (in X's units).
 
