@@ -33,6 +33,7 @@ from ._path import (
     _training_targets,
 )
 from ._regressor import standardized_targets
+from ._screening import WorkingSetPath
 from ._stacked import ModelSpec, StackedTrainer, copy_spec, split_flat
 
 # Relaxed refits trained per stack: more share the per-step cost, fewer keep the union of
@@ -167,7 +168,8 @@ def cv_paths(dense, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
     ``name`` is the estimator named in warnings.
     """
     base, template, X32, y_train = dense.base, dense.template, dense.X32, dense.y_train
-    specs, stack, criterion = dense.specs, dense.stack, dense.criterion
+    specs, criterion = dense.specs, dense.criterion
+    stack = WorkingSetPath(dense.stack, base.l1_ratio)
     n_outputs, hidden = dense.n_outputs, dense.hidden
     columns = template._columns
     n_models = len(specs)

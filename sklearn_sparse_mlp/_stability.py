@@ -38,6 +38,7 @@ from ._cv import _BaseSparseMLPCV, encoded_dense_fits
 from ._cv_path import cv_paths, dense_fits
 from ._data import unique_rows
 from ._encoding import check_dense
+from ._screening import WorkingSetPath
 
 # The path of a template that is not a CV estimator: the CV estimators' defaults.
 _PATH_DEFAULTS = {name: inspect.signature(_BaseSparseMLPCV).parameters[name].default
@@ -261,7 +262,8 @@ def half_paths(base, X, y, halves, grid, max_iter_per_alpha, sample_weight, verb
     with silenced(ConvergenceWarning, DataAdviceWarning):
         dense = dense_fits(base, X, y, halves, sample_weight=sample_weight, n_threads=1,
                            full=False)
-    stack, columns = dense.stack, dense.template._columns
+    columns = dense.template._columns
+    stack = WorkingSetPath(dense.stack, base.l1_ratio)
     n_halves, n_features, n_alphas = len(halves), columns.n_features, len(grid)
     # per half, not per alpha too: (halves, alphas, features) arrays grow with wide data
     counts = np.zeros((n_alphas, n_features), dtype=np.int64)

@@ -33,6 +33,9 @@ from ._module import ACTIVATIONS, SparseInputMLP
 from .callbacks import NonFiniteLossError, _ConvergenceTest, _layer_scale_decay
 from .penalties import feature_support, make_penalty
 
+# rows of X per product in lin1_gradient: 4096 rows of 20,000 float32 columns are 330 MB
+_GRADIENT_ROWS = 4096
+
 
 class StackedMLP(torch.nn.Module):
     """``n_models`` copies of a :class:`SparseInputMLP` architecture, weights stacked.
@@ -78,7 +81,7 @@ class StackedMLP(torch.nn.Module):
         columns, shape = self._slices[name]
         return tensor[:, columns].view(tensor.shape[0], *shape)
 
-    def forward(self, X, theta=None):
+    def forward(self, X, theta=None, first=False):
         """Outputs of shape (n_models, n_outputs, n_rows): the rows along the last axis.
 
         ``X`` is a dense tensor (n_models, n_rows, n_features) of each model's batch, or a
@@ -86,6 +89,8 @@ class StackedMLP(torch.nn.Module):
         layers compute ``W @ X^T``: torch's CPU softmax and loss kernels are several times
         faster over a long last axis (the rows) than over a short one (the classes).
         ``theta``: the parameters of a subset of the models (rows of ``self.theta``).
+        ``first=True``: also return lin1's output (n_models, n_hidden, n_rows), a leaf
+        that requires grad (the outputs' gradient flows to it, not to ``theta``).
         """
         theta = self.theta if theta is None else theta
         # split, not one slice per parameter: the backward of a slice is a zero tensor of
@@ -100,9 +105,11 @@ class StackedMLP(torch.nn.Module):
                                    for rows, w in zip(X, weight, strict=True)]) + bias
             else:
                 out = torch.baddbmm(bias, weight, X.transpose(1, 2) if i == 0 else out)
+            if i == 0 and first:
+                out = lin1_out = out.detach().requires_grad_()
             if i < len(self._layers) - 1:
                 out = self.activation(out)
-        return out
+        return (out, lin1_out) if first else out
 
     def state_of(self, m):
         """Model ``m``'s parameters as a ``SparseInputMLP`` state dict, on the CPU."""
@@ -258,7 +265,8 @@ class StackedTrainer:
     def __init__(self, estimator, X, y, n_outputs, criterion, specs, hidden, states=None,
                  columns=None, groups=None):
         self.estimator, self.specs, self.criterion = estimator, specs, criterion
-        self.groups = groups
+        self.groups, self.hidden, self.n_outputs = groups, hidden, n_outputs
+        self.source = X, y  # full width, for with_columns and lin1_gradient
         self.columns, self.n_input_features = columns, X.shape[1]
         if states is None:
             for spec in specs:
@@ -412,16 +420,7 @@ class StackedTrainer:
                 every = len(models) == n_models
                 rows = index_t[:, t] if every else index_t[models, t]
                 out = self.module(self._batch_X(rows), None if every else theta[models])
-                target = self.y[rows]
-                if self.target_mean is not None:
-                    chosen = slice(None) if every else models
-                    target = ((target - self.target_mean[chosen])
-                              / self.target_scale[chosen]).to(torch.float32)
-                if target.ndim == 3:  # regression targets (M, rows, n_outputs)
-                    target = target.transpose(1, 2)
-                losses = self.criterion(out, target)
-                if losses.ndim == 3:
-                    losses = losses.mean(dim=1)  # per sample, as per_sample averages
+                losses = self._losses(out, rows, slice(None) if every else models)
                 per_model = (losses * (coef_t[:, t] if every else coef_t[models, t])).sum(dim=1)
                 theta.grad = None
                 per_model.sum().backward()
@@ -456,6 +455,98 @@ class StackedTrainer:
                                    len(self.histories[m]) > start_epochs[m]):
                     converged[m], active[m] = True, False
         return FitResult(converged=converged, train_loss=train_loss)
+
+    def _losses(self, out, rows, chosen):
+        """Per-sample losses (n_chosen, n_rows) of the outputs ``out`` of the models
+        ``chosen`` (a slice or an index tensor) on their ``rows`` (n_chosen, n_rows)."""
+        target = self.y[rows]
+        if self.target_mean is not None:
+            target = ((target - self.target_mean[chosen])
+                      / self.target_scale[chosen]).to(torch.float32)
+        if target.ndim == 3:  # regression targets (M, rows, n_outputs)
+            target = target.transpose(1, 2)
+        losses = self.criterion(out, target)
+        if losses.ndim == 3:
+            losses = losses.mean(dim=1)  # per sample, as per_sample averages
+        return losses
+
+    def lin1_gradient(self, columns, models):
+        """The gradient of each model's training loss with respect to its lin1 weights on
+        ``columns``, at its current weights.
+
+        The loss is the model's objective without the penalty: the weighted mean of the
+        per-sample losses over all its training rows, of which an epoch's batch losses are
+        estimates. The ``columns`` (indices into the full-width X the stack was given) may
+        lie outside the columns the stack trains: there the weights are zero, and the
+        gradient says whether the penalty keeps them so (a KKT check).
+
+        Returns
+        -------
+        Tensor of float32 of shape (len(models), n_hidden, len(columns))
+        """
+        X_full = self.source[0]
+        theta = self.module.theta.detach()
+        gradients = []
+        for m in models:
+            spec = self.specs[m]
+            n = len(spec.rows)
+            coef = (torch.ones(n) if spec.sample_weight is None
+                    else torch.as_tensor(spec.sample_weight, dtype=torch.float32)) / n
+            rows = torch.as_tensor(spec.rows, device=self.device)[None]
+            with torch.enable_grad():
+                out, lin1_out = self.module(self._batch_X(rows), theta[m:m + 1], first=True)
+                losses = self._losses(out, rows, slice(m, m + 1))
+                (delta,) = torch.autograd.grad((losses[0] * coef.to(self.device)).sum(),
+                                               lin1_out)
+            gradient = torch.zeros(delta.shape[1], len(columns), device=self.device)
+            for start in range(0, n, _GRADIENT_ROWS):  # X's rows in chunks: bounded memory
+                part = spec.rows[start:start + _GRADIENT_ROWS]
+                X_part = X_full[part][:, columns]
+                d = delta[0, :, start:start + len(part)]
+                if sp.issparse(X_part):
+                    gradient += torch.sparse.mm(rows_to_tensor(X_part.T.tocsr()).to(
+                        self.device), d.t()).t()
+                else:
+                    gradient += d @ torch.from_numpy(np.ascontiguousarray(X_part)).to(
+                        self.device)
+            gradients.append(gradient)
+        return torch.stack(gradients)
+
+    def with_columns(self, columns, groups, lin1_state=None):
+        """A new stack of the same models, trained on ``columns`` of the full-width X.
+
+        Every model continues from its weights, optimizer state, epochs and seeds here;
+        ``groups`` are the penalty groups of ``columns`` (numbered from 0). Columns that
+        this stack does not train start at zero weight, with their optimizer state taken
+        from ``lin1_state`` (per optimizer state name, a tensor (n_models, n_hidden,
+        n_features) at full width) where given, else zero.
+        """
+        states = [self.state_of(m) for m in range(len(self.specs))]
+        if lin1_state is not None:
+            new = np.setdiff1d(columns, self._trained_columns())
+            for m, (module_state, optimizer_state) in enumerate(states):
+                for name, flat in optimizer_state.items():
+                    if name != "steps":
+                        lin1 = split_flat(flat, module_state)["lin1.weight"]  # a view
+                        lin1[:, new] = lin1_state[name][m][:, new]
+        X, y = self.source
+        stack = StackedTrainer(self.estimator, X, y, self.n_outputs, self.criterion,
+                               self.specs, self.hidden, states=states, columns=columns,
+                               groups=groups)
+        stack.histories = [list(history) for history in self.histories]
+        return stack
+
+    def lin1_state(self):
+        """The optimizer state of every model's lin1 weights, per state name, at full width
+        (zero on the columns this stack does not train): see ``with_columns``."""
+        full = {}
+        for name, value in self.optimizer.state.items():
+            lin1 = self.module.view(value, "lin1.weight")
+            full[name] = torch.as_tensor(self._full_width(lin1.cpu().numpy()))
+        return full
+
+    def _trained_columns(self):
+        return np.arange(self.n_input_features) if self.columns is None else self.columns
 
     def _prox(self, penalty, models):
         """The penalty's prox on the lin1 weight of ``models`` (those that just stepped)."""

@@ -1,0 +1,141 @@
+"""Working sets on the stacked paths: strong rules, KKT checks, the same path as without."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import KFold, StratifiedKFold
+
+from sklearn_sparse_mlp import SparseMLPClassifier, SparseMLPRegressor, _screening
+from sklearn_sparse_mlp._cv_path import cv_paths, dense_fits
+from sklearn_sparse_mlp._module import SparseInputMLP
+from sklearn_sparse_mlp._screening import WorkingSetPath
+from sklearn_sparse_mlp.datasets import make_seed_problem
+
+_SMALL = dict(hidden_layer_sizes=(16,), max_iter=60, warmup_epochs=10, ramp_epochs=10,
+              n_iter_no_change=5, batch_size=64, random_state=0)
+
+
+def _zero_columns(stack, columns):
+    with torch.no_grad():
+        stack.module.view(stack.module.theta.detach(), "lin1.weight")[:, :, columns] = 0.0
+
+
+def _reference_gradient(dense, m, X, columns):
+    """The gradient of model m's weighted mean training loss by autograd on its own
+    network, at full width."""
+    stack, spec = dense.stack, dense.specs[m]
+    module = SparseInputMLP(X.shape[1], dense.n_outputs, dense.hidden, "relu",
+                            torch.Generator())
+    module.load_state_dict(stack.state_of(m)[0])
+    target = torch.as_tensor(dense.y_train[spec.rows])
+    if spec.target_mean is not None:
+        target = ((target - torch.as_tensor(spec.target_mean))
+                  / torch.as_tensor(spec.target_scale)).to(torch.float32)
+    losses = dense.criterion(module(torch.as_tensor(X[spec.rows])), target)
+    losses = losses.reshape(len(spec.rows), -1).mean(dim=1)
+    weight = (torch.ones(len(spec.rows)) if spec.sample_weight is None
+              else torch.as_tensor(spec.sample_weight, dtype=torch.float32))
+    (losses * weight).mean().backward()
+    return module.lin1.weight.grad[:, columns]
+
+
+@pytest.mark.parametrize("estimator", [SparseMLPClassifier, SparseMLPRegressor])
+def test_lin1_gradient_is_the_training_loss_gradient_inside_and_outside_the_stack(estimator):
+    """Per model (its rows, sample weights, a regressor's own target scaling): the gradient
+    of the training loss, also on columns a narrowed stack does not train."""
+    X, y = make_seed_problem("circle", n_samples=150, n_features=6, random_state=0)
+    X = X.astype(np.float32)
+    if estimator is SparseMLPRegressor:
+        y = 3.0 * X[:, 0] ** 2 + 10.0
+    weight = np.random.RandomState(0).randint(1, 4, len(y)).astype(float)
+    folds = list(KFold(3, shuffle=True, random_state=0).split(X))
+    dense = dense_fits(estimator(**{**_SMALL, "max_iter": 5}), X, y, folds,
+                       sample_weight=weight, n_threads=1)
+    outside = [1, 3, 4]
+    _zero_columns(dense.stack, outside)
+    narrow = dense.stack.with_columns(np.array([0, 2, 5]), None)
+    for stack in (dense.stack, narrow):
+        gradient = stack.lin1_gradient(outside, [0, 2])
+        for i, m in enumerate([0, 2]):
+            expected = _reference_gradient(dense, m, X, outside)
+            assert expected.abs().max() > 1e-4  # zero weights, not a zero gradient
+            torch.testing.assert_close(gradient[i], expected, rtol=1e-4, atol=1e-6)
+
+
+def test_kkt_condition_of_a_zero_group_is_the_group_lasso_threshold():
+    """Zero is optimal for group g iff ||grad_g|| <= alpha sqrt(|g|) (the group lasso), per
+    coordinate |grad| <= alpha for the lasso; whole groups move together."""
+    dense_stack = type("Stack", (), {"groups": np.array([0, 0, 1]),
+                                     "_trained_columns": lambda self: np.arange(3)})()
+    path = WorkingSetPath(dense_stack, l1_ratio=0.0)
+    gradient = torch.tensor([[[3.0, 4.0, 1.0]]])  # group 0: norm 5, weight sqrt(2)
+    positions = np.arange(3)
+    # 5 > 3 sqrt(2) = 4.24: moves; 1 > 3: stays
+    np.testing.assert_array_equal(path._moved(3.0, positions, gradient), [[1, 1, 0]])
+    # 5 < 4 sqrt(2) = 5.66
+    np.testing.assert_array_equal(path._moved(4.0, positions, gradient), [[0, 0, 0]])
+    np.testing.assert_array_equal(path._moved(0.9, positions, gradient), [[1, 1, 1]])
+    lasso = WorkingSetPath(dense_stack, l1_ratio=1.0)
+    # |4| > 3.5 moves column 1, and with it its group
+    np.testing.assert_array_equal(lasso._moved(3.5, positions, gradient), [[1, 1, 0]])
+    np.testing.assert_array_equal(lasso._moved(4.5, positions, gradient), [[0, 0, 0]])
+
+
+def test_a_column_left_out_wrongly_rejoins_at_the_check():
+    """A working set without an informative column: the KKT check after the fit finds it,
+    it rejoins, and the violating models train again with it."""
+    X, y = make_seed_problem("square", n_samples=200, n_features=6, random_state=0)
+    folds = list(StratifiedKFold(2).split(X, y))
+    dense = dense_fits(SparseMLPClassifier(**_SMALL), X, y, folds, sample_weight=None,
+                       n_threads=1)
+    path = WorkingSetPath(dense.stack, l1_ratio=0.0)
+    _zero_columns(path.stack, [0])
+    path._use(np.array([1, 2, 3, 4, 5]))  # x0, which the rule needs, left out
+    assert 0 not in path.stack._trained_columns()
+    path.fit(0.01, 20, [0, 0, 0], 0.0, np.ones(3, dtype=bool))
+    assert 0 in path.stack._trained_columns()
+    assert all(path.support_of(m)[0] for m in range(3))
+    violators, groups = path._check(0.01, np.arange(3))
+    assert len(violators) == 0 and len(groups) == 0
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # short fits
+def test_screened_path_is_the_path_that_trains_every_column(monkeypatch):
+    """Two informative columns among 30: the paths narrow to a few columns, and every
+    model's support at every alpha, its epochs and its scores are those of the stack that
+    trains all 30 (up to float rounding)."""
+    X, y = make_seed_problem("circle", n_samples=240, n_features=30, random_state=0)
+    folds = list(StratifiedKFold(3).split(X, y))
+    base = SparseMLPClassifier(**_SMALL)
+    scoring = check_scoring(base)
+
+    def run():
+        dense = dense_fits(base, X, y, folds, sample_weight=None, n_threads=1)
+        return cv_paths(dense, X, y, folds, alphas=np.geomspace(0.01, 0.5, 8),
+                        path_multiplier=1.25, max_iter_per_alpha=20, max_drop_fraction=1.0,
+                        relax_epochs=10, scorer=lambda model, test, _: float(
+                            scoring(model, X[test], y[test])),
+                        sample_weight=None, n_threads=1, verbose=False)
+
+    widths = []
+    fit = WorkingSetPath.fit
+
+    def spy(self, *args):
+        result = fit(self, *args)
+        widths.append(self.n_columns)
+        return result
+
+    monkeypatch.setattr(WorkingSetPath, "fit", spy)
+    screened = run()
+    assert widths[0] == 30 and min(widths) <= 10  # it did narrow
+    monkeypatch.setattr(_screening, "_ENABLED", False)
+    widths.clear()
+    full = run()
+    assert set(widths) == {30}
+    np.testing.assert_array_equal(screened.path.supports, full.path.supports)
+    np.testing.assert_array_equal(screened.path.n_epochs, full.path.n_epochs)
+    np.testing.assert_allclose(screened.path.train_loss, full.path.train_loss, rtol=1e-3)
+    for mine, theirs in zip(screened.fold_results, full.fold_results, strict=True):
+        np.testing.assert_array_equal(mine[1], theirs[1])  # features per alpha
+        np.testing.assert_allclose(mine[0], theirs[0], atol=0.013)  # accuracy, rounding
