@@ -28,6 +28,7 @@ rounding of the products.
 """
 
 import numpy as np
+import torch
 
 from .penalties import make_penalty
 
@@ -166,6 +167,9 @@ class WorkingSetPath:
         if not len(models):
             return [], []
         gradient = self.stack.lin1_gradient(self.available[zero], models)
+        # a column a model holds at zero (constant over its rows) never moves in it
+        held = np.stack([self.stack.specs[m].held[self.available[zero]] for m in models])
+        gradient[torch.as_tensor(held)[:, None, :].expand_as(gradient)] = 0.0
         self.last = (alpha, models, zero, gradient)
         outside = ~np.isin(zero, self._positions())
         if not outside.any():

@@ -139,3 +139,24 @@ def test_screened_path_is_the_path_that_trains_every_column(monkeypatch):
     for mine, theirs in zip(screened.fold_results, full.fold_results, strict=True):
         np.testing.assert_array_equal(mine[1], theirs[1])  # features per alpha
         np.testing.assert_allclose(mine[0], theirs[0], atol=0.013)  # accuracy, rounding
+
+
+def test_a_column_constant_in_a_models_rows_is_never_its_violation():
+    """A column held at zero by one model (constant over its training rows) has a non-zero
+    gradient there (its value times the bias's), but that model cannot move it: the check
+    must not bring it back for that model (it would retrain it at every alpha)."""
+    X, y = make_seed_problem("circle", n_samples=120, n_features=5, random_state=0)
+    folds = list(KFold(2, shuffle=True, random_state=0).split(X))
+    X[folds[0][0], 4] = 5.0  # constant over fold 0's training rows (model 1)
+    dense = dense_fits(SparseMLPClassifier(**{**_SMALL, "max_iter": 3}), X, y, folds,
+                       sample_weight=None, n_threads=1)
+    assert dense.specs[1].held[4] and not dense.specs[0].held[4]
+    path = WorkingSetPath(dense.stack, l1_ratio=0.0)
+    _zero_columns(path.stack, [4])
+    path._use(np.arange(4))
+    raw = path.stack.lin1_gradient([4], [1])
+    assert raw.norm() > 1e-3
+    violators, groups = path._check(1e-6, np.array([1]))
+    assert len(violators) == 0 and len(groups) == 0
+    violators, groups = path._check(1e-6, np.array([0, 1, 2]))  # the others can move it
+    assert 1 not in violators and list(groups) == [4]
