@@ -34,7 +34,14 @@ from ._path import (
 )
 from ._regressor import standardized_targets
 from ._screening import WorkingSetPath
-from ._stacked import ModelSpec, StackedTrainer, copy_spec, split_flat
+from ._stacked import (
+    ModelSpec,
+    StackedTrainer,
+    _compact_state,
+    _widen_state,
+    copy_spec,
+    split_flat,
+)
 
 # Relaxed refits trained per stack: more share the per-step cost, fewer keep the union of
 # their supports (the columns the stack reads) close to each one's own.
@@ -203,7 +210,11 @@ def cv_paths(dense, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
                 record.add(m, support, lin1, columns.last_norms(lin1))
                 if relax_epochs and record.needs_refit(m, support):
                     held = ~columns.column_mask(support) | specs[m].held
-                    record.refits.append((m, len(record.supports[m]) - 1, stack.state_of(m),
+                    # kept on its own columns only: a refit holds the others at zero, and
+                    # full-width states of every refit grow with p times the refits
+                    record.refits.append((m, len(record.supports[m]) - 1,
+                                          _compact_state(*stack.state_of(m),
+                                                         np.flatnonzero(~held)),
                                           copy_spec(specs[m], held=held)))
                 elif not relax_epochs and m > 0:
                     record.scores[m].append(_score(template, stack.state_of(m)[0], specs[m],
@@ -436,7 +447,9 @@ def _relaxed_scores(base, X, y, n_outputs, criterion, hidden, template, record, 
         specs = [record.refits[i][3] for i in chunk]
         kept = np.flatnonzero(~np.all([spec.held for spec in specs], axis=0))
         refits = StackedTrainer(relaxed_base, X, y, n_outputs, criterion, specs, hidden,
-                                states=[record.refits[i][2] for i in chunk],
+                                states=[_widen_state(*record.refits[i][2],
+                                                     np.flatnonzero(~record.refits[i][3].held),
+                                                     X.shape[1]) for i in chunk],
                                 columns=kept if len(kept) else np.arange(1))
         # no penalty, so no schedule; weight_decay off, as relaxed_refit trains
         refits.fit(0.0, epochs, [0] * len(specs), 0.0, np.ones(len(specs), dtype=bool))

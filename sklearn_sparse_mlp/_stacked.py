@@ -647,7 +647,7 @@ def _with_lin1(module_state, optimizer_state, lin1_of):
 
 
 def _compact_state(module_state, optimizer_state, columns):
-    index = torch.as_tensor(columns)
+    index = torch.as_tensor(columns, dtype=torch.long)
     if optimizer_state is None:  # a new network
         return {**module_state, "lin1.weight": module_state["lin1.weight"][:, index]}, None
     return _with_lin1(module_state, optimizer_state, lambda W: W[:, index])
@@ -668,7 +668,7 @@ def _new_network(n_features, n_outputs, hidden, activation, spec):
 
 
 def _widen_state(module_state, optimizer_state, columns, n_features):
-    index = torch.as_tensor(columns)
+    index = torch.as_tensor(columns, dtype=torch.long)
 
     def widen(W):
         wide = torch.zeros(W.shape[0], n_features, dtype=W.dtype)
