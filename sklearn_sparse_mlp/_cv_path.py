@@ -6,7 +6,8 @@ relaxed refit wherever its support changes, scored on its test part. All of thes
 train in lockstep in one :class:`~sklearn_sparse_mlp._stacked.StackedTrainer` (model 0 the
 full data, then the folds): the full-data model chooses each next alpha as the path would,
 and every model is trained as its own single fit would train it. The relaxed refits of all
-folds are a second stack.
+folds are a second stack. Along the path the stack trains a working set of columns, checked
+at every alpha (:mod:`~sklearn_sparse_mlp._screening`).
 """
 
 import contextlib
