@@ -160,3 +160,29 @@ def test_a_column_constant_in_a_models_rows_is_never_its_violation():
     assert len(violators) == 0 and len(groups) == 0
     violators, groups = path._check(1e-6, np.array([0, 1, 2]))  # the others can move it
     assert 1 not in violators and list(groups) == [4]
+
+
+@pytest.mark.parametrize("columns", [[], [1, 3]])
+def test_compact_and_widen_states_round_trip_on_the_kept_columns(columns):
+    """A relaxed refit's starting state is kept on its own columns only (even none): widened
+    back, those columns hold their weights and optimizer moments, the others zeros."""
+    from sklearn_sparse_mlp._stacked import _compact_state, _widen_state, split_flat
+
+    module = SparseInputMLP(5, 2, (4,), "relu", torch.Generator().manual_seed(0))
+    state = module.state_dict()
+    n_params = sum(value.numel() for value in state.values())
+    moments = {"steps": torch.tensor([3.0]), "exp_avg": torch.arange(float(n_params)),
+               "exp_avg_sq": torch.arange(float(n_params)) + 0.5}
+    wide_state, wide_moments = _widen_state(*_compact_state(state, moments, columns),
+                                            columns, 5)
+    kept = torch.zeros(5, dtype=torch.bool)
+    kept[columns] = True
+    lin1 = wide_state["lin1.weight"]
+    torch.testing.assert_close(lin1[:, kept], state["lin1.weight"][:, kept])
+    assert not lin1[:, ~kept].any()
+    assert torch.equal(wide_state["output.weight"], state["output.weight"])
+    for name in ("exp_avg", "exp_avg_sq"):
+        before = split_flat(moments[name], state)["lin1.weight"]
+        after = split_flat(wide_moments[name], wide_state)["lin1.weight"]
+        torch.testing.assert_close(after[:, kept], before[:, kept])
+        assert not after[:, ~kept].any()
