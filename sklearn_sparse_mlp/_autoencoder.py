@@ -15,6 +15,7 @@ from ._base import public_fit, silenced
 from ._cv import SparseMLPRegressorCV, _BaseSparseMLPCV
 from ._cv_path import cv_paths, dense_fits
 from ._path import relaxed_refit
+from ._prepare import check_sample_weight
 from ._ranking import path_importances
 from ._regressor import SparseMLPRegressor, _float32_precision, target_scaling
 from ._stability import _PATH_DEFAULTS
@@ -257,7 +258,7 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
         template = self._template()
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_features=2)
         k = self._n_to_select(X.shape[1])
-        sample_weight = SparseMLPRegressor()._check_sample_weight(sample_weight, X)
+        sample_weight = check_sample_weight(sample_weight, X)
         self.mean_, self.scale_ = _common_scaling(X, sample_weight)
         Z = (X - self.mean_) / self.scale_
         verbose = bool(template.verbose)

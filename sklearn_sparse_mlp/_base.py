@@ -1,30 +1,20 @@
 """What the classifier and the regressor share: parameters, validation, the fit loop, support."""
 
-import contextvars
-import functools
-import os
-import sys
-import warnings
-from contextlib import contextmanager
 from numbers import Integral, Real
 
-import joblib
 import numpy as np
 import scipy.sparse as sp
-import sklearn
-import skorch
 import torch
 from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.sparsefuncs import min_max_axis
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.helper import predefined_split
 
-from ._data import TensorPairDataset, mean_one_weights, merge_duplicate_rows
-from ._encoding import ENCODINGS, FeatureColumns, check_dense, encode, fit_encoder
+from ._data import TensorPairDataset, mean_one_weights
+from ._encoding import ENCODINGS
 from ._module import ACTIVATIONS, forward_float64
 from ._net import (
     CONVERGENCE,
@@ -32,10 +22,23 @@ from ._net import (
     carry_parameters,
     check_structure,
     net_callback,
-    net_checkpoint,
     net_kwargs,
     per_sample,
     pointwise_criterion,
+)
+from ._prepare import check_network_params, prepare_data, training_rows
+
+# Re-exported: the modules that build on the estimators import them from here.
+from ._utils import (  # noqa: F401
+    N_JOBS_CONSTRAINT,
+    DataAdviceWarning,
+    column_min_max,
+    draw_seed,
+    feature_scale_problems,
+    public_fit,
+    silenced,
+    torch_threads,
+    warn_user,
 )
 
 # SelectFromModel's default threshold for L1-penalised estimators; the importance of a selected
@@ -46,143 +49,10 @@ _SELECT_FROM_MODEL_L1_THRESHOLD = 1e-5
 ACCEPT_SPARSE = ("csr", "csc")
 
 
-@contextmanager
-def torch_threads(n_threads):
-    """Run the block with ``n_threads`` torch intra-op threads, then restore the old count."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-def public_fit(method):
-    """Decorate a public ``fit`` or ``partial_fit``: all or nothing, and autograd on.
-
-    A fit that raises (bad input found late, a diverging loss, an interrupt) leaves the
-    estimator as it was: every attribute is put back, and so is a network that the call
-    would continue (``partial_fit``, ``warm_start=True``; ``net_checkpoint``), which
-    training changes in place. The fit runs with autograd on, whatever the caller's
-    ``torch.no_grad()``, ``set_grad_enabled(False)`` or ``inference_mode()`` (the calling
-    thread's own modes, restored on return): training must not depend on them.
-    """
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        before = dict(self.__dict__)
-        continuing = method.__name__ == "partial_fit" or getattr(self, "warm_start", False)
-        restore_net = net_checkpoint(self.net_) if continuing and "net_" in before else None
-        try:
-            with torch.inference_mode(False), torch.enable_grad():
-                return method(self, *args, **kwargs)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(before)
-            if restore_net is not None:
-                restore_net()
-            raise
-
-    return wrapper
-
-
-# Where a warning should not point: the first frame outside these is the user's code.
-_LIBRARY_DIRS = tuple(
-    os.path.dirname(module.__file__) + os.sep for module in (sys.modules[__package__], sklearn,
-                                                             skorch, joblib)
-)
-
-
-# The warning categories silenced in the current thread (or task): the fits inside a path or a
-# CV run quietly. warnings.catch_warnings would change the process-wide filters, which fits in
-# other threads share.
-_SILENCED = contextvars.ContextVar("sklearn_sparse_mlp_silenced", default=())
-
-
-@contextmanager
-def silenced(*categories):
-    """Drop the package's own warnings of these categories inside the block (this thread)."""
-    token = _SILENCED.set(_SILENCED.get() + categories)
-    try:
-        yield
-    finally:
-        _SILENCED.reset(token)
-
-
-def warn_user(message, category=UserWarning):
-    """``warnings.warn`` pointing at the user's line, past this package, sklearn and skorch.
-
-    ``stacklevel`` alone cannot: ``_fit_context``, ``Pipeline`` or ``cross_validate`` may
-    stand between the user and the estimator (Python 3.12's ``skip_file_prefixes`` does the
-    same walk). Categories silenced by :func:`silenced` are dropped.
-    """
-    if any(issubclass(category, quiet) for quiet in _SILENCED.get()):
-        return
-    frame, level = sys._getframe(1), 2
-    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY_DIRS):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(message, category, stacklevel=level)
-
-
-class DataAdviceWarning(UserWarning):
-    """Advice about the training data or the parameters (feature scales, no-op parameters).
-
-    The CV estimators warn once for the whole data; their inner fits do not repeat it.
-    """
-
-
-# joblib's meaning of n_jobs (-1: every core, -2: all but one, ...), where 0 has none
-N_JOBS_CONSTRAINT = [Interval(Integral, None, -1, closed="right"),
-                     Interval(Integral, 1, None, closed="left"), None]
-
-
-def draw_seed(rng):
-    """The seed of one fit's private torch generator, drawn from its ``random_state``'s
-    RandomState (the stacked CV draws its models' seeds the same way)."""
-    return int(rng.randint(np.iinfo(np.int32).max))
-
-
-def column_min_max(X):
-    """Per-column minimum and maximum of a dense or sparse (implicit zeros included) X."""
-    if sp.issparse(X):
-        low, high = min_max_axis(X, axis=0)
-        return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
-    return X.min(axis=0).astype(np.float64), X.max(axis=0).astype(np.float64)
-
-
-def feature_scale_problems(low, high):
-    """What makes columns of these ranges unfit for one penalty; an empty list if nothing.
-
-    Considered over the columns that vary: values beyond 1e3 in absolute value, ranges
-    (max - min) that differ by more than a factor 100, or a centre further from 0 than 10
-    times the column's range.
-    """
-    varying = high > low
-    if not varying.any():
-        return []
-    low, high = low[varying], high[varying]
-    ranges = high - low
-    problems = []
-    magnitude = float(np.maximum(np.abs(low), np.abs(high)).max())
-    if magnitude > 1e3:
-        problems.append(f"values up to {magnitude:.3g} in absolute value")
-    spread = float(ranges.max() / ranges.min())
-    if spread > 1e2:
-        problems.append(f"column ranges that differ by a factor of {spread:.3g}")
-    off_centre = float((np.abs(high + low) / 2 / ranges).max())
-    if off_centre > 10:
-        problems.append(f"a column centred {off_centre:.3g} times its range away from 0")
-    return problems
-
-
-def _check_float32_range(values, name, fix):
-    """ValueError if casting finite data to float32 (as training does) overflowed to inf."""
-    # max/min: no temporary the size of the data; the input was checked finite before
-    if values.size and not (np.isfinite(values.max()) and np.isfinite(values.min())):
-        raise ValueError(
-            f"{name} has values beyond the float32 range (about 3.4e38) in which the network "
-            f"trains; {fix}."
-        )
+def penalty_groups(groups, columns):
+    """The penalty group of each column of ``lin1``: ``groups`` (one label per feature, or
+    None: each column its own group) over the columns of an encoding (``FeatureColumns``)."""
+    return groups if columns.identity else columns.group_labels(groups)
 
 
 class _BaseSparseMLP(BaseEstimator):
@@ -287,92 +157,24 @@ class _BaseSparseMLP(BaseEstimator):
         """``batch_size``, with "auto" meaning ``min(200, n_samples)`` as in MLPClassifier."""
         return min(200, n_samples) if self.batch_size == "auto" else self.batch_size
 
-    def _make_net(self, net_kwargs):
+    def _make_net(self, net_kwargs, fitted):
+        """The skorch net of a new network; ``fitted``: the task's attributes of this fit."""
         raise NotImplementedError
 
     # -- fitting -------------------------------------------------------------------------------
-    def _check_params(self, n_features, name=None):
-        """Hidden sizes, groups and device, checked; advice warned in the name of ``name``."""
-        hidden = self.hidden_layer_sizes
-        hidden = (hidden,) if isinstance(hidden, Integral) else tuple(hidden)
-        if not hidden or not all(isinstance(h, Integral) and h >= 1 for h in hidden):
-            raise ValueError(
-                "hidden_layer_sizes must be a positive int or a non-empty sequence of positive "
-                f"ints, got {self.hidden_layer_sizes!r}."
-            )
-        if self.groups is not None and len(self.groups) != n_features:
-            raise ValueError(
-                f"groups has {len(self.groups)} labels but X has {n_features} features: give "
-                "one group label per feature (or groups=None)."
-            )
-        if self.groups is not None and self.l1_ratio == 1:
-            warn_user(
-                f"{name or type(self).__name__}: groups has no effect with l1_ratio=1, the "
-                "element-wise "
-                "lasso, which penalises single weights; use l1_ratio < 1 (the group or the "
-                "sparse-group lasso) for groups to count, or groups=None.",
-                DataAdviceWarning,
-            )
-        try:
-            kind = torch.device(self.device).type
-        except RuntimeError:
-            raise ValueError(
-                f"device={self.device!r} is not a torch device; use 'cpu', 'cuda' or 'cuda:N'."
-            ) from None
-        if kind == "cuda" and not torch.cuda.is_available():
-            raise ValueError(
-                f"device={self.device!r} but torch sees no CUDA device; use device='cpu'."
-            )
-        if kind not in ("cpu", "cuda"):
-            # predictions run in float64, which e.g. MPS lacks; only cpu and cuda are tested
-            raise ValueError(
-                f"device={self.device!r}: the estimators train on 'cpu' or 'cuda[:N]' only; "
-                "use device='cpu'."
-            )
-        return tuple(int(h) for h in hidden)
-
-    def _check_feature_scales(self, low, high, sparse, name=None):
-        """Warn when the columns' ranges make one penalty unfair (see the user guide)."""
-        problems = feature_scale_problems(low, high)
-        name = name or type(self).__name__
-        if problems:
-            scaler = "MaxAbsScaler" if sparse else "StandardScaler"
-            warn_user(
-                f"{name}: X has {' and '.join(problems)}. The penalty depends on the units "
-                "of the columns: one on a large scale (or far from 0) needs small weights and "
-                "costs the penalty little, one on a small scale costs it much, so the units, "
-                "not the data, decide the selection (and large inputs slow training down). "
-                f"Scale the features first, e.g. make_pipeline({scaler}(), {name}(...))"
-                + (" (it keeps sparse input sparse)." if sparse else "."),
-                DataAdviceWarning,
-            )
-
-    def _float32_data(self, X):
-        """Training copy of X: float32 C-contiguous array, or float32 CSR for sparse input."""
-        if sp.issparse(X):
-            X = X.tocsr().astype(np.float32, copy=False)
-            _check_float32_range(X.data, "X", "scale the features (e.g. MaxAbsScaler)")
-            return X
-        X = np.asarray(X, dtype=np.float32)
-        _check_float32_range(X, "X", "scale the features (e.g. StandardScaler)")
-        if not X.flags.writeable or not X.flags.c_contiguous:
-            X = np.ascontiguousarray(X).copy()
-        return X
-
     def _dataset(self, X, y, sample_weight):
-        """The skorch dataset of float32 rows, targets and weights scaled to a mean of 1."""
+        """The skorch dataset of float32 rows, targets and weights (None: all equal)."""
         X = X if sp.issparse(X) else torch.from_numpy(X)
-        weight = mean_one_weights(sample_weight)
-        if weight is not None:
-            weight = torch.as_tensor(weight, dtype=torch.float32)
-        return TensorPairDataset(X, torch.as_tensor(y), weight)
+        if sample_weight is not None:
+            sample_weight = torch.as_tensor(sample_weight, dtype=torch.float32)
+        return TensorPairDataset(X, torch.as_tensor(y), sample_weight)
 
     def _divergence_advice(self):
         return (f"lower learning_rate_init (now {self.learning_rate_init}), scale the "
                 "features (e.g. with StandardScaler), or use solver='adam'")
 
     def _split_validation(self, n_samples, y_for_stratify, rng):
-        """Indices of the training and the validation samples for early stopping."""
+        """Positions of the training and the validation samples for early stopping."""
         from sklearn.model_selection import train_test_split
 
         n_valid = int(np.ceil(self.validation_fraction * n_samples))
@@ -396,62 +198,50 @@ class _BaseSparseMLP(BaseEstimator):
             np.arange(n_samples), test_size=n_valid, random_state=rng, stratify=y_for_stratify
         )
 
-    def _check_sample_weight(self, sample_weight, X):
-        """float64 weights of shape (n_samples,), >= 0, not all 0; None stays None."""
-        if sample_weight is None:
-            return None
-        # sklearn's own check refuses negative weights and weights that are all zero
-        return _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                    ensure_non_negative=True)
-
-    def _fit(self, X, y, sample_weight, n_outputs, y_for_stratify=None, incremental=False):
-        """Train on validated data: a new network, or the fitted one continued.
+    def _fit(self, X, y, sample_weight, n_outputs, fitted, y_for_stratify=None,
+             incremental=False):
+        """Train on validated data (a new network, or the fitted one continued), then
+        commit every fitted attribute at once (``fitted``: the task's own, e.g.
+        ``classes_``).
 
         ``incremental`` is ``partial_fit``: one epoch, no early stopping, no convergence
         warning, and the columns constant in every chunk so far held out.
         """
-        hidden = self._check_params(X.shape[1])
+        name = type(self).__name__
+        hidden = check_network_params(self, X.shape[1], name)
         continuing = hasattr(self, "net_") and (incremental or self.warm_start)
         rng = check_random_state(self.random_state)
         seed = draw_seed(rng)
         if incremental and continuing:  # a different but reproducible stream for each call
             seed = (seed + len(self.net_.history)) % np.iinfo(np.int32).max
-        X = self._float32_data(X)
-        if sample_weight is not None and not np.all(sample_weight > 0):
-            kept = np.flatnonzero(sample_weight > 0)  # weight 0 is a sample removed
-            X, y, sample_weight = X[kept], y[kept], sample_weight[kept]
-            y_for_stratify = None if y_for_stratify is None else y_for_stratify[kept]
-        low, high = column_min_max(X)
-        if self.feature_encoding is None:  # an encoding's centred basis columns lie in [-1, 1]
-            self._check_feature_scales(low, high, sp.issparse(X))
-        X = self._encoded(X, fit=not continuing, continuing=continuing,
-                          sample_weight=sample_weight)
-        low, high = column_min_max(X)
+        if continuing and self._encoding.option != self.feature_encoding:
+            raise ValueError(
+                f"feature_encoding={self.feature_encoding!r}, but the fitted network was "
+                f"trained with feature_encoding={self._encoding.option!r}; set "
+                "warm_start=False (or call fit) to train a new network."
+            )
+        data = prepare_data(X, sample_weight, self.feature_encoding, name=name,
+                            encoding=self._encoding if continuing else None)
+        low, high = data.low, data.high
         if incremental and continuing:
             low, high = np.minimum(low, self._seen_min), np.maximum(high, self._seen_max)
-        early_stopping = self.early_stopping and not incremental
-        train_split = None
-        if early_stopping:
-            train, valid = self._split_validation(X.shape[0], y_for_stratify, rng)
-            weight_valid = None if sample_weight is None else sample_weight[valid]
-            train_split = predefined_split(self._dataset(X[valid], y[valid], weight_valid))
-            X, y = X[train], y[train]
-            sample_weight = None if sample_weight is None else sample_weight[train]
-        batch_size = self._batch_size(X.shape[0])
-        if batch_size >= X.shape[0]:
-            # one batch: the same gradient from merged rows, and a fit that depends on
-            # neither the order of the rows nor on repeating a row instead of weighting it
-            X, y, sample_weight = merge_duplicate_rows(
-                X, y, np.ones(X.shape[0]) if sample_weight is None else sample_weight
-            )
-        dataset = self._dataset(X, y, sample_weight)
+        rows, train_split = self._training_and_validation(data, y, y_for_stratify, rng,
+                                                          incremental)
+        weight = None if sample_weight is None else sample_weight[rows]
+        batch_size = self._batch_size(len(rows))
+        spec = training_rows(data.X, y[rows], rows, weight, self._batch_size,
+                             bounds=(low, high))
+        everything = np.array_equal(spec.rows, np.arange(data.X.shape[0]))
+        X = data.X if everything else data.X[spec.rows]
+        dataset = self._dataset(X, y if everything else y[spec.rows], spec.sample_weight)
         # One private generator draws the initial weights, then the shuffles: the fit never
         # touches torch's global RNG, which threads running other fits share.
-        generator = torch.Generator().manual_seed(seed)
-        constant = low == high
+        training = dict(batch_size=batch_size,
+                        early_stopping=train_split is not None,
+                        generator=torch.Generator().manual_seed(seed), constant=spec.held,
+                        fill_values=spec.fill_values,
+                        groups=penalty_groups(self.groups, data.encoding.columns))
         with torch_threads(self._torch_threads()):
-            training = dict(batch_size=batch_size, early_stopping=early_stopping,
-                            generator=generator, constant=constant, fill_values=low)
             if continuing:
                 net = self.net_
                 check_structure(net, self, hidden,
@@ -461,24 +251,51 @@ class _BaseSparseMLP(BaseEstimator):
                 net.partial_fit(dataset, None, **({"epochs": 1} if incremental else {}))
             else:
                 net = self._make_net(net_kwargs(self, hidden, X.shape[1], n_outputs,
-                                                train_split, **training))
+                                                train_split, **training), fitted)
                 if incremental:
                     net.partial_fit(dataset, None, epochs=1)
                 else:
                     net.fit(dataset, None)
+        self._commit(net, data.encoding, low, high, fitted)
+        if not incremental:
+            self._warn_after_fit()
+        return self
+
+    def _training_and_validation(self, data, y, y_for_stratify, rng, incremental):
+        """The training rows of positive weight, and the skorch split of the validation
+        rows where early stopping holds them out (None otherwise)."""
+        rows = data.positive
+        if not self.early_stopping or incremental:
+            return rows, None
+        stratify = None if y_for_stratify is None else y_for_stratify[rows]
+        train, valid = self._split_validation(len(rows), stratify, rng)
+        valid = rows[valid]
+        weight = None if data.sample_weight is None else mean_one_weights(
+            data.sample_weight[valid])
+        return rows[train], predefined_split(self._dataset(data.X[valid], y[valid], weight))
+
+    def _commit(self, net, encoding, low, high, fitted):
+        """Every fitted attribute of a fit that succeeded, set together."""
+        vars(self).update(fitted)
         self.net_ = net
+        self._encoding = encoding
+        if encoding.encoder is None:
+            vars(self).pop("encoder_", None)
+        else:
+            self.encoder_ = encoding.encoder
         self._seen_min, self._seen_max = low, high
         self._set_fitted_attributes()
-        if not incremental:
-            self._warn_if_not_converged()
-            if self.alpha > 0 and not self.get_support().any():
-                warn_user(
-                    f"{type(self).__name__}: alpha={self.alpha} dropped every feature, so "
-                    "the model predicts a constant. Lower alpha, or let the CV estimator "
-                    f"({type(self).__name__}CV) choose it.",
-                    DataAdviceWarning,
-                )
-        return self
+
+    def _warn_after_fit(self):
+        """A fit that did not converge, or that dropped every feature, says so."""
+        self._warn_if_not_converged()
+        if self.alpha > 0 and not self.get_support().any():
+            warn_user(
+                f"{type(self).__name__}: alpha={self.alpha} dropped every feature, so "
+                "the model predicts a constant. Lower alpha, or let the CV estimator "
+                f"({type(self).__name__}CV) choose it.",
+                DataAdviceWarning,
+            )
 
     def _relaxed_training(self):
         """Training parameters of a relaxed refit (``relaxed_refit`` and the CV's stacked
@@ -509,42 +326,18 @@ class _BaseSparseMLP(BaseEstimator):
         """Loss of each sample, shape (n_samples,): the net's criterion, not reduced."""
         return per_sample(pointwise_criterion(self.net_.criterion_)(output, y))
 
-    def _encoded(self, X, fit=False, continuing=False, sample_weight=None):
-        """X as the first layer reads it: through the fitted per-feature encoding, if any.
+    @property
+    def _columns(self):
+        """Which columns of ``lin1`` read which feature (the fitted encoding's map)."""
+        return self._encoding.columns
 
-        ``fit``: fit the encoding on X first (a new network; its column means weighted by
-        ``sample_weight``). ``continuing``: training goes on with the fitted network, which
-        must keep the encoding it was trained with. Otherwise (prediction) the fitted
-        encoding is used, whatever the parameter says now.
-        """
-        fitted = getattr(self, "encoder_", None)
-        if continuing and getattr(self, "_fitted_encoding", None) != self.feature_encoding:
-            raise ValueError(
-                f"feature_encoding={self.feature_encoding!r}, but the fitted network was "
-                f"trained with feature_encoding={getattr(self, '_fitted_encoding', None)!r}; "
-                "set warm_start=False (or call fit) to train a new network."
-            )
-        if fit:
-            self._fitted_encoding = self.feature_encoding
-            if self.feature_encoding is None:
-                self._columns = FeatureColumns(X.shape[1])
-                vars(self).pop("encoder_", None)
-                return X
-            check_dense(X, name=type(self).__name__)
-            fitted = self.encoder_ = fit_encoder(self.feature_encoding, X, sample_weight)
-        if fitted is None:
-            return X
-        encoded = encode(fitted, X, name=type(self).__name__)
-        if fit:
-            self._columns = FeatureColumns(X.shape[1], encoded.shape[1] // X.shape[1])
-        return encoded
+    def _encoded(self, X):
+        """X as the fitted network's first layer reads it: through its encoding, if any."""
+        return self._encoding.transform(X, name=type(self).__name__)
 
     def _penalty_groups(self):
-        """The group of each column of ``lin1`` (None: each column its own group)."""
-        columns = getattr(self, "_columns", None)
-        if columns is None or columns.identity:
-            return self.groups
-        return columns.group_labels(self.groups)
+        """The group of each column of the fitted ``lin1`` (None: each its own group)."""
+        return penalty_groups(self.groups, self._columns)
 
     def _set_fitted_attributes(self):
         history = self.net_.history

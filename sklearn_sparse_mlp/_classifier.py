@@ -10,6 +10,7 @@ from sklearn.utils.validation import validate_data
 
 from ._base import ACCEPT_SPARSE, _BaseSparseMLP, public_fit
 from ._net import SampleWeightedNetClassifier, target_of
+from ._prepare import check_sample_weight
 
 
 def check_class_weight(class_weight, classes):
@@ -277,11 +278,14 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
         self : SparseMLPClassifier
             The fitted classifier.
         """
-        X, y, sample_weight = self._validate_input(X, y, sample_weight, incremental=False)
-        return self._fit(X, y, sample_weight, len(self.classes_), y_for_stratify=y)
+        X, y, sample_weight, classes = self._validate_input(X, y, sample_weight,
+                                                            incremental=False)
+        return self._fit(X, y, sample_weight, len(classes), {"classes_": classes},
+                         y_for_stratify=y)
 
     def _validate_input(self, X, y, sample_weight, incremental, classes=None):
-        """X, y encoded as indices into ``classes_``, and the weights with class weights.
+        """X, y encoded as indices into the classes, the weights with class weights, and
+        the classes (``classes_`` of the fit).
 
         ``fit`` (``incremental=False``) takes the classes from y (a warm start must see the
         same ones); ``partial_fit`` from ``classes`` on its first call, then checks y
@@ -328,14 +332,12 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
                     "pass class_weight=dict(zip(classes, compute_class_weight('balanced', "
                     "classes=classes, y=y_all))) computed on all the labels instead."
                 )
-        if reset:
-            self.classes_ = seen
-        y_encoded = np.searchsorted(self.classes_, y).astype(np.int64)
-        sample_weight = self._check_sample_weight(sample_weight, X)
+        y_encoded = np.searchsorted(seen, y).astype(np.int64)
+        sample_weight = check_sample_weight(sample_weight, X)
         sample_weight = class_weighted(sample_weight,
-                                       check_class_weight(self.class_weight, self.classes_),
-                                       self.classes_, y_encoded)
-        return X, y_encoded, sample_weight
+                                       check_class_weight(self.class_weight, seen),
+                                       seen, y_encoded)
+        return X, y_encoded, sample_weight, seen
 
     @_fit_context(prefer_skip_nested_validation=True)
     @public_fit
@@ -366,11 +368,12 @@ class SparseMLPClassifier(ClassifierMixin, _BaseSparseMLP):
         self : SparseMLPClassifier
             The updated classifier.
         """
-        X, y, sample_weight = self._validate_input(X, y, sample_weight, incremental=True,
-                                                   classes=classes)
-        return self._fit(X, y, sample_weight, len(self.classes_), incremental=True)
+        X, y, sample_weight, classes = self._validate_input(X, y, sample_weight,
+                                                            incremental=True, classes=classes)
+        return self._fit(X, y, sample_weight, len(classes), {"classes_": classes},
+                         incremental=True)
 
-    def _make_net(self, net_kwargs):
+    def _make_net(self, net_kwargs, fitted):
         # skorch's validation accuracy reads the batch targets, which may carry weights
         return SampleWeightedNetClassifier(
             criterion=torch.nn.CrossEntropyLoss,

@@ -25,6 +25,7 @@ from ._classifier import SparseMLPClassifier, check_class_weight, class_weighted
 from ._cv_path import constant_model, cv_paths, dense_fits
 from ._encoding import ENCODINGS, check_dense
 from ._path import _given_alphas, relaxed_refit
+from ._prepare import advise_feature_scales, check_network_params, check_sample_weight
 from ._ranking import find_near_duplicates, path_importances
 from ._regressor import SparseMLPRegressor
 
@@ -344,7 +345,7 @@ class _BaseSparseMLPCV(BaseEstimator):
             y_numeric=not is_classifier(self), accept_sparse=ACCEPT_SPARSE,
         )
         base = self._base_estimator()
-        sample_weight = base._check_sample_weight(sample_weight, X)
+        sample_weight = check_sample_weight(sample_weight, X)
         weighs_classes = isinstance(getattr(self, "class_weight", None), dict)
         if weighs_classes:
             # A dict weighs the classes of the whole data, as LogisticRegressionCV does: a
@@ -357,7 +358,7 @@ class _BaseSparseMLPCV(BaseEstimator):
             check_dense(X, name=type(self).__name__)
         folds = self._folds(X, y, sample_weight)
         # advice about the data and parameters, once (the inner fits keep quiet)
-        base._check_params(X.shape[1], name=type(self).__name__)
+        check_network_params(base, X.shape[1], type(self).__name__)
         scoring = check_scoring(base, scoring=self.scoring)
 
         def scorer(model, test, weight):
@@ -381,7 +382,7 @@ class _BaseSparseMLPCV(BaseEstimator):
         self.feature_encoding_ = base.feature_encoding
         if self.feature_encoding_ is None:  # encoded columns lie in [-1, 1]
             rows = slice(None) if data.sample_weight is None else data.sample_weight > 0
-            base._check_feature_scales(*column_min_max(X[rows]), sp.issparse(X), name=name)
+            advise_feature_scales(*column_min_max(X[rows]), sp.issparse(X), name)
         if self.verbose and self.feature_encoding == "auto":
             print(f"feature_encoding='auto': dense skill {self.dense_skill_:.3f} on the "
                   f"folds, feature_encoding_={self.feature_encoding_!r}")

@@ -22,9 +22,8 @@ from sklearn.exceptions import ConvergenceWarning
 from skorch.history import History
 from tqdm.auto import tqdm
 
-from ._base import DataAdviceWarning, column_min_max, silenced, torch_threads, warn_user
+from ._base import DataAdviceWarning, silenced, torch_threads, warn_user
 from ._classifier import class_weighted
-from ._data import mean_one_weights, unique_rows
 from ._net import pointwise_criterion
 from ._path import (
     SparseMLPPath,
@@ -33,6 +32,7 @@ from ._path import (
     _support_changed,
     _training_targets,
 )
+from ._prepare import prepare_data, training_rows
 from ._regressor import standardized_targets
 from ._screening import WorkingSetPath
 from ._stacked import (
@@ -143,7 +143,9 @@ def dense_fits(base, X, y, folds, *, sample_weight, n_threads, full=True):
     each as its own single fit with ``alpha=0`` would train it. ``full=False``: the training
     folds alone (model m is fold m, and ``DenseFits.skill`` does not apply)."""
     template = _template(base, X, y, sample_weight)
-    X32 = template._encoded(base._float32_data(X))  # the full data's encoding, if any
+    # the data as the template's fit prepared it, its encoding included
+    X32 = prepare_data(X, sample_weight, encoding=template._encoding,
+                       name=type(base).__name__, advise=False).X
     y_train = _stack_targets(template, y)
     everything = [np.arange(X.shape[0])] if full else []
     specs = [_spec(base, X32, y, y_train, rows, sample_weight)
@@ -341,20 +343,12 @@ def _spec(base, X, y, y_train, rows, sample_weight):
         classes = np.unique(y[rows])
         codes = np.searchsorted(classes, y[rows]).astype(np.int64)
         weight = class_weighted(weight, base.class_weight, classes, codes)
-    rows = np.asarray(rows)
-    if weight is not None:
-        kept = weight > 0
-        rows, weight, codes = rows[kept], weight[kept], codes[kept]
-    if base._batch_size(len(rows)) >= len(rows):
-        # as the single fit: one batch of merged, sorted rows (see merge_duplicate_rows)
-        first, weight = unique_rows(X[rows], codes,
-                                    np.ones(len(rows)) if weight is None else weight)
-        rows = rows[first]
-    weight = mean_one_weights(weight)  # as the single fit's dataset scales them
-    low, high = column_min_max(X[rows])
-    return ModelSpec(rows=rows, sample_weight=weight,
-                     random_state=copy.deepcopy(base.random_state), held=low == high,
-                     fill_values=low, target_mean=scaling[0], target_scale=scaling[1])
+    # the rows, weights and constant columns exactly as the single fit prepares them
+    prepared = training_rows(X, codes, rows, weight, base._batch_size)
+    return ModelSpec(rows=prepared.rows, sample_weight=prepared.sample_weight,
+                     random_state=copy.deepcopy(base.random_state), held=prepared.held,
+                     fill_values=prepared.fill_values, target_mean=scaling[0],
+                     target_scale=scaling[1])
 
 
 def _score(template, state, spec, scorer, test, sample_weight):

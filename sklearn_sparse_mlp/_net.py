@@ -167,13 +167,13 @@ def check_structure(net, estimator, hidden, caller="warm_start=True"):
 
 
 def carry_parameters(net, estimator, batch_size, early_stopping, generator=None,
-                     constant=None, fill_values=None):
+                     constant=None, fill_values=None, groups=None):
     """Carry the current training parameters into the fitted net before it trains on."""
     callbacks = dict(net.callbacks_)
     # ProximalL1 checks these and rebuilds its penalty from them at train begin.
     proximal = callbacks[PROXIMAL]
     proximal.alpha, proximal.l1_ratio = estimator.alpha, estimator.l1_ratio
-    proximal.groups = estimator._penalty_groups()
+    proximal.groups = groups
     # The schedule counts epochs from the net's first: after a long fit it is over.
     proximal.warmup_epochs = estimator.warmup_epochs
     proximal.ramp_epochs = estimator.ramp_epochs
@@ -212,8 +212,9 @@ def carry_parameters(net, estimator, batch_size, early_stopping, generator=None,
 
 
 def net_kwargs(estimator, hidden, n_features, n_outputs, train_split, batch_size,
-               early_stopping, generator, constant, fill_values):
-    """Keyword arguments of the skorch net, shared by the classifier and the regressor."""
+               early_stopping, generator, constant, fill_values, groups):
+    """Keyword arguments of the skorch net, shared by the classifier and the regressor;
+    ``groups``: the penalty group of each column of lin1 (None: one per column)."""
     optimizer_kwargs = {}
     if estimator.solver == "sgd":
         optimizer_kwargs["optimizer__momentum"] = estimator.momentum
@@ -239,7 +240,7 @@ def net_kwargs(estimator, hidden, n_features, n_outputs, train_split, batch_size
         iterator_train__shuffle=True,
         iterator_train__generator=generator,
         train_split=train_split,
-        callbacks=_callbacks(estimator, early_stopping, constant, fill_values),
+        callbacks=_callbacks(estimator, early_stopping, constant, fill_values, groups),
         device=estimator.device,
         verbose=estimator.verbose,
         # skorch's PrintLog formats a table every epoch even when verbose=0; it only
@@ -249,7 +250,7 @@ def net_kwargs(estimator, hidden, n_features, n_outputs, train_split, batch_size
     )
 
 
-def _callbacks(estimator, early_stopping, constant, fill_values):
+def _callbacks(estimator, early_stopping, constant, fill_values, groups):
     """The callbacks of an estimator's net, by name (the constants above)."""
     return [
         (
@@ -257,7 +258,7 @@ def _callbacks(estimator, early_stopping, constant, fill_values):
             ProximalL1(
                 alpha=estimator.alpha,
                 l1_ratio=estimator.l1_ratio,
-                groups=estimator._penalty_groups(),
+                groups=groups,
                 layer="lin1",
                 warmup_epochs=estimator.warmup_epochs,
                 ramp_epochs=estimator.ramp_epochs,

@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from ._base import DataAdviceWarning, _BaseSparseMLP, silenced
 from ._data import merge_duplicate_rows, rows_to_tensor
 from ._net import fitted_structure
+from ._regressor import standardized_targets
 from .callbacks import FixedSupport
 
 
@@ -827,7 +828,7 @@ def _training_targets(estimator, y):
             f"y has {y.shape[1]} outputs, but {type(estimator).__name__} was fitted with "
             f"{estimator.n_outputs_}."
         )
-    return estimator._standardized(y)
+    return standardized_targets(y, estimator.target_mean_, estimator.target_scale_)
 
 
 def _fit_quietly(estimator, X, y, sample_weight=None):

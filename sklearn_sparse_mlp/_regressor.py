@@ -7,6 +7,7 @@ from sklearn.utils.validation import validate_data
 
 from ._base import ACCEPT_SPARSE, _BaseSparseMLP, public_fit
 from ._net import SampleWeightedNetRegressor
+from ._prepare import check_sample_weight
 
 
 def target_scaling(y, sample_weight=None):
@@ -214,17 +215,14 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
         self : SparseMLPRegressor
             The fitted regressor.
         """
-        X, y2d, sample_weight, one_output = self._validate_input(X, y, sample_weight,
-                                                                 incremental=False)
-        self.n_outputs_ = y2d.shape[1]
-        self._fit(X, self._standardized(y2d), sample_weight, self.n_outputs_)
-        self._y_is_1d = one_output  # after the fit: a refused warm start changes nothing
-        return self
+        X, y2d, sample_weight, fitted = self._validate_input(X, y, sample_weight,
+                                                             incremental=False)
+        return self._fit(X, self._standardized(y2d, fitted), sample_weight,
+                         fitted["n_outputs_"], fitted)
 
     def _validate_input(self, X, y, sample_weight, incremental):
-        """X, y as float64 of shape (n_samples, n_outputs), the weights, and whether y is 1-d.
-
-        A call that trains a new network fits the target's standardization.
+        """X, y as float64 of shape (n_samples, n_outputs), the weights, and the fitted
+        attributes of the target: a call that trains a new network fits its scaling.
         """
         fitted = hasattr(self, "net_")
         reset = not fitted if incremental else not (self.warm_start and fitted)
@@ -240,11 +238,15 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
                 f"warm_start=True but y has {y2d.shape[1]} outputs, the previous fit had "
                 f"{self.n_outputs_}; use warm_start=False."
             )
-        sample_weight = self._check_sample_weight(sample_weight, X)
+        sample_weight = check_sample_weight(sample_weight, X)
         if reset:
-            self.target_mean_, self.target_scale_ = self._fit_target_scaling(y2d,
-                                                                             sample_weight)
-        return X, y2d, sample_weight, y.ndim == 1
+            mean, scale = self._fit_target_scaling(y2d, sample_weight)
+        else:  # a continued network keeps the scaling of its first fit
+            mean, scale = self.target_mean_, self.target_scale_
+        # predictions take the shape of y in the last fit (of the first partial_fit)
+        one_output = self._y_is_1d if incremental and not reset else y.ndim == 1
+        return X, y2d, sample_weight, {"n_outputs_": y2d.shape[1], "target_mean_": mean,
+                                       "target_scale_": scale, "_y_is_1d": one_output}
 
     def _relaxed_training(self):
         """A relaxed refit trains at 0.3 times the learning rate, with twice the patience.
@@ -260,9 +262,9 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
         fits each model's with it too."""
         return target_scaling(y, sample_weight)
 
-    def _standardized(self, y):
+    def _standardized(self, y, fitted):
         """y as the network trains on it: standardized, float32 (n_samples, n_outputs)."""
-        return standardized_targets(y, self.target_mean_, self.target_scale_)
+        return standardized_targets(y, fitted["target_mean_"], fitted["target_scale_"])
 
     @_fit_context(prefer_skip_nested_validation=True)
     @public_fit
@@ -286,20 +288,15 @@ class SparseMLPRegressor(RegressorMixin, _BaseSparseMLP):
         self : SparseMLPRegressor
             The updated regressor.
         """
-        first = not hasattr(self, "net_")
-        X, y2d, sample_weight, one_output = self._validate_input(X, y, sample_weight,
-                                                                 incremental=True)
-        self.n_outputs_ = y2d.shape[1]
-        self._fit(X, self._standardized(y2d), sample_weight, self.n_outputs_,
-                  incremental=True)
-        if first:
-            self._y_is_1d = one_output
-        return self
+        X, y2d, sample_weight, fitted = self._validate_input(X, y, sample_weight,
+                                                             incremental=True)
+        return self._fit(X, self._standardized(y2d, fitted), sample_weight,
+                         fitted["n_outputs_"], fitted, incremental=True)
 
-    def _make_net(self, net_kwargs):
+    def _make_net(self, net_kwargs, fitted):
         net = SampleWeightedNetRegressor(criterion=torch.nn.MSELoss, **net_kwargs)
         # the new network's predictions in y's units, with the scaling this fit chose
-        net.target_mean_, net.target_scale_ = self.target_mean_, self.target_scale_
+        net.target_mean_, net.target_scale_ = fitted["target_mean_"], fitted["target_scale_"]
         return net
 
     def predict(self, X):

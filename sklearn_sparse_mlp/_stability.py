@@ -38,6 +38,7 @@ from ._cv import _BaseSparseMLPCV, encoded_dense_fits
 from ._cv_path import cv_paths, dense_fits
 from ._data import unique_rows
 from ._encoding import check_dense
+from ._prepare import check_sample_weight
 from ._screening import WorkingSetPath
 
 # The path of a template that is not a CV estimator: the CV estimators' defaults.
@@ -488,7 +489,7 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
             check_dense(X, name=type(self).__name__)
         cutoff, q, bound = stability_parameters(X.shape[1], self.n_pairs, self.cutoff,
                                                 self.pfer, self.q)
-        sample_weight = base._check_sample_weight(sample_weight, X)
+        sample_weight = check_sample_weight(sample_weight, X)
         rng = check_random_state(self.random_state)
         halves, half_weight = _halves(X, y, sample_weight, self.n_pairs, classifier,
                                       draw_seed(rng))

@@ -520,9 +520,9 @@ def test_fits_use_one_torch_thread_unless_n_jobs_says_otherwise(cls):
     seen = []
 
     class Spy(cls):
-        def _make_net(self, net_kwargs):
+        def _make_net(self, net_kwargs, fitted):
             seen.append(torch.get_num_threads())
-            return super()._make_net(net_kwargs)
+            return super()._make_net(net_kwargs, fitted)
 
     X, y = _data(cls, n_train=100)
     previous = torch.get_num_threads()
