@@ -316,25 +316,27 @@ class _BaseSparseMLPCV(BaseEstimator):
             The fitted estimator, predicting with the model at ``alpha_``.
         """
         data = self._prepared(X, y, sample_weight)
-        paths = self._paths(data)
+        paths, fitted = self._paths(data)
         path = paths.path
         # Features kept at each alpha by each fold's path (0 once a fold's path has ended).
         fold_scores, fold_n_features, fold_leave, fold_norms = (
             np.array(column) for column in zip(*paths.fold_results, strict=True)
         )
-        self.scores_path_, self.fold_shifts_ = align_fold_scores(
+        fitted["scores_path_"], fitted["fold_shifts_"] = align_fold_scores(
             fold_scores, fold_n_features, path.n_features
         )
-        chosen = self._choose(data, path)
-        # the path's record, not a network per alpha: the estimator pickles small
-        self.path_ = path
+        chosen = self._choose(data, path, fitted)
         paths_leave = np.vstack([path.feature_leave_alphas, fold_leave])
         paths_norms = np.vstack([path.feature_last_norms, fold_norms])
-        self.best_estimator_ = self._refit(data, paths, chosen, paths_leave, paths_norms)
-        self._adopt(self.best_estimator_)
-        self.feature_leave_alphas_ = path.feature_leave_alphas
-        self.fold_leave_alphas_ = fold_leave
-        self._rank(data, path.feature_norms[chosen], paths_leave, paths_norms)
+        best = self._refit(data, paths, chosen, paths_leave, paths_norms)
+        fitted.update(self._rank(data, best.get_support(), fitted["alphas_"],
+                                 path.feature_norms[chosen], paths_leave, paths_norms))
+        # every fitted attribute at once; the path's record, not a network per alpha: the
+        # estimator pickles small
+        vars(self).update(fitted, path_=path, best_estimator_=best,
+                          feature_leave_alphas_=path.feature_leave_alphas,
+                          fold_leave_alphas_=fold_leave)
+        self._adopt(best)
         self._report(data, chosen)
         return self
 
@@ -369,43 +371,45 @@ class _BaseSparseMLPCV(BaseEstimator):
                        scorer=scorer, weighs_classes=weighs_classes)
 
     def _paths(self, data):
-        """The dense fits (with the encoding "auto" chooses), then the lockstep paths."""
+        """The dense fits (with the encoding "auto" chooses), then the lockstep paths; and
+        the fitted attributes they decide (``dense_skill_``, ``feature_encoding_``)."""
         X, base, folds, name = data.X, data.base, data.folds, type(self).__name__
         n_threads = effective_n_jobs(self.n_jobs)
         if self.verbose:
             print(f"{name}: dense fits of the full data and the {len(folds)} training folds "
                   f"({len(folds) + 1} networks, one stack), then the path", flush=True)
-        dense, self.dense_skill_ = encoded_dense_fits(
+        dense, skill = encoded_dense_fits(
             self.feature_encoding, base, X, data.y, folds, sample_weight=data.sample_weight,
             n_threads=n_threads, name=name,
         )
-        self.feature_encoding_ = base.feature_encoding
-        if self.feature_encoding_ is None:  # encoded columns lie in [-1, 1]
+        if base.feature_encoding is None:  # encoded columns lie in [-1, 1]
             rows = slice(None) if data.sample_weight is None else data.sample_weight > 0
             advise_feature_scales(*column_min_max(X[rows]), sp.issparse(X), name)
         if self.verbose and self.feature_encoding == "auto":
-            print(f"feature_encoding='auto': dense skill {self.dense_skill_:.3f} on the "
-                  f"folds, feature_encoding_={self.feature_encoding_!r}")
+            print(f"feature_encoding='auto': dense skill {skill:.3f} on the "
+                  f"folds, feature_encoding_={base.feature_encoding!r}")
         # The full-data path fixes the grid (it ends where no feature is left) and provides the
         # refit at the chosen alpha; the folds walk it in the same stack.
-        return cv_paths(
+        paths = cv_paths(
             dense, X, data.y, folds, alphas=self.alphas, path_multiplier=self.path_multiplier,
             max_iter_per_alpha=self.max_iter_per_alpha, relax_epochs=self.relax_epochs,
             max_drop_fraction=self.max_drop_fraction, scorer=data.scorer,
             sample_weight=data.sample_weight, n_threads=n_threads,
             verbose=bool(self.verbose), name=name,
         )
+        return paths, {"dense_skill_": skill, "feature_encoding_": base.feature_encoding}
 
-    def _choose(self, data, path):
-        """The index of ``alpha_`` on the grid, the empty model among the candidates."""
+    def _choose(self, data, path, fitted):
+        """The index of ``alpha_`` on the grid, the empty model among the candidates; the
+        choice's fitted attributes go into ``fitted``."""
         # the model without features, scored by the same folds and scorer
-        self.constant_scores_ = np.array([
+        constant_scores = np.array([
             data.scorer(constant_model(data.base, data.X, data.y, train, data.sample_weight),
                         test, data.sample_weight)
             for train, test in data.folds
         ])
-        chosen = choose_alpha_index(self.scores_path_, path.n_features, self.selection,
-                                    self.constant_scores_)
+        chosen = choose_alpha_index(fitted["scores_path_"], path.n_features, self.selection,
+                                    constant_scores)
         grid = path.alphas
         if (isinstance(self.alphas, Integral) and chosen == len(grid) - 1
                 and path.n_features[-1] > 0):
@@ -415,9 +419,8 @@ class _BaseSparseMLPCV(BaseEstimator):
                 "folds chose its last alpha: a sparser model may be better. Increase alphas "
                 "(default 80).",
             )
-        self.alphas_ = grid
-        self.alpha_ = float(grid[chosen])
-        self.n_features_path_ = path.n_features
+        fitted.update(constant_scores_=constant_scores, alphas_=grid,
+                      alpha_=float(grid[chosen]), n_features_path_=path.n_features)
         return chosen
 
     def _refit(self, data, paths, chosen, paths_leave, paths_norms):
@@ -440,24 +443,22 @@ class _BaseSparseMLPCV(BaseEstimator):
             best.set_params(class_weight=self.class_weight)
         return best
 
-    def _rank(self, data, chosen_norms, paths_leave, paths_norms):
-        """``feature_importances_`` and ``duplicate_of_``: the kept features ranked by the
-        full-data model at alpha_, the dropped ones by all the paths, not the full-data one
-        alone (see the user guide)."""
-        grid = self.alphas_
-        importances = path_importances(paths_leave, self.get_support(), grid, paths_norms,
+    def _rank(self, data, support, grid, chosen_norms, paths_leave, paths_norms):
+        """``feature_importances_`` and ``duplicate_of_``: the kept features (``support``)
+        ranked by the full-data model at alpha_, the dropped ones by all the paths, not the
+        full-data one alone (see the user guide)."""
+        importances = path_importances(paths_leave, support, grid, paths_norms,
                                        support_norms=chosen_norms)
-        self.duplicate_of_ = np.full(len(importances), -1)
+        duplicate_of = np.full(len(importances), -1)
         if self.redundancy_threshold is not None:
-            self.duplicate_of_ = find_near_duplicates(
+            duplicate_of = find_near_duplicates(
                 data.X, np.argsort(-importances, kind="stable"), self.redundancy_threshold,
                 sample_weight=data.sample_weight,
             )
-            if np.any(self.duplicate_of_ >= 0):
-                importances = path_importances(paths_leave, self.get_support(), grid,
-                                               paths_norms, self.duplicate_of_ >= 0,
-                                               support_norms=chosen_norms)
-        self.feature_importances_ = importances
+            if np.any(duplicate_of >= 0):
+                importances = path_importances(paths_leave, support, grid, paths_norms,
+                                               duplicate_of >= 0, support_norms=chosen_norms)
+        return {"feature_importances_": importances, "duplicate_of_": duplicate_of}
 
     def _report(self, data, chosen):
         """The verbose choice, and the warning where the model without features won."""
