@@ -6,6 +6,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from joblib import effective_n_jobs
+from scipy import stats
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context, is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
@@ -77,8 +78,45 @@ def align_fold_scores(scores_path, fold_n_features, n_features_path):
     return aligned, shifts
 
 
+def beats_constant(scores, constant_scores, test_train_ratio=None, level=0.05):
+    """Whether a model scores significantly above the constant prediction on the folds.
+
+    The one-sided paired t-test of the folds' score differences with Nadeau and Bengio's
+    correction for cross-validation (its training sets overlap, so the folds' differences
+    are correlated and the naive paired test is far too liberal): the variance of the mean
+    difference is ``(1 / n_folds + n_test / n_train) * s**2`` rather than
+    ``s**2 / n_folds`` (Nadeau & Bengio, "Inference for the generalization error", Machine
+    Learning 52, 2003; Bouckaert & Frank, PAKDD 2004).
+
+    Parameters
+    ----------
+    scores, constant_scores : ndarray of shape (n_folds,)
+        The model's and the constant prediction's score on each fold (higher is better).
+    test_train_ratio : float, default=None
+        The folds' mean ratio of test to training samples; None: ``1 / (n_folds - 1)``, as
+        for K-fold.
+    level : float, default=0.05
+        The test's level.
+
+    Returns
+    -------
+    bool
+    """
+    differences = np.asarray(scores, dtype=np.float64) - np.asarray(constant_scores)
+    n_folds = len(differences)
+    mean = differences.mean()
+    if n_folds < 2:
+        return bool(mean > 0)
+    if test_train_ratio is None:
+        test_train_ratio = 1.0 / (n_folds - 1)
+    spread = differences.std(ddof=1) * np.sqrt(1.0 / n_folds + test_train_ratio)
+    if spread == 0:
+        return bool(mean > 0)
+    return bool(mean / spread > stats.t.ppf(1.0 - level, n_folds - 1))
+
+
 def choose_alpha_index(scores_path, n_features_path, selection="one_standard_error",
-                       constant_scores=None):
+                       constant_scores=None, test_train_ratio=None):
     """Index of the chosen alpha from fold scores along the path.
 
     Parameters
@@ -95,11 +133,15 @@ def choose_alpha_index(scores_path, n_features_path, selection="one_standard_err
         spread over a handful of folds is too noisy: it can be ~0 by chance).
     constant_scores : ndarray of shape (n_folds,), default=None
         Each fold's score of a constant prediction fitted on its training part: the model
-        without features. It stands for the path's first alpha without a feature (the
-        path's last), which becomes a candidate like any other: the sparsest one, so the
-        one-standard-error rule takes it wherever no model with features scores more than a
-        standard error above it. None: only alphas where the full-data model keeps a
-        feature are candidates (all of them if there is none).
+        without features, standing for the path's first alpha without a feature (its last).
+        With "one_standard_error" it is chosen unless the best model with features scores
+        significantly above it (:func:`beats_constant`: the corrected paired t-test at 5%):
+        the best of many alphas beats a constant on pure noise by chance, by one or two
+        standard errors, and the rule would then keep features that carry nothing. With
+        "best" it is chosen where its mean score is the highest. None: only alphas where
+        the full-data model keeps a feature are candidates (all of them if there is none).
+    test_train_ratio : float, default=None
+        The folds' mean ratio of test to training samples, for :func:`beats_constant`.
 
     Returns
     -------
@@ -111,13 +153,16 @@ def choose_alpha_index(scores_path, n_features_path, selection="one_standard_err
     n_features_path = np.asarray(n_features_path)
     candidates = np.flatnonzero(n_features_path > 0)
     empty = np.flatnonzero(n_features_path == 0)
-    if constant_scores is not None and empty.size:
-        mean = mean.copy()
-        mean[empty[0]] = np.mean(constant_scores)
-        candidates = np.append(candidates, empty[0])
     if candidates.size == 0:
+        if constant_scores is not None and empty.size:
+            return int(empty[0])
         candidates = np.arange(len(mean))
     best = int(candidates[np.argmax(mean[candidates])])
+    if constant_scores is not None and empty.size:
+        if selection == "best":
+            return best if mean[best] > np.mean(constant_scores) else int(empty[0])
+        if not beats_constant(scores_path[:, best], constant_scores, test_train_ratio):
+            return int(empty[0])
     if selection == "best":
         return best
     std_err = scores_path.std(axis=0).mean() / np.sqrt(scores_path.shape[0])
@@ -408,8 +453,9 @@ class _BaseSparseMLPCV(BaseEstimator):
                         test, data.sample_weight)
             for train, test in data.folds
         ])
+        ratio = np.mean([len(test) / len(train) for train, test in data.folds])
         chosen = choose_alpha_index(fitted["scores_path_"], path.n_features, self.selection,
-                                    constant_scores)
+                                    constant_scores, test_train_ratio=ratio)
         grid = path.alphas
         if (isinstance(self.alphas, Integral) and chosen == len(grid) - 1
                 and path.n_features[-1] > 0):
@@ -471,9 +517,14 @@ class _BaseSparseMLPCV(BaseEstimator):
                   f"{score:.4g} (constant prediction {self.constant_scores_.mean():.4g})",
                   flush=True)
         if empty:
+            best = self.scores_path_[:, self.n_features_path_ > 0].mean(axis=0)
+            tested = self.selection == "one_standard_error"
             warn_user(
-                f"{name}: no feature beat a constant prediction on the folds "
-                f"(mean {self._scoring_name()} {self.constant_scores_.mean():.4g}): no "
+                f"{name}: no model with features beat a constant prediction"
+                f"{' significantly' if tested else ''} on the folds (mean "
+                f"{self._scoring_name()}: constant {self.constant_scores_.mean():.4g}, best "
+                f"model with features {best.max() if best.size else float('nan'):.4g}"
+                f"{'; a one-sided corrected paired t-test at 5%' if tested else ''}): no "
                 "feature is selected and the model predicts a constant. The data may hold "
                 "no signal that these folds can detect; selection='best' or more samples "
                 "may find a weak one.",

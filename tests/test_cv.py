@@ -12,7 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_selection import SelectFromModel
 
 from sklearn_sparse_mlp import SparseMLPClassifierCV, SparseMLPRegressorCV
-from sklearn_sparse_mlp._cv import align_fold_scores, choose_alpha_index
+from sklearn_sparse_mlp._cv import align_fold_scores, beats_constant, choose_alpha_index
 from sklearn_sparse_mlp._ranking import (
     absolute_correlations,
     find_near_duplicates,
@@ -208,20 +208,42 @@ def test_choose_alpha_index_rules():
     assert choose_alpha_index(scores, np.zeros(5), "best") == 1
 
 
+def test_beats_constant_is_the_corrected_paired_t_test():
+    differences = np.array([0.06, 0.01, 0.10, -0.01, 0.09])  # mean .05, sd .0485 (ddof=1)
+    constant = np.full(5, 0.5)
+    # naive paired t = .05 / (.0485 / sqrt(5)) = 2.30 > t(.95, 4) = 2.132: "significant";
+    # with Nadeau and Bengio's correction for K-fold (n_test / n_train = 1/4):
+    # t = .05 / (.0485 * sqrt(1/5 + 1/4)) = 1.54: not
+    assert not beats_constant(constant + differences, constant)
+    assert not beats_constant(constant + differences, constant, test_train_ratio=0.25)
+    assert beats_constant(constant + differences, constant, test_train_ratio=0.0)
+    assert beats_constant(constant + 2 * differences + 0.05, constant)  # t = 3.6
+    assert not beats_constant(constant - differences, constant)
+    assert beats_constant(constant + 0.01, constant)  # no spread: the sign decides
+
+
 def test_choose_alpha_index_takes_the_constant_prediction_where_nothing_beats_it():
-    scores = np.array([[0.90, 0.99, 0.97, 0.975, 0.99],
-                       [0.92, 0.95, 0.93, 0.945, 0.95]])  # means .91 .97 .95 .96 .97
-    n_features = np.array([10, 5, 2, 2, 0])
-    # the pooled standard error is 0.012: .96 is within it of .97, the constant's .955 not
-    assert choose_alpha_index(scores, n_features, constant_scores=[0.95, 0.96]) == 3
-    # within one standard error of the best: the sparsest candidate, the empty model
-    assert choose_alpha_index(scores, n_features, constant_scores=[0.96, 0.965]) == 4
-    # the best mean, by either rule (its own fold scores at that alpha do not count)
-    assert choose_alpha_index(scores, n_features, "best", constant_scores=[0.98, 0.98]) == 4
-    assert choose_alpha_index(scores, n_features, "best", constant_scores=[0.9, 0.9]) == 1
+    constant = np.array([0.50, 0.52, 0.48, 0.51, 0.49])
+    # five folds; the best model (5 features) beats the constant by 2.3 naive paired
+    # standard errors and by more than the pooled one: the winner's curse on pure noise
+    noise = np.array([[0.50, 0.51, 0.49, 0.50, 0.52],
+                      [0.56, 0.53, 0.58, 0.50, 0.58],
+                      [0.51, 0.50, 0.50, 0.52, 0.49],
+                      [0.50, 0.52, 0.48, 0.51, 0.49]]).T
+    n_features = np.array([10, 5, 2, 0])
+    assert choose_alpha_index(noise, n_features, constant_scores=constant) == 3
+    assert choose_alpha_index(noise, n_features, "best", constant_scores=constant) == 1
+    # a real signal: the constant is far below, and the one-standard-error rule chooses
+    # among the models with features as without a constant
+    signal = noise.copy()
+    signal[:, :3] += 0.4
+    assert choose_alpha_index(signal, n_features, constant_scores=constant) == \
+        choose_alpha_index(signal, n_features) == 1
+    # the best mean, with "best" (no test)
+    assert choose_alpha_index(noise, n_features, "best", constant_scores=constant + 0.1) == 3
     # a path that never empties offers no empty model
-    assert choose_alpha_index(scores, [10, 5, 2, 2, 1], constant_scores=[0.99, 0.99]) == 4
-    assert choose_alpha_index(scores, [10, 5, 2, 2, 1], "best", [0.99, 0.99]) == 1
+    assert choose_alpha_index(noise, [10, 5, 2, 1], constant_scores=constant + 0.1) == \
+        choose_alpha_index(noise, [10, 5, 2, 1])
 
 
 @pytest.mark.parametrize("Estimator", [SparseMLPClassifierCV, SparseMLPRegressorCV])
@@ -230,7 +252,7 @@ def test_cv_on_pure_noise_selects_nothing_and_predicts_the_constant(Estimator):
     X = rng.randn(400, 20)
     classifier = Estimator is SparseMLPClassifierCV
     y = rng.randint(0, 2, 400) if classifier else rng.randn(400)
-    with pytest.warns(UserWarning, match="no feature beat a constant prediction"):
+    with pytest.warns(UserWarning, match="no model with features beat a constant prediction"):
         est = Estimator(random_state=0).fit(X, y)
     assert not est.get_support().any()
     chosen = np.flatnonzero(est.alphas_ == est.alpha_)[0]
@@ -251,6 +273,19 @@ def test_cv_on_pure_noise_selects_nothing_and_predicts_the_constant(Estimator):
         np.testing.assert_allclose(predictions[0], y.mean(), atol=0.05)
     with pytest.warns(UserWarning, match="No features were selected"):
         assert SelectFromModel(est, prefit=True).transform(X).shape == (400, 0)
+
+
+def test_cv_on_noise_does_not_keep_the_best_of_many_noisy_alphas():
+    """The trust table's noise data set whose best alpha beat the constant by 1.9 pooled
+    standard errors (accuracy .537 against .503): one standard error kept all 20 noise
+    features; the corrected paired t-test (t = 1.15) keeps none."""
+    rng = np.random.RandomState(3)
+    X, y = rng.randn(800, 20)[:400], rng.randint(0, 2, 800)[:400]
+    with pytest.warns(UserWarning, match="beat a constant prediction significantly"):
+        clf = SparseMLPClassifierCV(random_state=3).fit(X, y)
+    assert not clf.get_support().any()
+    best = clf.scores_path_[:, clf.n_features_path_ > 0].mean(axis=0).max()
+    assert best > clf.constant_scores_.mean() + 0.02  # the winner's curse is there
 
 
 def test_cv_keeps_the_seed_features_when_the_empty_model_is_a_candidate(fitted_cv):
