@@ -359,23 +359,23 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
 
     **Choosing k** (``n_features_to_select=None``). Each fold selects k columns of its
     training part for every k from 1 to half the columns (every k up to 8, then steps of at
-    most 20%): the first k of its greedy column subset order over all the columns (the
-    2000 that stay longest on the full-data path, on wider data). Its network, fitted dense
-    on the training part, is refitted on each selection without the penalty, as the CV
-    estimators refit their folds' supports (``relax_epochs`` of a CV template, else 60
-    epochs), and scored on the fold's held-out rows by the share of their variance that it
-    explains in the columns it drops (:func:`held_out_gains`). The held-out R^2 of all
+    most 20%): the first k of its greedy column subset order over all the columns (on wider
+    data, over the 2000 that stay longest on the full-data path, k up to 2000). Its network,
+    fitted dense on the training part, is refitted on each selection without the penalty, as
+    the CV estimators refit their folds' supports (``relax_epochs`` of a CV template, else
+    60 epochs), and scored on the fold's held-out rows by the share of their variance that
+    it explains in the columns it drops (:func:`held_out_gains`). The held-out R^2 of all
     columns would not do: a kept column counts as reconstructed exactly, so it rises with
     every column kept, a noise column included; the score here is that R^2 less the kept
     columns' own share of the variance. The template's ``selection`` rule (by default the
     fewest columns whose mean score is within one standard error of the best, as the CV
     estimators choose alpha; the empty selection, scored 0, competes as their constant
     prediction does, and where it wins 1 column is kept) gives k, and the selection of k
-    columns then proceeds as with that k given. On columns copied from a few latent
-    factors among noise columns it chose as many columns as factors; on independent
-    columns it mostly kept 1 (see the user guide). The folds cost ``n_folds`` dense fits
-    and ``n_folds`` times the number of counts relaxed refits, several times the fit with
-    k given. They choose how many columns, not which: their paths are not walked, since
+    columns then proceeds as with that k given. On columns copied from a few latent factors
+    among noise columns it chose as many columns as factors; on independent columns it
+    mostly kept 1 (see the user guide). The folds cost ``n_folds`` dense fits and
+    ``n_folds`` times the number of counts relaxed refits, several times the fit with k
+    given. They choose how many columns, not which: their paths are not walked, since
     screening each fold's 2k longest-staying columns made the choice fragile (a fold whose
     path had dropped every copy of a factor from them scored the right k low).
 
@@ -536,7 +536,7 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
         """``n_features_to_select=None``: the count of columns whose selections the folds
         score best by the template's rule (see Notes); sets ``scores_path_``,
         ``n_features_path_`` and ``constant_scores_``."""
-        counts = candidate_counts(Z.shape[1])
+        counts = candidate_counts(min(Z.shape[1], 2 * _MAX_CV_CANDIDATES))
         candidates = np.arange(Z.shape[1])
         if len(candidates) > _MAX_CV_CANDIDATES:
             ranking = path_importances(self.path_.feature_leave_alphas,

@@ -254,3 +254,24 @@ def test_the_folds_that_choose_k_and_their_errors():
     with pytest.raises(ValueError, match="'selection' parameter of SparseMLPRegressorCV"):
         SparseMLPAutoencoder(SparseMLPRegressorCV(selection="worst")).fit(X)
     assert not hasattr(selector, "mean_")
+
+
+def test_on_wide_data_the_folds_choose_among_the_columns_longest_on_the_path(monkeypatch):
+    from sklearn_sparse_mlp import _autoencoder
+
+    seen = []
+
+    def recording(Z, folds, candidates, n_picks, sample_weight=None):
+        seen.append((np.asarray(candidates), n_picks))
+        return fold_orders(Z, folds, candidates, n_picks, sample_weight)
+
+    fold_orders = _autoencoder.fold_orders
+    monkeypatch.setattr(_autoencoder, "_MAX_CV_CANDIDATES", 6)  # "wide": 20 columns
+    monkeypatch.setattr(_autoencoder, "fold_orders", recording)
+    X, n_copied = _factors(0)
+    selector = SparseMLPAutoencoder(SparseMLPRegressorCV(random_state=0, **_FAST)).fit(X)
+    (candidates, n_picks), = seen
+    assert n_picks == 6 and selector.n_features_path_[0] == 6  # k up to the 6 candidates
+    leave = selector.path_.feature_leave_alphas
+    assert len(candidates) == 6 and leave[candidates].min() >= np.sort(leave)[-6]
+    assert np.all(candidates < n_copied)  # the noise columns leave the path first
