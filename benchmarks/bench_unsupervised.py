@@ -11,12 +11,15 @@ Data:
 
 Methods, each selecting k columns of the training part: ``sparse-mlp autoencoder (ours)``,
 ``SparseMLPAutoencoder(SparseMLPRegressorCV(random_state=seed), n_features_to_select=k)``
-(its template's defaults); ``highest variance``; ``laplacian score`` (He, Cai and Niyogi,
-NIPS 2005: a 5-nearest-neighbour graph with heat-kernel weights, t the mean squared
-distance to those neighbours; the k lowest scores; our own short implementation, as
-``skfeature`` is unmaintained); ``principal feature analysis`` (Lu et al., 2007: the
-columns' loadings on the principal components that explain 90% of the variance, clustered
-into k groups by k-means, the column nearest each centre); ``lassonet`` (on request:
+(its template's defaults); ``sparse-mlp autoencoder, k by folds (ours)`` (on request), the
+same without ``n_features_to_select``: the template's 5 folds choose how many columns (k
+is then not given, and ``selected`` says how many it kept); ``highest variance``;
+``laplacian score`` (He, Cai and Niyogi, NIPS 2005: a 5-nearest-neighbour graph with
+heat-kernel weights, t the mean squared distance to those neighbours; the k lowest scores;
+our own short implementation, as ``skfeature`` is unmaintained); ``principal feature
+analysis`` (Lu et al., 2007: the columns' loadings on the principal components that
+explain 90% of the variance, clustered into k groups by k-means, the column nearest each
+centre); ``lassonet`` (on request:
 ``LassoNetRegressor(random_state=seed, torch_seed=seed).path(X, X)`` on the standardized
 data, the maintainers' answer in lassonet#25; its ``feature_importances_`` rank the
 columns); ``random`` (k columns drawn at random).
@@ -26,7 +29,8 @@ selected columns to all columns (in the units of the data, as the Concrete Autoe
 paper measures it; the columns standardized by the training part's scale for
 ``factors``); ``recon. R^2`` the same as the R^2 averaged over the columns; for ``mnist``,
 ``downstream accuracy``, that of ``ExtraTreesClassifier(50)`` on the k selected pixels; for
-``factors``, ``factors found`` (of 4) and ``noise kept``; the fit time of the selection.
+``factors``, ``factors found`` (of 4) and ``noise kept``; ``selected``, the number of
+columns selected (k, except where the folds choose it); the fit time of the selection.
 
 Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_unsupervised.py [--datasets ...]
 [--methods ...] [--seeds N] [--write-docs docs/benchmarks_unsupervised.rst]``
@@ -53,8 +57,11 @@ from sklearn_sparse_mlp import SparseMLPAutoencoder, SparseMLPRegressorCV
 
 DATASETS = ["factors", "mnist"]
 OURS = "sparse-mlp autoencoder (ours)"
+OURS_FOLDS = "sparse-mlp autoencoder, k by folds (ours)"
 METHODS = [OURS, "highest variance", "laplacian score", "principal feature analysis",
-           "random", "lassonet"]
+           "random", "lassonet", OURS_FOLDS]
+# run unless --methods says otherwise: the peers on request are slow (lassonet), or ignore k
+DEFAULT_METHODS = METHODS[:5]
 _N_FACTORS, _COPIES, _N_NOISE = 4, 3, 8
 
 
@@ -109,10 +116,10 @@ def principal_feature_analysis(X, k, seed):
 def select(method, X, k, seed):
     """The k selected column indices, and the fit time."""
     start = time.perf_counter()
-    if method == OURS:
+    if method in (OURS, OURS_FOLDS):
         selector = SparseMLPAutoencoder(SparseMLPRegressorCV(random_state=seed),
-                                        n_features_to_select=k).fit(X)
-        kept = selector.get_support(indices=True)
+                                        n_features_to_select=k if method == OURS else None)
+        kept = selector.fit(X).get_support(indices=True)
     elif method == "highest variance":
         kept = np.argsort(-X.var(axis=0), kind="stable")[:k]
     elif method == "laplacian score":
@@ -141,7 +148,7 @@ def evaluate(name, kept, X_train, X_test, y_train, y_test, seed):
     linear = LinearRegression().fit(X_train[:, kept], X_train)
     reconstructed = linear.predict(X_test[:, kept])
     record = dict(mse=mean_squared_error(X_test, reconstructed),
-                  r2=r2_score(X_test, reconstructed))
+                  r2=r2_score(X_test, reconstructed), selected=len(kept))
     if y_train is not None:
         trees = ExtraTreesClassifier(n_estimators=50, random_state=seed, n_jobs=1)
         record["accuracy"] = trees.fit(X_train[:, kept], y_train).score(X_test[:, kept],
@@ -174,14 +181,15 @@ def run(datasets, seeds, methods):
 
 
 def format_rst(rows, command):
-    header = ["data", "method", "seeds", "k", "recon. MSE", "recon. R^2",
+    header = ["data", "method", "seeds", "k", "selected", "recon. MSE", "recon. R^2",
               "downstream accuracy", "factors found", "noise kept", "fit s"]
 
     def mean(records, key, fmt):
         values = [r[key] for r in records if key in r]
         return format(np.mean(values), fmt) if values else "-"
 
-    cells = [[name, method, str(n_seeds), str(k), mean(records, "mse", ".4g"),
+    cells = [[name, method, str(n_seeds), "-" if method == OURS_FOLDS else str(k),
+              mean(records, "selected", ".2f"), mean(records, "mse", ".4g"),
               mean(records, "r2", ".3f"), mean(records, "accuracy", ".3f"),
               mean(records, "factors", ".2f"), mean(records, "noise", ".2f"),
               mean(records, "seconds", ".1f")]
@@ -198,7 +206,8 @@ def format_rst(rows, command):
         f"Command: ``{command}`` (2-core machine, one torch thread). Means over the seeds. "
         "``recon.``: a linear regression from the k selected columns to all columns, on "
         "the test rows; ``downstream accuracy``: ExtraTrees (50 trees) on the k selected "
-        "pixels; ``factors found`` (of 4) and ``noise kept``: the known structure. See "
+        "pixels; ``factors found`` (of 4) and ``noise kept``: the known structure; "
+        "``selected``: columns kept (k, unless the folds choose it). See "
         "``benchmarks/bench_unsupervised.py`` for the data and the peers' settings.", "",
         rule, line(header), rule, *(line(c) for c in cells), rule, "",
     ])
@@ -207,7 +216,7 @@ def format_rst(rows, command):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=DATASETS, choices=DATASETS)
-    parser.add_argument("--methods", nargs="+", default=METHODS[:-1], choices=METHODS)
+    parser.add_argument("--methods", nargs="+", default=DEFAULT_METHODS, choices=METHODS)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--write-docs", metavar="PATH")
     args = parser.parse_args()

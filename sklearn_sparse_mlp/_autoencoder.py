@@ -1,5 +1,6 @@
 """SparseMLPAutoencoder: unsupervised selection of the columns that reconstruct all of them."""
 
+import inspect
 from numbers import Integral, Real
 
 import numpy as np
@@ -8,17 +9,31 @@ from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_selection import SelectorMixin
 from sklearn.metrics import r2_score
+from sklearn.model_selection import KFold
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._base import public_fit, silenced
-from ._cv import SparseMLPRegressorCV, _BaseSparseMLPCV
-from ._cv_path import cv_paths, dense_fits
+from ._base import public_fit, silenced, torch_threads
+from ._cv import SparseMLPRegressorCV, _BaseSparseMLPCV, choose_alpha_index
+from ._cv_path import _score, cv_paths, dense_fits
 from ._path import relaxed_refit
 from ._prepare import check_sample_weight
 from ._ranking import path_importances
 from ._regressor import SparseMLPRegressor, _float32_precision, target_scaling
 from ._stability import _PATH_DEFAULTS
+from ._stacked import StackedTrainer, copy_spec
+
+# n_features_to_select=None: the counts of columns the folds score run from 1 to half the
+# columns, each at most this factor above the previous (every count up to 8)
+_COUNT_STEP = 1.2
+# ... by a network refitted on each fold's selection for the template's relax_epochs, or
+# the CV estimators' default where it has none (a selection is scored by its refit)
+_CV_RELAX_EPOCHS = inspect.signature(_BaseSparseMLPCV).parameters["relax_epochs"].default
+# ... chosen among this many columns at most (those that stay longest on the full-data
+# path): the greedy selection holds an (n_features, n_candidates) covariance
+_MAX_CV_CANDIDATES = 2000
+# relaxed refits of the folds trained per stack, as the CV estimators' (_cv_path.py)
+_REFITS_PER_STACK = 16
 
 
 def greedy_column_subset(Z, k, candidates, chosen=(), sample_weight=None):
@@ -95,6 +110,155 @@ def _common_scaling(X, sample_weight):
     return mean, np.full(X.shape[1], spread)
 
 
+def candidate_counts(n_features):
+    """The numbers of columns that ``n_features_to_select=None`` chooses among: every count
+    from 1 up to 8, then steps of at most 20%, up to half the columns (at least 1).
+
+    Parameters
+    ----------
+    n_features : int
+        Number of columns of X.
+
+    Returns
+    -------
+    counts : ndarray of int
+        Increasing, from 1 to ``max(1, n_features // 2)``.
+    """
+    largest, counts = max(1, n_features // 2), [1]
+    while counts[-1] < largest:
+        counts.append(min(largest, max(counts[-1] + 1, round(counts[-1] * _COUNT_STEP))))
+    return np.array(counts)
+
+
+def held_out_gains(removed, total, selected):
+    """The share of the held-out variance that each fold's selections explain in the
+    columns they drop.
+
+    A dropped column counts the squared error that its reconstruction removes from that of
+    the training part's mean (the prediction of an empty selection); a selected column
+    counts nothing, and so does a dropped column whose reconstructions, summed over the
+    folds that drop it, remove none. The sum is divided by the squared error of the
+    training mean over all columns. But for that floor, this is the held-out R^2 of all
+    columns (relative to the training mean, the selected columns exact, as
+    :meth:`SparseMLPAutoencoder.score` counts them) less the selected columns' own share of
+    the variance, which is all that a selection of independent columns reaches: a
+    selection scores by the structure it finds, not by its size. Without the floor, a
+    network refitted to reconstruct a column it cannot (noise) does worse than the mean on
+    new rows, so keeping such columns would score better than dropping them; decided over
+    the folds together, the floor does not credit a column's lucky folds.
+
+    Parameters
+    ----------
+    removed : ndarray of shape (n_folds, n_selections, n_features)
+        Per fold, selection and column: the held-out squared error of the training mean
+        less that of the selection's reconstruction (both weighted by the rows' weights).
+    total : ndarray of shape (n_folds, n_features)
+        Per fold and column: the held-out squared error of the training mean.
+    selected : ndarray of bool of shape (n_folds, n_selections, n_features)
+        The columns of each selection.
+
+    Returns
+    -------
+    gains : ndarray of shape (n_folds, n_selections)
+        0 for a selection that explains nothing of the columns it drops, and on a fold
+        whose held-out rows do not vary.
+    """
+    removed = np.where(selected, 0.0, removed)
+    counted = removed.sum(axis=0) > 0  # (n_selections, n_features): over the folds
+    variance = total.sum(axis=1)[:, None]
+    return np.divide((removed * counted).sum(axis=2), variance,
+                     out=np.zeros(removed.shape[:2]), where=variance > 0)
+
+
+def fold_orders(Z, folds, candidates, n_picks, sample_weight=None):
+    """Each training part's greedy column subset order (:func:`greedy_column_subset`, on
+    its own weighted centring): its first k columns are its selection of k.
+
+    Returns
+    -------
+    orders : list of ndarray of int of shape (n_picks,)
+    """
+    orders = []
+    for train, _ in folds:
+        weight = None if sample_weight is None else sample_weight[train]
+        centred = Z[train] - np.average(Z[train], axis=0, weights=weight)
+        orders.append(greedy_column_subset(centred, n_picks, candidates, sample_weight=weight))
+    return orders
+
+
+def fold_errors(base, Z, folds, selected, epochs, sample_weight=None, n_threads=1):
+    """The held-out errors of the reconstructions from each fold's selections.
+
+    Each fold's network is fitted dense on its training part (one stack, as
+    :func:`~sklearn_sparse_mlp._cv_path.dense_fits`), then refitted on each of its
+    selections without the penalty for ``epochs``, as the CV estimators refit the supports
+    of their folds' paths (stacks of relaxed refits, each reading the union of its
+    selections).
+
+    Parameters
+    ----------
+    base : _Reconstruction
+        The network and its training.
+    Z : ndarray of shape (n_samples, n_features)
+    folds : list of (train, test)
+    selected : ndarray of bool of shape (n_folds, n_selections, n_features)
+        The columns of each fold's selections.
+    epochs : int
+        Epochs of each refit.
+
+    Returns
+    -------
+    removed, total : ndarray
+        As :func:`held_out_gains` takes them.
+    """
+    with silenced(ConvergenceWarning):
+        dense = dense_fits(base, Z, Z, folds, sample_weight=sample_weight,
+                           n_threads=n_threads, full=False)
+    starts = [dense.stack.state_of(fold) for fold in range(len(folds))]
+    relaxed = clone(base).set_params(**base._relaxed_training())
+    # the largest selections first: a stack reads the union of its selections
+    jobs = sorted(np.ndindex(selected.shape[:2]), key=lambda job: -selected[job].sum())
+    removed = np.empty(selected.shape)
+    with torch_threads(n_threads):
+        for chunk in np.array_split(np.array(jobs), -(-len(jobs) // _REFITS_PER_STACK)):
+            specs = [copy_spec(dense.specs[fold],
+                               held=~selected[fold, j] | dense.specs[fold].held)
+                     for fold, j in chunk]
+            read = np.flatnonzero(~np.all([spec.held for spec in specs], axis=0))
+            stack = StackedTrainer(relaxed, dense.X32, dense.y_train, dense.n_outputs,
+                                   dense.criterion, specs, dense.hidden,
+                                   states=[starts[fold] for fold, _ in chunk],
+                                   columns=read if len(read) else np.arange(1))
+            # no penalty, so no schedule; weight_decay off, as relaxed_refit trains
+            stack.fit(0.0, epochs, [0] * len(specs), 0.0, np.ones(len(specs), dtype=bool))
+            for i, (fold, j) in enumerate(chunk):
+                removed[fold, j] = _score(dense.template, stack.state_of(i)[0], specs[i],
+                                          _removed_error_scorer(Z, folds[fold][0]),
+                                          folds[fold][1], sample_weight)
+    total = np.array([_mean_error(Z, train, test, sample_weight) for train, test in folds])
+    return removed, total
+
+
+def _mean_error(Z, train, test, sample_weight):
+    """Per column, the held-out squared error of the training part's mean (weighted)."""
+    train_weight = None if sample_weight is None else sample_weight[train]
+    weight = np.ones(len(test)) if sample_weight is None else sample_weight[test]
+    return weight @ (Z[test] - np.average(Z[train], axis=0, weights=train_weight)) ** 2
+
+
+def _removed_error_scorer(Z, train):
+    """``scorer(model, test, sample_weight)`` of a fold's refit: per column, the held-out
+    squared error that its reconstruction removes from that of the training mean."""
+
+    def scorer(model, test, sample_weight):
+        weight = np.ones(len(test)) if sample_weight is None else sample_weight[test]
+        reconstructed = model.predict(Z[test]).reshape(len(test), -1)
+        return (_mean_error(Z, train, test, sample_weight)
+                - weight @ (Z[test] - reconstructed) ** 2)
+
+    return scorer
+
+
 class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
     """Unsupervised feature selection: the columns from which a network reconstructs all.
 
@@ -102,25 +266,29 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
     X itself, through its sparse first layer (the group lasso over input columns). Its
     regularization path is walked until at most ``n_features_to_select`` (k) columns are
     left; k of the 2k columns that stay longest on it are selected (by redundancy: see
-    Notes), and the network is refitted on them
-    without the penalty (the relaxed refit), so that it reconstructs the dropped columns
-    from the kept ones. This is LassoNet's unsupervised selection (Lemhadri et al., JMLR
-    2021: ``path(X, X)``) on this package's path, the task of the Concrete Autoencoder
-    (Abid, Balin and Zou, ICML 2019).
+    Notes), and the network is refitted on them without the penalty (the relaxed refit),
+    so that it reconstructs the dropped columns from the kept ones. Without k, folds
+    choose it: the fewest columns whose selections reconstruct held-out rows nearly as
+    well as the best number (see Notes). This is LassoNet's unsupervised selection
+    (Lemhadri et al., JMLR 2021: ``path(X, X)``) on this package's path, the task of the
+    Concrete Autoencoder (Abid, Balin and Zou, ICML 2019).
 
     Parameters
     ----------
     estimator : SparseMLPRegressor or SparseMLPRegressorCV, default=None
         The template of the network, its penalty, training and path; it is cloned. A CV
         template gives its ``alphas``, ``path_multiplier``, ``max_iter_per_alpha``,
-        ``max_drop_fraction``, ``relax_epochs`` and ``n_jobs`` (its folds are not used); a
-        single-fit template walks the CV estimators' default path. None:
-        ``SparseMLPRegressorCV()``. ``feature_encoding="auto"`` takes the raw columns: the
-        dense network reads every column it reconstructs, so it always generalises.
-    n_features_to_select : int or float, default=None
+        ``max_drop_fraction``, ``relax_epochs`` and ``n_jobs``, and where
+        ``n_features_to_select=None`` its ``cv`` and ``selection`` rule; a single-fit
+        template walks the CV estimators' default path, and its k is chosen by 5 shuffled
+        folds (:class:`~sklearn.model_selection.KFold` seeded by its ``random_state``) and
+        the one-standard-error rule. None: ``SparseMLPRegressorCV()``.
+        ``feature_encoding="auto"`` takes the raw columns: the dense network reads every
+        column it reconstructs, so it always generalises.
+    n_features_to_select : int, float or None, default=None
         How many columns to select: an int below the number of columns, or a fraction in
-        (0, 1) of them (at least one). None: half of them, as
-        :class:`~sklearn.feature_selection.RFE`.
+        (0, 1) of them (at least one). None: chosen by the folds, from 1 to half the
+        columns (see Notes); at least one column is kept.
     random_state : int, RandomState instance or None, default=None
         Seeds the networks where the template's ``random_state`` is None (the template's
         own seed wins); the global torch RNG is left untouched.
@@ -140,9 +308,27 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
         selected ones.
     path_ : SparseMLPPath
         The full-data regularization path.
+    alphas_ : ndarray of shape (n_alphas,)
+        Its grid (``path_.alphas``).
     alpha_ : float
         The alpha of the path's model that the relaxed refit started from: the last one
-        that keeps at least ``n_features_to_select`` columns.
+        that keeps at least ``n_features_to_select_`` columns.
+    n_features_to_select_ : int
+        The number of columns selected: ``n_features_to_select`` as a count, or the folds'
+        choice.
+    n_features_path_ : ndarray of int of shape (n_counts,)
+        Only with ``n_features_to_select=None``: the numbers of columns the folds scored,
+        from the most (half the columns) to 0 (no selection: the training mean), as
+        :class:`SparseMLPRegressorCV`'s path goes from many features to none.
+    scores_path_ : ndarray of shape (n_folds, n_counts)
+        Only with ``n_features_to_select=None``: each fold's held-out score of its
+        selection of each number of columns in ``n_features_path_`` (the share of the
+        variance it explains in the columns it drops; see Notes and
+        :func:`held_out_gains`).
+    constant_scores_ : ndarray of shape (n_folds,)
+        Only with ``n_features_to_select=None``: the score of no selection, 0 on every
+        fold (the last column of ``scores_path_``), as :class:`SparseMLPRegressorCV` names
+        the constant prediction's.
     support_ : ndarray of bool of shape (`n_features_in_`,)
         The selected columns.
     feature_importances_ : ndarray of shape (`n_features_in_`,)
@@ -172,6 +358,28 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
     of the variance of all columns that the columns already selected leave unexplained
     (:func:`greedy_column_subset`; Farahat, Ghodsi and Kamel, ICDM 2011).
 
+    **Choosing k** (``n_features_to_select=None``). Each fold selects k columns of its
+    training part for every k from 1 to half the columns (every k up to 8, then steps of at
+    most 20%): the first k of its greedy column subset order over all the columns (on wider
+    data, over the 2000 that stay longest on the full-data path, k up to 2000). Its network,
+    fitted dense on the training part, is refitted on each selection without the penalty, as
+    the CV estimators refit their folds' supports (``relax_epochs`` of a CV template, else
+    60 epochs), and scored on the fold's held-out rows by the share of their variance that
+    it explains in the columns it drops (:func:`held_out_gains`). The held-out R^2 of all
+    columns would not do: a kept column counts as reconstructed exactly, so it rises with
+    every column kept, a noise column included; the score here is that R^2 less the kept
+    columns' own share of the variance. The template's ``selection`` rule (by default the
+    fewest columns whose mean score is within one standard error of the best, as the CV
+    estimators choose alpha; the empty selection, scored 0, competes as their constant
+    prediction does, and where it wins 1 column is kept) gives k, and the selection of k
+    columns then proceeds as with that k given. On columns copied from a few latent factors
+    among noise columns it chose as many columns as factors; on independent columns it
+    mostly kept 1 (see the user guide). The folds cost ``n_folds`` dense fits and
+    ``n_folds`` times the number of counts relaxed refits, several times the fit with k
+    given. They choose how many columns, not which: their paths are not walked, since
+    screening each fold's 2k longest-staying columns made the choice fragile (a fold whose
+    path had dropped every copy of a factor from them scored the right k low).
+
     :meth:`inverse_transform` reconstructs the dropped columns from the selected ones, and
     :meth:`score` is the share of X's variance that reconstruction explains.
 
@@ -186,6 +394,9 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
     ...                                 n_features_to_select=2).fit(X)
     >>> np.sort(selector.get_support(indices=True) % 2)  # one column per factor
     array([0, 1])
+    >>> chosen = SparseMLPAutoencoder(SparseMLPRegressorCV(random_state=0)).fit(X)
+    >>> chosen.n_features_to_select_  # k chosen by the folds: one column per factor
+    2
     """
 
     _parameter_constraints = {
@@ -209,6 +420,8 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
                 f"{type(template).__name__}: the network regresses every column on all of "
                 "them."
             )
+        # a CV template is never fitted: its own parameters (cv, selection) are checked here
+        template._validate_params()
         if template.feature_encoding == "auto":
             template.set_params(feature_encoding=None)
         if template.random_state is None:
@@ -216,9 +429,10 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
         return template
 
     def _n_to_select(self, n_features):
+        """k, or None where the folds choose it."""
         k = self.n_features_to_select
         if k is None:
-            return max(1, n_features // 2)
+            return None
         if isinstance(k, Real) and not isinstance(k, Integral):
             return max(1, int(k * n_features))
         if k >= n_features:
@@ -242,7 +456,8 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows in the means and the scale, the reconstruction loss and the
-            covariance that breaks ties.
+            covariance that breaks ties; with ``n_features_to_select=None``, also in each
+            fold's training and held-out score.
 
         Returns
         -------
@@ -252,24 +467,20 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            A template that is not a regressor of this package, fewer than 2 columns, or
-            ``n_features_to_select`` not below the number of columns.
+            A template that is not a regressor of this package, fewer than 2 columns,
+            ``n_features_to_select`` not below the number of columns, or (with
+            ``n_features_to_select=None``) folds that cannot be made (fewer rows than
+            folds) or have a part of weight 0.
         """
         template = self._template()
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_features=2)
         k = self._n_to_select(X.shape[1])
         sample_weight = check_sample_weight(sample_weight, X)
+        folds = self._folds(template, X, sample_weight) if k is None else None  # before fits
         self.mean_, self.scale_ = _common_scaling(X, sample_weight)
         Z = (X - self.mean_) / self.scale_
-        verbose = bool(template.verbose)
-        if isinstance(template, _BaseSparseMLPCV):
-            base = template._base_estimator()
-            path = {name: getattr(template, name) for name in _PATH_DEFAULTS}
-            drop, relax = template.max_drop_fraction, template.relax_epochs
-        else:
-            base = template.set_params(verbose=0)
-            path, drop, relax = dict(_PATH_DEFAULTS), 1.0, 0
-        base = _Reconstruction(**base.get_params())
+        verbose = bool(template.verbose)  # a single-fit template's is turned off below
+        base, path, drop, relax = self._network(template)
         n_threads = effective_n_jobs(template.n_jobs)
         with silenced(ConvergenceWarning):
             dense = dense_fits(base, Z, Z, [], sample_weight=sample_weight, n_threads=n_threads)
@@ -280,6 +491,12 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
             verbose=verbose, name=type(self).__name__,
         )
         self.path_ = paths.path
+        self.alphas_ = self.path_.alphas
+        for name in ("scores_path_", "n_features_path_", "constant_scores_"):
+            self.__dict__.pop(name, None)  # an earlier fit's choice of k
+        if k is None:
+            k = self._choose_k(template, base, Z, folds, sample_weight, n_threads, verbose)
+        self.n_features_to_select_ = k
         support = self._support(Z, k, sample_weight)
         # the relaxed refit starts from the last model that still reads k columns
         reading = np.flatnonzero(self.path_.n_features >= k)
@@ -293,6 +510,63 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
             self.path_.feature_leave_alphas, support, self.path_.alphas,
             self.path_.feature_last_norms)
         return self
+
+    @staticmethod
+    def _network(template):
+        """The network of the template (``_Reconstruction``), its path's parameters, its
+        grid refinement and its relaxed refits' epochs (0: none along the path)."""
+        if isinstance(template, _BaseSparseMLPCV):
+            base = template._base_estimator()
+            path = {name: getattr(template, name) for name in _PATH_DEFAULTS}
+            drop, relax = template.max_drop_fraction, template.relax_epochs
+        else:
+            base = template.set_params(verbose=0)
+            path, drop, relax = dict(_PATH_DEFAULTS), 1.0, 0
+        return _Reconstruction(**base.get_params()), path, drop, relax
+
+    @staticmethod
+    def _folds(template, X, sample_weight):
+        """The folds that choose k: a CV template's ``cv``, else 5 shuffled folds seeded by
+        its ``random_state``; checked as the CV estimators check theirs."""
+        if not isinstance(template, _BaseSparseMLPCV):
+            template = SparseMLPRegressorCV(
+                cv=KFold(n_splits=5, shuffle=True, random_state=template.random_state))
+        return template._folds(X, None, sample_weight)
+
+    def _choose_k(self, template, base, Z, folds, sample_weight, n_threads, verbose):
+        """``n_features_to_select=None``: the count of columns whose selections the folds
+        score best by the template's rule (see Notes); sets ``scores_path_``,
+        ``n_features_path_`` and ``constant_scores_``."""
+        counts = candidate_counts(min(Z.shape[1], 2 * _MAX_CV_CANDIDATES))
+        candidates = np.arange(Z.shape[1])
+        if len(candidates) > _MAX_CV_CANDIDATES:
+            ranking = path_importances(self.path_.feature_leave_alphas,
+                                       np.zeros(len(candidates), dtype=bool),
+                                       self.path_.alphas, self.path_.feature_last_norms)
+            candidates = np.argsort(-ranking, kind="stable")[:_MAX_CV_CANDIDATES]
+        orders = fold_orders(Z, folds, candidates, counts[-1], sample_weight)
+        selected = np.zeros((len(folds), len(counts), Z.shape[1]), dtype=bool)
+        for fold, order in enumerate(orders):
+            for j, count in enumerate(counts):
+                selected[fold, j, order[:count]] = True
+        is_cv = isinstance(template, _BaseSparseMLPCV)
+        epochs = template.relax_epochs if is_cv and template.relax_epochs else _CV_RELAX_EPOCHS
+        gains = held_out_gains(*fold_errors(base, Z, folds, selected, epochs, sample_weight,
+                                            n_threads), selected)
+        # from the most columns to none, as along a path; selecting none is predicting the
+        # training mean, whose gain is 0
+        self.constant_scores_ = np.zeros(len(folds))
+        self.scores_path_ = np.column_stack([gains[:, ::-1], self.constant_scores_])
+        self.n_features_path_ = np.append(counts[::-1], 0)
+        chosen = choose_alpha_index(self.scores_path_, self.n_features_path_,
+                                    template.selection if is_cv else "one_standard_error",
+                                    self.constant_scores_)
+        k = max(1, int(self.n_features_path_[chosen]))
+        if verbose:
+            print(f"{type(self).__name__}: n_features_to_select_={k}; mean held-out gain "
+                  f"{self.scores_path_[:, chosen].mean():.4g} on the {len(folds)} folds "
+                  f"(best {self.scores_path_.mean(axis=0).max():.4g})", flush=True)
+        return k
 
     def _support(self, Z, k, sample_weight):
         """k of the 2k columns that stay longest on the path, chosen by redundancy (see

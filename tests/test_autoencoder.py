@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 from sklearn.metrics import r2_score
+from sklearn.model_selection import GroupKFold, KFold
 
 from sklearn_sparse_mlp import (
     SparseMLPAutoencoder,
@@ -8,7 +9,11 @@ from sklearn_sparse_mlp import (
     SparseMLPRegressor,
     SparseMLPRegressorCV,
 )
-from sklearn_sparse_mlp._autoencoder import greedy_column_subset
+from sklearn_sparse_mlp._autoencoder import (
+    candidate_counts,
+    greedy_column_subset,
+    held_out_gains,
+)
 
 _FAST = dict(max_iter=200, warmup_epochs=20, ramp_epochs=20, max_iter_per_alpha=15,
              relax_epochs=30)
@@ -106,13 +111,13 @@ def test_how_many_to_select_and_errors():
     from sklearn.exceptions import ConvergenceWarning
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        half = SparseMLPAutoencoder(SparseMLPRegressorCV(**fast)).fit(X)
-        assert half.get_support().sum() == 7  # None: half, as RFE
         share = SparseMLPAutoencoder(SparseMLPRegressorCV(**fast), n_features_to_select=0.3)
         assert share.fit(X).get_support().sum() == 4  # int(0.3 * 14)
         single = SparseMLPAutoencoder(SparseMLPRegressor(max_iter=40, random_state=0),
                                       n_features_to_select=3).fit(X)
     assert single.get_support().sum() == 3
+    assert (share.n_features_to_select_, single.n_features_to_select_) == (4, 3)
+    assert not hasattr(share, "scores_path_")  # a given k: no folds
     # the relaxed network reads the selected columns only
     np.testing.assert_array_equal(single.estimator_.get_support(), single.get_support())
     with pytest.raises(ValueError, match="n_features_to_select=14 keeps every one of the 14"):
@@ -151,3 +156,122 @@ def test_the_loss_is_xs_squared_error_in_its_units():
     np.testing.assert_array_equal(selector.estimator_.target_scale_, 1.0)
     # the small columns cost the squared error almost nothing: the large ones are kept
     assert set(selector.get_support(indices=True)) <= {0, 1, 2}
+
+
+# -- n_features_to_select=None: folds choose k ------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_folds_choose_one_column_per_latent_factor(seed):
+    X, n_copied = _factors(seed)  # 4 factors, 3 copies each, 8 noise columns
+    selector = SparseMLPAutoencoder(SparseMLPRegressorCV(random_state=seed, **_FAST)).fit(X)
+    kept = selector.get_support(indices=True)
+    assert selector.n_features_to_select_ == 4
+    assert np.all(kept < n_copied)  # no noise column
+    assert sorted(kept % 4) == [0, 1, 2, 3]  # one copy of each factor
+    # the template's 5 folds scored 1 to 10 (half the 20 columns) columns, and none
+    np.testing.assert_array_equal(selector.n_features_path_, [10, 8, 7, 6, 5, 4, 3, 2, 1, 0])
+    assert selector.scores_path_.shape == (5, 10)
+    np.testing.assert_array_equal(selector.constant_scores_, 0.0)
+    np.testing.assert_array_equal(selector.scores_path_[:, -1], 0.0)
+    mean = dict(zip(selector.n_features_path_, selector.scores_path_.mean(axis=0),
+                    strict=True))
+    # one copy of each factor reconstructs the 8 other copies (R^2 about .84 each, of
+    # about 21 column variances: ~.33); a fourth factor adds ~.09, a 5th column nothing
+    assert 0.25 < mean[4] < 0.45
+    assert mean[4] - mean[3] > 0.05
+    assert mean[4] >= max(mean.values()) - 0.01
+
+
+def test_a_chosen_k_selects_as_that_k_given():
+    X, _ = _factors(3)
+    selector = SparseMLPAutoencoder(SparseMLPRegressorCV(random_state=0, **_FAST)).fit(X)
+    chosen = selector.get_support()
+    k, alpha = selector.n_features_to_select_, selector.alpha_
+    np.testing.assert_array_equal(selector.alphas_, selector.path_.alphas)
+    # refitted with that k given: the same selection, and no folds' attributes left
+    selector.set_params(n_features_to_select=k).fit(X)
+    np.testing.assert_array_equal(selector.get_support(), chosen)
+    assert selector.alpha_ == alpha
+    for name in ("scores_path_", "n_features_path_", "constant_scores_"):
+        assert not hasattr(selector, name)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_folds_keep_few_columns_of_data_without_structure(seed):
+    """Independent columns: no selection explains the columns it drops. Measured (300 rows,
+    20 columns, seeds 0 to 15): k = 1 on 12 seeds, 2 on 3 and 7 on one (a sample whose
+    chance correlations the folds share), mean held-out scores at most .004."""
+    X = np.random.RandomState(seed).randn(300, 20)
+    selector = SparseMLPAutoencoder(SparseMLPRegressorCV(random_state=seed, **_FAST)).fit(X)
+    assert selector.n_features_to_select_ <= 3
+    assert selector.scores_path_.mean(axis=0).max() < 0.02  # factors: about .34
+
+
+def test_held_out_gains_count_what_a_selection_explains_in_the_columns_it_drops():
+    total = np.array([[4.0, 2.0, 2.0], [4.0, 2.0, 2.0], [0.0, 0.0, 0.0]])
+    selected = np.array([[True, False, False], [False, True, False], [False, False, True]])
+    removed = np.array([[9.0, 1.0, -0.5], [2.0, 9.0, 0.2], [1.0, 1.0, 0.0]])
+    gains = held_out_gains(removed[:, None], total, selected[:, None])
+    assert gains.shape == (3, 1)
+    # a selected column counts nothing (9.0); column 2 is dropped by folds 0 and 1, whose
+    # reconstructions remove -0.5 + 0.2 < 0 in all: fold 1's lucky 0.2 does not count
+    np.testing.assert_allclose(gains[:, 0], [1.0 / 8, 2.0 / 8, 0.0])  # fold 2: no variance
+    # two selections of one fold: each counts its own dropped columns
+    gains = held_out_gains(np.array([[[3.0, 1.0], [0.0, 1.5]]]), np.array([[4.0, 4.0]]),
+                           np.array([[[False, True], [True, False]]]))
+    np.testing.assert_allclose(gains, [[3.0 / 8, 1.5 / 8]])
+
+
+def test_candidate_counts():
+    np.testing.assert_array_equal(candidate_counts(2), [1])
+    np.testing.assert_array_equal(candidate_counts(3), [1])
+    np.testing.assert_array_equal(candidate_counts(20), [1, 2, 3, 4, 5, 6, 7, 8, 10])
+    counts = candidate_counts(784)
+    assert counts[-1] == 392 and np.all(np.diff(counts) >= 1)
+    assert np.all(counts[1:] <= np.maximum(counts[:-1] + 1, np.round(1.2 * counts[:-1])))
+
+
+def test_the_folds_that_choose_k_and_their_errors():
+    X, _ = _factors(0, n=40, n_noise=2)
+    # a single-fit template: 5 shuffled folds seeded by its random_state
+    folds = SparseMLPAutoencoder._folds(SparseMLPRegressor(random_state=3), X, None)
+    for (_, test), (_, expected) in zip(
+            folds, KFold(5, shuffle=True, random_state=3).split(X), strict=True):
+        np.testing.assert_array_equal(test, expected)
+    # a CV template's cv, as it splits
+    folds = SparseMLPAutoencoder._folds(SparseMLPRegressorCV(cv=4), X, None)
+    np.testing.assert_array_equal(folds[0][1], np.arange(10))
+    # errors come before any fit, and leave the selector unfitted
+    selector = SparseMLPAutoencoder(SparseMLPRegressorCV(cv=5))
+    with pytest.raises(ValueError, match="n_splits=5 greater than the number of samples"):
+        selector.fit(X[:4])
+    weight = np.where(np.arange(40) < 8, 0.0, 1.0)  # the first fold's test part
+    with pytest.raises(ValueError, match="test part of fold 0 .* has only samples of weight 0"):
+        selector.fit(X, sample_weight=weight)
+    with pytest.raises(ValueError, match="splits by sample groups"):
+        SparseMLPAutoencoder(SparseMLPRegressorCV(cv=GroupKFold(2))).fit(X)
+    with pytest.raises(ValueError, match="'selection' parameter of SparseMLPRegressorCV"):
+        SparseMLPAutoencoder(SparseMLPRegressorCV(selection="worst")).fit(X)
+    assert not hasattr(selector, "mean_")
+
+
+def test_on_wide_data_the_folds_choose_among_the_columns_longest_on_the_path(monkeypatch):
+    from sklearn_sparse_mlp import _autoencoder
+
+    seen = []
+
+    def recording(Z, folds, candidates, n_picks, sample_weight=None):
+        seen.append((np.asarray(candidates), n_picks))
+        return fold_orders(Z, folds, candidates, n_picks, sample_weight)
+
+    fold_orders = _autoencoder.fold_orders
+    monkeypatch.setattr(_autoencoder, "_MAX_CV_CANDIDATES", 6)  # "wide": 20 columns
+    monkeypatch.setattr(_autoencoder, "fold_orders", recording)
+    X, n_copied = _factors(0)
+    selector = SparseMLPAutoencoder(SparseMLPRegressorCV(random_state=0, **_FAST)).fit(X)
+    (candidates, n_picks), = seen
+    assert n_picks == 6 and selector.n_features_path_[0] == 6  # k up to the 6 candidates
+    leave = selector.path_.feature_leave_alphas
+    assert len(candidates) == 6 and leave[candidates].min() >= np.sort(leave)[-6]
+    assert np.all(candidates < n_copied)  # the noise columns leave the path first
