@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+from _warning_filters import MAX_ITER_REACHED
 from sklearn.linear_model import Lasso
 from skorch import NeuralNetClassifier, NeuralNetRegressor
 from skorch.callbacks import Callback, LRScheduler
@@ -460,6 +461,7 @@ def test_support_convergence_under_mini_batch_noise():
     assert _run_convergence(flat, glimpse) == 6
 
 
+@MAX_ITER_REACHED
 def test_the_estimators_skorch_net_clones_and_continues_with_a_valid_split():
     from sklearn.base import clone
     from skorch.dataset import ValidSplit

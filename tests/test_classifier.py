@@ -8,7 +8,7 @@ from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_sparse_mlp import SparseMLPClassifier
+from sklearn_sparse_mlp import DataAdviceWarning, SparseMLPClassifier
 from sklearn_sparse_mlp.callbacks import NonFiniteLossError
 from sklearn_sparse_mlp.datasets import SEED_RULES, make_seed_problem
 
@@ -135,7 +135,9 @@ def test_diverging_fit_stops_with_advice():
     X, y = make_seed_problem("circle", n_samples=200, random_state=0)
     X = X * 1e30
     clf = SparseMLPClassifier(solver="sgd", learning_rate_init=10.0, random_state=0)
-    with pytest.raises(NonFiniteLossError, match="lower learning_rate_init"):
+    # the scale advice comes first: data this large are the cause
+    with (pytest.warns(DataAdviceWarning, match=r"X has values up to 3\.17e\+30 in absolute"),
+          pytest.raises(NonFiniteLossError, match="lower learning_rate_init")):
         clf.fit(X, y)
     # Adam: one huge value overflows the second moments (a step of 0 on part of a column
     # with a positive learning rate), and the fit must still end with the advice
@@ -143,5 +145,7 @@ def test_diverging_fit_stops_with_advice():
     X[50, 2] = 1e30
     clf = SparseMLPClassifier(alpha=0.01, max_iter=3, warmup_epochs=0, ramp_epochs=0,
                               random_state=0)
-    with pytest.raises(NonFiniteLossError, match="lower learning_rate_init"):
+    with (pytest.warns(DataAdviceWarning, match=r"X has values up to 1e\+30 in absolute value "
+                                                r"and column ranges that differ"),
+          pytest.raises(NonFiniteLossError, match="lower learning_rate_init")):
         clf.fit(X, y)

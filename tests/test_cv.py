@@ -6,6 +6,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 from _grid import grid_strides
+from _warning_filters import MAX_ITER_REACHED, SHORT_GRID
 from sklearn.base import clone
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.exceptions import ConvergenceWarning
@@ -187,6 +188,7 @@ def test_cv_regressor_grid_and_choice_do_not_depend_on_the_unit_of_y(factor, shi
         assert scaled.score(X, factor * y + shift) == pytest.approx(reg.score(X, y), abs=0.01)
 
 
+@MAX_ITER_REACHED
 def test_folds_in_parallel_give_the_same_scores():
     X, y = make_seed_problem("circle", n_samples=200, random_state=3)
     params = dict(alphas=[0.02, 0.1, 0.3], cv=2, max_iter=60, warmup_epochs=10, ramp_epochs=10,
@@ -469,6 +471,7 @@ def test_bad_scoring_fails_before_the_path(monkeypatch):
         SparseMLPClassifierCV(cv=GroupKFold(2)).fit(X, y)
 
 
+@MAX_ITER_REACHED
 def test_a_path_cut_short_by_alphas_warns():
     # 6 alphas from the data-derived start do not reach a sparse model here
     rng = np.random.RandomState(0)
@@ -492,6 +495,7 @@ def test_path_importances_of_a_grid_of_zeros_are_finite():
     assert np.all(np.isfinite(imp)) and list(np.argsort(-imp)) == [1, 0, 2]
 
 
+@MAX_ITER_REACHED
 def test_cv_verbose_1_is_a_progress_bar_and_2_adds_the_epoch_tables(capsys):
     rng = np.random.RandomState(0)
     X = rng.randn(100, 4)
@@ -517,6 +521,8 @@ def test_cv_verbose_1_is_a_progress_bar_and_2_adds_the_epoch_tables(capsys):
     assert "train_loss" in capsys.readouterr().out
 
 
+@MAX_ITER_REACHED
+@SHORT_GRID
 def test_cv_leaves_torch_global_rng_alone_and_continues_a_random_state_instance():
     X, y = make_seed_problem("circle", n_samples=200, random_state=0)
     params = dict(cv=2, alphas=4, max_iter=30, max_iter_per_alpha=5, relax_epochs=3,
@@ -535,6 +541,7 @@ def test_cv_leaves_torch_global_rng_alone_and_continues_a_random_state_instance(
     assert (cv.best_estimator_.random_state.randint(10**9) == expected.randint(10**9))
 
 
+@MAX_ITER_REACHED
 def test_cv_path_records_each_alphas_own_weights():
     X, y = make_seed_problem("circle", n_samples=200, random_state=0)
     cv = SparseMLPClassifierCV(cv=2, alphas=6, max_iter=40, max_iter_per_alpha=8,
@@ -548,6 +555,7 @@ def test_cv_path_records_each_alphas_own_weights():
         np.testing.assert_allclose(norms, np.linalg.norm(W, axis=0), rtol=1e-6)
 
 
+@MAX_ITER_REACHED
 def test_cv_refines_its_grid_where_the_full_data_path_drops_many_features():
     X, y = make_seed_problem("xor", n_samples=300, n_features=12, random_state=3)
     params = dict(cv=2, hidden_layer_sizes=(16,), max_iter=80, max_iter_per_alpha=20,

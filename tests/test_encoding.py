@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from _warning_filters import MAX_ITER_REACHED, SHORT_GRID
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_selection import SelectFromModel
 from sklearn.model_selection import train_test_split
@@ -56,8 +57,10 @@ def test_spline_encoding_finds_the_ring_that_the_raw_features_miss():
     encoded.fit(X_train, y_train)
     assert encoded.get_support(indices=True).tolist() == [0, 1]
     assert encoded.score(X_test, y_test) > 0.85
-    raw = SparseMLPClassifier(alpha=0.02, random_state=0).fit(X_train, y_train)
-    assert raw.score(X_test, y_test) < 0.7  # memorises, then the penalty empties it
+    # the raw features memorise, then the penalty empties the model, and says so
+    with pytest.warns(DataAdviceWarning, match="alpha=0.02 dropped every feature"):
+        raw = SparseMLPClassifier(alpha=0.02, random_state=0).fit(X_train, y_train)
+    assert raw.score(X_test, y_test) < 0.7
     # SelectFromModel keeps the encoded estimator's features, as input columns
     selector = SelectFromModel(encoded, prefit=True)
     assert selector.transform(X_test).shape == (len(X_test), 2)
@@ -155,6 +158,8 @@ def test_regression_twin_with_piecewise_linear_encoding():
     assert reg.score(X[600:], y[600:]) > 0.8
 
 
+@MAX_ITER_REACHED
+@SHORT_GRID
 def test_cv_penalises_each_encoded_feature_as_one_group():
     """At every alpha of the CV's paths a feature's encoded columns are all zero or none is
     (a group per column would zero some of them), also with groups of features."""
@@ -173,6 +178,7 @@ def test_cv_penalises_each_encoded_feature_as_one_group():
         assert len(axes[1].get_lines()) == 4
 
 
+@MAX_ITER_REACHED
 def test_drop_one_alphas_divide_by_the_group_penalty_of_the_encoded_columns():
     X, y = _ring(n_samples=300, n_features=4)
     dense = SparseMLPClassifier(alpha=0.0, feature_encoding="spline", random_state=0,
@@ -194,6 +200,8 @@ def test_drop_one_alphas_divide_by_the_group_penalty_of_the_encoded_columns():
             assert alphas[j] == pytest.approx(expected, rel=1e-3, abs=1e-7)
 
 
+@MAX_ITER_REACHED
+@SHORT_GRID
 @pytest.mark.parametrize("groups", [None, [0, 1, 2, 2]])
 def test_cv_with_an_encoding_leaves_out_a_constant_feature_as_if_it_trained_it(
         groups, monkeypatch):
@@ -226,6 +234,7 @@ def test_cv_with_an_encoding_leaves_out_a_constant_feature_as_if_it_trained_it(
     assert not narrowed.path_.supports[:, 3].any()
 
 
+@SHORT_GRID
 def test_dense_skill_is_the_folds_balanced_score_over_a_constant_one():
     """With class_weight="balanced" the skill's score weighs the classes as the training
     does: each fold's balanced accuracy, over 1/2 for the constant prediction (plain
@@ -248,6 +257,7 @@ def test_dense_skill_is_the_folds_balanced_score_over_a_constant_one():
     assert cv.dense_skill_ == pytest.approx(0.46, abs=0.05)
 
 
+@SHORT_GRID
 def test_auto_encoding_encodes_where_the_raw_dense_fits_do_not_generalise():
     """feature_encoding="auto" (the CV default): the ring's raw dense networks memorise
     (skill 0.03 to 0.10 over three data and two model seeds), so its CV is the spline
@@ -290,6 +300,7 @@ def test_auto_encoding_keeps_sparse_input_raw_and_says_what_it_would_do():
     assert clf.feature_encoding_ is None and clf.dense_skill_ < 0.3
 
 
+@SHORT_GRID
 def test_auto_encoding_of_a_regression_scores_weighted_r2_over_the_weighted_mean():
     """The skill of each fold's dense network: its weighted R^2 on the test part over that
     of the training part's weighted mean. The folds of this unshuffled split see shifted

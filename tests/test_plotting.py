@@ -1,5 +1,6 @@
 import matplotlib
 import numpy as np
+from _warning_filters import ALPHA_NOT_REACHED, MAX_ITER_REACHED
 
 from sklearn_sparse_mlp import (
     SparseMLPClassifier,
@@ -13,6 +14,7 @@ from sklearn_sparse_mlp.plotting import plot_cv, plot_path, plot_stability_path
 matplotlib.use("Agg")
 
 
+@MAX_ITER_REACHED
 def test_plot_path_and_plot_cv():
     X, y = make_seed_problem("circle", n_samples=200, random_state=0)
     path = sparse_mlp_path(SparseMLPClassifier(random_state=0, max_iter=80), X, y, alphas=8,
@@ -29,6 +31,8 @@ def test_plot_path_and_plot_cv():
     assert chosen and chosen[0].get_xdata()[0] == clf.alpha_
 
 
+@ALPHA_NOT_REACHED
+@MAX_ITER_REACHED
 def test_plots_name_what_they_expect():
     import matplotlib.pyplot as plt
     import pytest

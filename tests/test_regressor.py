@@ -2,6 +2,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _warning_filters import MAX_ITER_REACHED
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_selection import SelectFromModel
 from sklearn.model_selection import cross_validate
@@ -26,6 +27,7 @@ def test_regression_twin_recovers_features_0_and_1():
     assert successes >= 4
 
 
+@MAX_ITER_REACHED
 def test_multi_output_and_shapes():
     X, y = make_seed_regression(n_samples=1000, random_state=0)
     X, y, X_test, _ = X[:800], y[:800], X[800:], y[800:]
@@ -49,6 +51,7 @@ def test_select_from_model_and_cross_validate():
     assert np.all(scores["test_score"] > 0.5)
 
 
+@MAX_ITER_REACHED
 def test_regressor_errors():
     X, y = make_seed_regression(n_samples=300, random_state=0)
     X, y = X[:100], y[:100]
@@ -68,6 +71,7 @@ def test_regressor_divergence_advice_names_the_learning_rate():
         reg.fit(X, y)
 
 
+@MAX_ITER_REACHED
 def test_a_refused_warm_start_leaves_the_fitted_model_as_it_was():
     rng = np.random.RandomState(0)
     X = rng.randn(100, 4)

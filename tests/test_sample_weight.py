@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import sklearn
 import torch
+from _warning_filters import ALPHA_NOT_REACHED, MAX_ITER_REACHED, SHORT_GRID
 from sklearn.datasets import make_classification
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import recall_score
 from sklearn.model_selection import KFold, cross_validate
 from sklearn.pipeline import make_pipeline
@@ -25,11 +25,8 @@ TWINS = [SparseMLPClassifier, SparseMLPRegressor]
 QUICK = dict(max_iter=80, random_state=0)
 
 
-@pytest.fixture(autouse=True)
-def _quiet():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+# short fits (QUICK, _SHORT_CV) throughout: whether they converged is not the subject here
+pytestmark = MAX_ITER_REACHED
 
 
 def _data(cls, n_train=300):
@@ -87,6 +84,7 @@ def test_integer_weights_select_like_repeated_rows_on_minibatches(cls):
     np.testing.assert_array_equal(b.get_support(indices=True), [0, 1])
 
 
+@ALPHA_NOT_REACHED
 def test_the_loss_is_the_weighted_mean_of_the_per_sample_loss():
     X, y = _data(SparseMLPClassifier, n_train=50)
     weight = np.random.RandomState(0).uniform(0.1, 3.0, len(X))
@@ -176,6 +174,7 @@ _SHORT_CV = dict(cv=3, alphas=6, max_iter_per_alpha=15, relax_epochs=10, max_ite
                  random_state=0)
 
 
+@SHORT_GRID
 @pytest.mark.parametrize("cls", [SparseMLPClassifierCV, SparseMLPRegressorCV])
 def test_cv_passes_each_fold_its_weights_and_scores_with_them(cls):
     """Zero weights: the same as the rows removed, in the training and the test folds."""
@@ -198,6 +197,7 @@ def test_cv_passes_each_fold_its_weights_and_scores_with_them(cls):
     np.testing.assert_array_equal(_outputs(weighted, X), _outputs(removed, X))
 
 
+@SHORT_GRID
 def test_cv_classifier_takes_class_weight_and_documents_why_no_early_stopping():
     X, y = _data(SparseMLPClassifierCV, n_train=240)
     clf = SparseMLPClassifierCV(class_weight="balanced", **_SHORT_CV).fit(X, y)
@@ -207,6 +207,7 @@ def test_cv_classifier_takes_class_weight_and_documents_why_no_early_stopping():
         assert "no ``early_stopping`` nor ``validation_fraction``" in cls.__doc__
 
 
+@ALPHA_NOT_REACHED
 def test_early_stopping_with_weights_scores_the_validation_part():
     """skorch's validation accuracy reads the batch targets, which carry the weights."""
     X, y = _data(SparseMLPClassifier, n_train=200)
@@ -218,6 +219,7 @@ def test_early_stopping_with_weights_scores_the_validation_part():
         assert 0.5 < clf.net_.history[-1, "valid_acc"] <= 1.0
 
 
+@SHORT_GRID
 def test_class_weight_dict_in_partial_fit_chunks_and_cv_folds_that_lack_a_class():
     X, y = _data(SparseMLPClassifier, n_train=240)
     labels = np.where(y == 1, "b", "a")

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from _warning_filters import MAX_ITER_REACHED
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import KFold, StratifiedKFold
 
@@ -64,6 +65,7 @@ def _assert_same_paths(stacked, full, fold_paths, alpha_rtol=0.0):
         np.testing.assert_allclose(scores[:steps], fold.valid_scores, atol=0.013)
 
 
+@MAX_ITER_REACHED
 @pytest.mark.parametrize("rule", ["circle", "xor"])
 def test_stacked_paths_select_what_independent_paths_select(rule):
     """The full-data path and every fold's path, relaxed refits and scores included, are
@@ -80,6 +82,7 @@ def test_stacked_paths_select_what_independent_paths_select(rule):
     assert set(np.argsort(-full.feature_leave_alphas, kind="stable")[:2]) == {0, 1}
 
 
+@MAX_ITER_REACHED
 def test_stacked_paths_refine_where_the_full_data_path_drops_many_features():
     """A generated grid refined where a step drops too many features: each undone step is
     undone in every model of the stack (weights, optimizer, epochs, seeds), so every path is
@@ -107,6 +110,7 @@ def test_stacked_paths_refine_where_the_full_data_path_drops_many_features():
             np.testing.assert_array_equal(a, b)
 
 
+@MAX_ITER_REACHED
 def test_stacked_models_keep_their_own_weights_classes_and_constant_columns():
     """Per model: sample weights (zeros removed), class weights of its own rows, a column
     constant over its own training rows only, batches of its own size."""
@@ -147,6 +151,7 @@ def test_stack_leaves_out_whole_groups_of_columns_held_by_every_model():
     assert trained is None and groups is None  # no column held by both: all trained
 
 
+@MAX_ITER_REACHED
 @pytest.mark.parametrize("solver", ["sgd", "adagrad"])
 def test_stacked_regression_on_sparse_input_with_other_solvers(solver):
     X, y = make_seed_regression(n_samples=240, n_features=5, random_state=0)
@@ -163,6 +168,7 @@ def test_stacked_regression_on_sparse_input_with_other_solvers(solver):
     _assert_same_paths(stacked, full, fold_paths)
 
 
+@MAX_ITER_REACHED
 def test_stacked_deep_networks_scale_their_weight_decay_per_model():
     X, y = make_seed_problem("square", n_samples=240, n_features=5, random_state=0)
     folds = list(StratifiedKFold(2).split(X, y))
