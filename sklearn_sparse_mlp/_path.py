@@ -71,7 +71,7 @@ class SparseMLPPath:
     >>> rng = np.random.RandomState(0)
     >>> X = rng.randn(200, 4)
     >>> y = (X[:, 0] > 0).astype(int)
-    >>> path = sparse_mlp_path(SparseMLPClassifier(random_state=0, max_iter=80), X, y,
+    >>> path = sparse_mlp_path(SparseMLPClassifier(random_state=0), X, y,
     ...                        alphas=[0.01, 0.1, 1.0], stop_when_empty=False)
     >>> path.alphas
     array([0.01, 0.1 , 1.  ])
@@ -174,7 +174,7 @@ def drop_one_alphas(estimator, X, y, max_samples=2000, sample_weight=None):
     >>> rng = np.random.RandomState(0)
     >>> X = rng.randn(300, 4)
     >>> y = (X[:, 0] > 0).astype(int)
-    >>> dense = SparseMLPClassifier(alpha=0.0, random_state=0, max_iter=80).fit(X, y)
+    >>> dense = SparseMLPClassifier(alpha=0.0, random_state=0).fit(X, y)
     >>> int(np.argmax(drop_one_alphas(dense, X, y)))
     0
     """

@@ -50,11 +50,16 @@ def float32_data(X):
     ValueError
         If a value overflows float32, the precision the network trains in.
     """
+    # values beyond float32's range become inf, which the check below refuses with the fix:
+    # numpy's own overflow warning would only come first
+    with np.errstate(over="ignore"):
+        if sp.issparse(X):
+            X = X.tocsr().astype(np.float32, copy=False)
+        else:
+            X = np.asarray(X, dtype=np.float32)
     if sp.issparse(X):
-        X = X.tocsr().astype(np.float32, copy=False)
         _check_float32_range(X.data, "X", "scale the features (e.g. MaxAbsScaler)")
         return X
-    X = np.asarray(X, dtype=np.float32)
     _check_float32_range(X, "X", "scale the features (e.g. StandardScaler)")
     if not X.flags.writeable or not X.flags.c_contiguous:
         X = np.ascontiguousarray(X).copy()

@@ -94,7 +94,7 @@ def plot_path(path, axes=None, feature_names=None, alpha=None, n_labels=10):
     >>> rng = np.random.RandomState(0)
     >>> X = rng.randn(200, 3)
     >>> y = (X[:, 0] > 0).astype(int)
-    >>> path = sparse_mlp_path(SparseMLPClassifier(random_state=0, max_iter=80), X, y,
+    >>> path = sparse_mlp_path(SparseMLPClassifier(random_state=0), X, y,
     ...                        alphas=[0.01, 0.1], stop_when_empty=False)
     >>> axes = plot_path(path)
     >>> len(axes[1].get_lines())
@@ -169,7 +169,7 @@ def plot_cv(estimator, axes=None):
     >>> rng = np.random.RandomState(0)
     >>> X = rng.randn(200, 3)
     >>> y = (X[:, 0] > 0).astype(int)
-    >>> clf = SparseMLPClassifierCV(alphas=[0.01, 0.1], cv=2, max_iter=80,
+    >>> clf = SparseMLPClassifierCV(alphas=[0.01, 0.1], cv=2,
     ...                             random_state=0).fit(X, y)
     >>> axes = plot_cv(clf)
     >>> axes[0].get_xscale()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
-from _warning_filters import ALPHA_NOT_REACHED, MAX_ITER_REACHED
+from _warning_filters import ALPHA_NOT_REACHED, MAX_ITER_REACHED, SHORT_GRID
 from joblib import parallel_backend
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -19,7 +19,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sklearn_sparse_mlp import NonFiniteLossError, SparseMLPClassifier, SparseMLPRegressor
+from sklearn_sparse_mlp import (
+    NonFiniteLossError,
+    SparseMLPClassifier,
+    SparseMLPClassifierCV,
+    SparseMLPRegressor,
+    SparseMLPRegressorCV,
+)
 from sklearn_sparse_mlp._base import DataAdviceWarning, feature_scale_problems
 from sklearn_sparse_mlp.datasets import make_seed_problem, make_seed_regression
 
@@ -492,6 +498,23 @@ def test_predicting_read_only_data_warns_nothing(cls):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model.predict(X)
+
+
+@MAX_ITER_REACHED
+@SHORT_GRID
+@pytest.mark.filterwarnings(  # 5 epochs on 2 folds: no model beats the constant
+    "ignore:.*no model with features beat:sklearn_sparse_mlp.DataAdviceWarning")
+@pytest.mark.parametrize("cls", [SparseMLPClassifierCV, SparseMLPRegressorCV])
+def test_fitting_read_only_data_warns_nothing(cls):
+    """joblib hands the workers of GridSearchCV read-only memory maps of X and y; the
+    stacked paths must not leave torch tensors on them (torch warns once per process)."""
+    X, y = _data(cls._single_fit_class, n_train=100)
+    X.setflags(write=False)
+    y.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*not writable")
+        cls(alphas=[0.01, 0.1], cv=2, max_iter=5, warmup_epochs=0, ramp_epochs=0,
+            max_iter_per_alpha=2, random_state=0).fit(X, y)
 
 
 @pytest.mark.parametrize("cls", TWINS)
