@@ -187,7 +187,7 @@ def run_rankings(datasets, seeds, methods, k):
     return rows
 
 
-def format_rankings(rows, k, command, datasets):
+def format_rankings(rows, k, command):
     header = ["data", "method", "seeds", f"relevant in top {k}", "RF AUROC on them", "SD",
               "fit s"]
     widths = [max(len(h), *(len(line[i]) for line in rows)) for i, h in enumerate(header)]
@@ -196,11 +196,8 @@ def format_rankings(rows, k, command, datasets):
     def fmt(cells):
         return " ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))
 
-    title = f"Rankings: the top {k} ({', '.join(datasets)})"
+    # no title: several tables of rankings go under one section of the docs
     return "\n".join([
-        title,
-        "=" * len(title),
-        "",
         f"Command: ``{command}`` (2-core machine, one torch thread). Every method as a user "
         "constructs it (``cv=5``). ``relevant``: mean count of the relevant columns among "
         f"each ranking's top {k}; ``RF AUROC``: test AUROC of a random forest (500 trees) "
@@ -292,7 +289,7 @@ def main():
     if args.top_k:
         methods = RANKERS[:3] if args.methods == METHODS else args.methods
         rows = run_rankings(args.datasets, list(range(args.seeds)), methods, args.top_k)
-        text = format_rankings(rows, args.top_k, command, args.datasets)
+        text = format_rankings(rows, args.top_k, command)
     else:
         rows = run(args.datasets, list(range(args.seeds)), args.methods)
         text = format_rst(rows, command)
