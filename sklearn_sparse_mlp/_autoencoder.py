@@ -265,9 +265,11 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
     A :class:`SparseMLPRegressor` learns to reconstruct every (centred) column of X from
     X itself, through its sparse first layer (the group lasso over input columns). Its
     regularization path is walked until at most ``n_features_to_select`` (k) columns are
-    left; k of the 2k columns that stay longest on it are selected (by redundancy: see
-    Notes), and the network is refitted on them without the penalty (the relaxed refit),
-    so that it reconstructs the dropped columns from the kept ones. Without k, folds
+    left; k columns are selected by greedy column subset selection (among all the columns,
+    or the 2000 that stay longest on the path on wider data: see Notes), and the network is
+    refitted on them without the penalty (the relaxed refit), starting from the path's
+    last model that reads at least k columns, so that it reconstructs the dropped columns
+    from the kept ones. Without k, folds
     choose it: the fewest columns whose selections reconstruct held-out rows nearly as
     well as the best number (see Notes). This is LassoNet's unsupervised selection
     (Lemhadri et al., JMLR 2021: ``path(X, X)``) on this package's path, the task of the
@@ -352,11 +354,17 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
     The group lasso does not choose between near-copies of one signal: splitting a weight
     between two copies costs no more penalty than giving it to one, and the copies average
     out their noise, so they stay on the path together, and the copies of the strongest
-    signals stay longest, crowding out weaker signals. The path therefore screens and
-    redundancy chooses: of the columns still on the path at the last alpha that keeps at
-    least 2k of them (ties included), one after the other, the column that explains most
-    of the variance of all columns that the columns already selected leave unexplained
-    (:func:`greedy_column_subset`; Farahat, Ghodsi and Kamel, ICDM 2011).
+    signals stay longest, crowding out weaker signals. Redundancy therefore chooses: one
+    after the other, the column that explains most of the variance of all columns that the
+    columns already selected leave unexplained (:func:`greedy_column_subset`; Farahat,
+    Ghodsi and Kamel, ICDM 2011), among all the columns, or among the 2000 that stay
+    longest on the path where there are more (the greedy selection holds an
+    (n_features, n_candidates) covariance). The path ranks the columns
+    (``feature_importances_``), screens wide data and starts the relaxed refit; the folds
+    (below) and the network's reconstruction decide k. Screening with the path to the 2k
+    columns that stay longest on it, as this estimator did before, missed a factor whose
+    copies left the path together with others (2 of 6 seeds of the benchmark's factor
+    data) and reconstructed MNIST-5k worse (see the user guide).
 
     **Choosing k** (``n_features_to_select=None``). Each fold selects k columns of its
     training part for every k from 1 to half the columns (every k up to 8, then steps of at
@@ -538,12 +546,7 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
         score best by the template's rule (see Notes); sets ``scores_path_``,
         ``n_features_path_`` and ``constant_scores_``."""
         counts = candidate_counts(min(Z.shape[1], 2 * _MAX_CV_CANDIDATES))
-        candidates = np.arange(Z.shape[1])
-        if len(candidates) > _MAX_CV_CANDIDATES:
-            ranking = path_importances(self.path_.feature_leave_alphas,
-                                       np.zeros(len(candidates), dtype=bool),
-                                       self.path_.alphas, self.path_.feature_last_norms)
-            candidates = np.argsort(-ranking, kind="stable")[:_MAX_CV_CANDIDATES]
+        candidates = self._candidates(Z.shape[1])
         orders = fold_orders(Z, folds, candidates, counts[-1], sample_weight)
         selected = np.zeros((len(folds), len(counts), Z.shape[1]), dtype=bool)
         for fold, order in enumerate(orders):
@@ -568,16 +571,22 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
                   f"(best {self.scores_path_.mean(axis=0).max():.4g})", flush=True)
         return k
 
+    def _candidates(self, n_features):
+        """The columns a selection is chosen among: all of them, or the
+        ``_MAX_CV_CANDIDATES`` that stay longest on the full-data path where there are
+        more."""
+        if n_features <= _MAX_CV_CANDIDATES:
+            return np.arange(n_features)
+        ranking = path_importances(self.path_.feature_leave_alphas,
+                                   np.zeros(n_features, dtype=bool), self.path_.alphas,
+                                   self.path_.feature_last_norms)
+        return np.argsort(-ranking, kind="stable")[:_MAX_CV_CANDIDATES]
+
     def _support(self, Z, k, sample_weight):
-        """k of the 2k columns that stay longest on the path, chosen by redundancy (see
-        Notes)."""
-        leave = self.path_.feature_leave_alphas
-        # the columns that leave at or after the (2k)-th: all on the path together at the
-        # last alpha where it keeps at least 2k (all columns where there are fewer)
-        order = np.sort(leave)[::-1]
-        candidates = np.flatnonzero(leave >= order[min(2 * k, len(order)) - 1])
+        """k columns by greedy column subset selection among the candidates (see Notes)."""
         support = np.zeros(Z.shape[1], dtype=bool)
-        support[greedy_column_subset(Z, k, candidates, sample_weight=sample_weight)] = True
+        support[greedy_column_subset(Z, k, self._candidates(Z.shape[1]),
+                                     sample_weight=sample_weight)] = True
         return support
 
     def _get_support_mask(self):
