@@ -44,7 +44,7 @@ from sklearn_sparse_mlp.penalties import make_penalty
 
 N_SAMPLES, N_FEATURES, HIDDEN = 10_000, 100, (64,)
 LR, ALPHA, WEIGHT_DECAY = 1e-2, 1e-3, 1e-2
-TARGET = 1.3
+TARGET = 1.2  # issue 27: back under 1.2x, as in November
 
 
 def torch_seed(random_state):
