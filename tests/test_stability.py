@@ -124,13 +124,15 @@ def test_stability_scores_of_the_stack_are_those_of_independent_paths(Estimator)
     template = (SparseMLPClassifierCV if Estimator is SparseMLPClassifier
                 else SparseMLPRegressorCV)(**_SMALL, **_SHORT_PATH, feature_encoding=None)
     base = template._base_estimator()
-    selector = StabilitySelection(template, n_pairs=2, q=2, cutoff=0.75, random_state=3)
+    # the halves' own budget per alpha, not the template's (10, which sets the grid)
+    selector = StabilitySelection(template, n_pairs=2, q=2, cutoff=0.75, random_state=3,
+                                  max_iter_per_alpha=4)
     selector.fit(X, y)
     grid = selector.alphas_
     counts = np.zeros((X.shape[1], len(grid)))
     leave, norms = [], []
     for rows, _ in _drawn_halves(X, y, 2, 3, Estimator is SparseMLPClassifier):
-        path = sparse_mlp_path(base, X[rows], y[rows], alphas=grid, max_iter_per_alpha=10)
+        path = sparse_mlp_path(base, X[rows], y[rows], alphas=grid, max_iter_per_alpha=4)
         counts[:, : len(path.alphas)] += path.supports.T
         leave.append(path.feature_leave_alphas)
         norms.append(path.feature_last_norms)
