@@ -353,7 +353,7 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
         probability averages over the 2B halves, so each half's path needs less
         convergence. On 7 of the trust table's data sets (one seed each) 10 instead of 25
         kept the same selections, and the fit took 1.2 to 4.3 times one CV fit instead of
-        3.0 to 5.6 (see :doc:`benchmarks`).
+        3.0 to 5.6 (see :ref:`trust-table`).
     n_jobs : int, default=None
         Joblib workers, each training one chunk of the halves as its own stack (with one
         torch thread); under ``joblib.parallel_backend("dask")`` the chunks run on the
