@@ -21,6 +21,7 @@ import warnings
 
 import numpy as np
 import torch
+from _report import publish, rst_table
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.feature_selection import SelectFromModel
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
@@ -75,24 +76,15 @@ def main():
     header = ["method", "fit s", f"x {L1_CV}", "test accuracy", "genes kept"]
     lines = [[name, f"{s:.1f}", f"{s / rows[L1_CV][0]:.2f}", f"{acc:.2f}", str(k)]
              for name, (s, acc, k) in rows.items()]
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
-    rule = " ".join("=" * w for w in widths)
-
-    def fmt(cells):
-        return " ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))
-
     command = "OMP_NUM_THREADS=1 python benchmarks/" + " ".join(["bench_khan.py",
                                                                  *sys.argv[1:]])
     text = "\n".join([
         f"Command: ``{command}`` (2-core machine, one torch thread, the methods in turn in "
         "one process). Khan SRBCT, 63 training and 20 test tumours, 2308 genes, 4 classes; "
         "each method as a user constructs it (``cv=5``).",
-        "", rule, fmt(header), rule, *(fmt(line) for line in lines), rule, "",
+        "", *rst_table(header, lines), "",
     ])
-    print(text)
-    if args.write_docs:
-        with open(args.write_docs, "w") as handle:
-            handle.write(text)
+    publish(text, args.write_docs)
 
 
 if __name__ == "__main__":

@@ -69,6 +69,7 @@ import warnings
 
 import numpy as np
 import torch
+from _report import publish, rst_table
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import make_friedman1
 from sklearn.ensemble import RandomForestRegressor
@@ -258,12 +259,6 @@ def format_rst(rows, command):
               _cell(r["selected"], 1), _cell(r["true"], 1), _cell(r["false"], 1),
               _cell(r["r2"], 3), _cell(r["seconds"], 1), _cell(r["ratio"], 2),
               r["convergence"]] for r in rows]
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
-    rule = " ".join("=" * w for w in widths)
-
-    def fmt(cells):
-        return " ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
-
     return "\n".join([
         "Regression with a known truth",
         "=============================",
@@ -279,7 +274,7 @@ def format_rst(rows, command):
         "ceiling is an MLP given the true features. See ``benchmarks/bench_regression.py`` "
         "for the data and the settings.",
         "",
-        rule, fmt(header), rule, *(fmt(line) for line in lines), rule, "",
+        *rst_table(header, lines), "",
     ])
 
 
@@ -296,10 +291,7 @@ def main():
     command = "OMP_NUM_THREADS=1 python benchmarks/" + shlex.join(
         ["bench_regression.py", *sys.argv[1:]])
     text = format_rst(rows, command)
-    print(text)
-    if args.write_docs:
-        with open(args.write_docs, "w") as handle:
-            handle.write(text)
+    publish(text, args.write_docs)
 
 
 if __name__ == "__main__":

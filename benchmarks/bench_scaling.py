@@ -69,6 +69,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from _memory import peak_rss_above_start
+from _report import publish, rst_table
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.feature_selection import SelectFromModel
 from sklearn.linear_model import LogisticRegressionCV
@@ -249,12 +250,6 @@ def format_rst(rows, command, n_samples, sparse):
               _cell(r["ratio"], 2), _cell(r["exponent"], 2), _cell(r["peak_mb"], 1),
               _cell(r["accuracy"], 3), _cell(r["selected"], 1), _cell(r["informative"], 1)]
              for r in rows]
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
-    rule = " ".join("=" * w for w in widths)
-
-    def fmt(cells):
-        return " ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
-
     title = f"Scaling in the number of columns ({'sparse' if sparse else 'dense'} input)"
     data = ("the same X as a CSR matrix, the noise columns at 10% density and the 10 "
             "informative ones dense" if sparse else "dense standard normal X")
@@ -276,7 +271,7 @@ def format_rst(rows, command, n_samples, sparse):
         "ones among them (means over the seeds); ``seeds``: the fits that succeeded. See "
         "``benchmarks/bench_scaling.py`` for the data and the settings.",
         "",
-        rule, fmt(header), rule, *(fmt(line) for line in lines), rule, "",
+        *rst_table(header, lines), "",
     ])
 
 
@@ -324,10 +319,7 @@ def main():
     command = "OMP_NUM_THREADS=1 python benchmarks/" + shlex.join(
         ["bench_scaling.py", *sys.argv[1:]])
     text = format_rst(rows, command, args.n_samples, args.sparse)
-    print(text)
-    if args.write_docs:
-        with open(args.write_docs, "w") as handle:
-            handle.write(text)
+    publish(text, args.write_docs)
     if args.plot:
         plot(rows, args.methods, args.plot,
              f"n = {args.n_samples}, {'sparse (CSR)' if args.sparse else 'dense'} X")

@@ -49,6 +49,7 @@ import warnings
 
 import numpy as np
 import torch
+from _report import publish, rst_table
 from sklearn.datasets import make_classification
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
@@ -190,12 +191,6 @@ def run_rankings(datasets, seeds, methods, k):
 def format_rankings(rows, k, command):
     header = ["data", "method", "seeds", f"relevant in top {k}", "RF AUROC on them", "SD",
               "fit s"]
-    widths = [max(len(h), *(len(line[i]) for line in rows)) for i, h in enumerate(header)]
-    rule = " ".join("=" * w for w in widths)
-
-    def fmt(cells):
-        return " ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))
-
     # no title: several tables of rankings go under one section of the docs
     return "\n".join([
         f"Command: ``{command}`` (2-core machine, one torch thread). Every method as a user "
@@ -204,7 +199,7 @@ def format_rankings(rows, k, command):
         f"trained on those {k} columns, mean and standard deviation over the seeds. See "
         "``benchmarks/bench_trust.py``.",
         "",
-        rule, fmt(header), rule, *(fmt(line) for line in rows), rule, "",
+        *rst_table(header, rows), "",
     ])
 
 
@@ -251,12 +246,6 @@ def format_rst(rows, command):
     lines = [[r["data"], r["method"], str(r["seeds"]), str(r["truth"]), f"{r['selected']:.1f}",
               f"{r['true']:.1f}", f"{r['false']:.1f}", r["any"], r["bound"] or "-",
               f"{r['score']:.3f}", f"{r['seconds']:.1f}"] for r in rows]
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
-    rule = " ".join("=" * w for w in widths)
-
-    def fmt(cells):
-        return " ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))
-
     return "\n".join([
         "Trust in the selected set",
         "=========================",
@@ -269,7 +258,7 @@ def format_rst(rows, command):
         "selected features (a constant where none is selected). See "
         "``benchmarks/bench_trust.py`` for the data.",
         "",
-        rule, fmt(header), rule, *(fmt(line) for line in lines), rule, "",
+        *rst_table(header, lines), "",
     ])
 
 
@@ -293,10 +282,7 @@ def main():
     else:
         rows = run(args.datasets, list(range(args.seeds)), args.methods)
         text = format_rst(rows, command)
-    print(text)
-    if args.write_docs:
-        with open(args.write_docs, "w") as handle:
-            handle.write(text)
+    publish(text, args.write_docs)
 
 
 if __name__ == "__main__":

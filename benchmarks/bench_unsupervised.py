@@ -44,6 +44,7 @@ import warnings
 
 import numpy as np
 import torch
+from _report import publish, rst_table
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.ensemble import ExtraTreesClassifier
@@ -194,12 +195,6 @@ def format_rst(rows, command):
               mean(records, "factors", ".2f"), mean(records, "noise", ".2f"),
               mean(records, "seconds", ".1f")]
              for name, method, n_seeds, k, records in rows]
-    widths = [max(len(c[i]) for c in [header, *cells]) for i in range(len(header))]
-    rule = " ".join("=" * w for w in widths)
-
-    def line(c):
-        return " ".join(v.ljust(w) for v, w in zip(c, widths, strict=True)).rstrip()
-
     title = "Unsupervised selection"
     return "\n".join([
         title, "=" * len(title), "",
@@ -209,7 +204,7 @@ def format_rst(rows, command):
         "pixels; ``factors found`` (of 4) and ``noise kept``: the known structure; "
         "``selected``: columns kept (k, unless the folds choose it). See "
         "``benchmarks/bench_unsupervised.py`` for the data and the peers' settings.", "",
-        rule, line(header), rule, *(line(c) for c in cells), rule, "",
+        *rst_table(header, cells), "",
     ])
 
 
@@ -225,10 +220,7 @@ def main():
     command = "OMP_NUM_THREADS=1 python benchmarks/" + shlex.join(
         ["bench_unsupervised.py", *sys.argv[1:]])
     text = format_rst(rows, command)
-    print(text)
-    if args.write_docs:
-        with open(args.write_docs, "w") as handle:
-            handle.write(text)
+    publish(text, args.write_docs)
 
 
 if __name__ == "__main__":
