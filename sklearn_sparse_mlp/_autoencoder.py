@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._base import public_fit, silenced, torch_threads
 from ._cv import SparseMLPRegressorCV, _BaseSparseMLPCV, choose_alpha_index
-from ._cv_path import _score, cv_paths, dense_fits
+from ._cv_path import _REFITS_PER_STACK, _score, cv_paths, dense_fits
 from ._path import relaxed_refit
 from ._prepare import check_sample_weight
 from ._ranking import path_importances
@@ -32,8 +32,6 @@ _CV_RELAX_EPOCHS = inspect.signature(_BaseSparseMLPCV).parameters["relax_epochs"
 # ... chosen among this many columns at most (those that stay longest on the full-data
 # path): the greedy selection holds an (n_features, n_candidates) covariance
 _MAX_CV_CANDIDATES = 2000
-# relaxed refits of the folds trained per stack, as the CV estimators' (_cv_path.py)
-_REFITS_PER_STACK = 16
 
 
 def greedy_column_subset(Z, k, candidates, chosen=(), sample_weight=None):
