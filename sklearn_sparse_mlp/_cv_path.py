@@ -383,7 +383,9 @@ def _stack_targets(template, y):
     if is_classifier(template):
         return _training_targets(template, y)
     _training_targets(template, y)  # checks the outputs
-    return np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    # a copy: the stacks' tensors share its memory, and torch warns about a read-only y
+    # (a joblib memory map)
+    return np.array(y, dtype=np.float64).reshape(len(y), -1)
 
 
 class _FoldRecord:

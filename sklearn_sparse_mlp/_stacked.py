@@ -283,9 +283,7 @@ class StackedTrainer:
         self.device = torch.device(estimator.device)
         self.X = X if sp.issparse(X) else torch.from_numpy(
             np.ascontiguousarray(X)).to(self.device)
-        # a read-only y (a joblib memmap) is copied: torch warns about tensors on it
-        self.y = torch.as_tensor(y if np.asarray(y).flags.writeable else np.array(y)).to(
-            self.device)
+        self.y = torch.as_tensor(y).to(self.device)
         # each regression model's own standardization, applied batch by batch (M, 1, outputs)
         self.target_mean = self.target_scale = None
         if specs[0].target_mean is not None:
