@@ -9,6 +9,7 @@ them. The single fit is one model on all the rows; the stacked engine builds one
 fold or half from the same two functions, which is why a stacked fit equals the single fit.
 """
 
+import contextlib
 from dataclasses import dataclass
 from numbers import Integral
 
@@ -166,6 +167,44 @@ class Encoding:
     def transform(self, X, name="feature_encoding"):
         """X as the first layer reads it: float32, encoded if there is an encoder."""
         return X if self.encoder is None else encode(self.encoder, X, name=name)
+
+
+class _MemoizedEncoding:
+    """An :class:`Encoding` that encodes each distinct X once (see :func:`encoding_memo`)."""
+
+    def __init__(self, encoding):
+        self.encoding, self.memo = encoding, []  # (raw X, its encoding) pairs
+
+    def __getattr__(self, name):
+        return getattr(self.encoding, name)
+
+    def transform(self, X, name="feature_encoding"):
+        if self.encoding.encoder is None or sp.issparse(X):
+            return self.encoding.transform(X, name=name)
+        X = np.asarray(X)
+        for raw, encoded in self.memo:
+            if raw.shape == X.shape and raw.dtype == X.dtype and np.array_equal(raw, X):
+                return encoded
+        encoded = self.encoding.transform(X, name=name)
+        encoded.flags.writeable = False  # handed out again: nobody may change it
+        self.memo.append((X.copy(), encoded))
+        return encoded
+
+
+@contextlib.contextmanager
+def encoding_memo(estimator):
+    """Within it, the fitted ``estimator`` encodes each distinct X once.
+
+    The folds' scorers predict the same test rows at every alpha of a path (or relaxed
+    refit) through the same encoding, and a spline basis of many features costs more to
+    evaluate than the network. The encodings are kept until the context ends: one per
+    distinct X (a fold's test rows)."""
+    encoding = estimator._encoding
+    estimator._encoding = _MemoizedEncoding(encoding)
+    try:
+        yield
+    finally:
+        estimator._encoding = encoding
 
 
 @dataclass(frozen=True)

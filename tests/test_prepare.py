@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _warning_filters import MAX_ITER_REACHED, SHORT_GRID
 
 from sklearn_sparse_mlp import DataAdviceWarning, SparseMLPClassifier, SparseMLPRegressor
 from sklearn_sparse_mlp._prepare import Encoding, prepare_data, training_rows
@@ -69,3 +70,44 @@ def test_a_refit_commits_the_new_encoding_only_with_its_network(cls):
     model.set_params(feature_encoding=None, max_iter=40).fit(X, y)
     assert model.net_.module_.lin1.in_features == 3 and not hasattr(model, "encoder_")
     assert model._encoding.option is None and model.get_support().shape == (3,)
+
+
+@SHORT_GRID
+def test_the_folds_test_rows_are_encoded_once_per_fold(monkeypatch):
+    import sklearn_sparse_mlp._prepare as prepare
+    from sklearn_sparse_mlp import SparseMLPRegressorCV
+
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, size=(120, 3))
+    y = np.sin(3 * X[:, 0]) + 0.1 * rng.randn(120)
+    model = SparseMLPRegressorCV(feature_encoding="spline", cv=3, hidden_layer_sizes=(8,),
+                                 alphas=6, random_state=0)
+    encoded = []
+    real = prepare.encode
+    monkeypatch.setattr(prepare, "encode",
+                        lambda encoder, X, name: encoded.append(len(X)) or real(encoder, X, name))
+    model.fit(X, y)
+    # each fold's 40 test rows are encoded twice: for the dense fits' skill, and once for
+    # the scores of every alpha of the path (the other encodings are the whole data's)
+    assert [n for n in encoded if n == 40] == [40] * 6
+    assert len(model.scores_path_[0]) > 1  # several alphas were scored
+    np.testing.assert_array_equal(model.predict(X[:40]), model.predict(X[:40].copy()))
+
+
+@MAX_ITER_REACHED
+def test_encoding_memo_gives_each_distinct_x_its_own_encoding_and_restores_the_encoding():
+    from sklearn_sparse_mlp._prepare import encoding_memo
+
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, size=(50, 2))
+    model = SparseMLPRegressor(feature_encoding="spline", alpha=0.0, max_iter=5, random_state=0)
+    model.fit(X, X[:, 0])
+    encoding = model._encoding
+    with encoding_memo(model):
+        first = model._encoded(X[:10])
+        assert model._encoded(X[:10].copy()) is first  # equal content: encoded once
+        other = model._encoded(X[10:20])
+        np.testing.assert_array_equal(other, encoding.transform(X[10:20]))
+        np.testing.assert_array_equal(first, encoding.transform(X[:10]))
+        assert not first.flags.writeable
+    assert model._encoding is encoding
