@@ -292,3 +292,26 @@ def test_float64_step_keeps_float32_weights_out_of_float32_underflow():
     assert got.dtype == torch.float32
     torch.testing.assert_close(got, group_soft_threshold(W.double(), step, 0.5,
                                                          groups=[0, 0]).float())
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_gathered_group_prox_is_the_prox_of_every_group(seed):
+    """Where few groups survive, their columns of every stacked model are gathered for the
+    root find: the result is the one of the whole (each model its own groups, columns of a
+    group not adjacent, weighted groups)."""
+    rng = np.random.RandomState(seed)
+    W = torch.from_numpy(rng.randn(3, 5, 12))
+    W[..., rng.rand(12) < 0.5] *= 0.05  # small columns: most groups go
+    step = torch.from_numpy(10.0 ** rng.uniform(-2, 0, size=W.shape))
+    groups = rng.permutation(np.repeat(np.arange(4), 3))
+    weights = torch.from_numpy(rng.uniform(0.5, 2.0, 4))
+    group_ids = torch.as_tensor(groups)
+    lam = torch.full((4,), 1.0, dtype=torch.float64) * weights
+    column_sq = ((W / step).numpy() ** 2).sum(axis=-2)  # (3, 12)
+    group_norms = np.sqrt([column_sq[:, groups == g].sum(axis=-1) for g in range(4)])
+    for alpha in np.quantile(group_norms / weights.numpy()[:, None], [0.75, 0.85]):
+        got = group_soft_threshold(W, step, alpha, groups=groups, group_weights=weights)
+        expected = _diagonal_group_prox(W, step, lam * alpha, group_ids, group_ids, 4)[0]
+        kept = (got != 0).any(dim=-2)
+        assert 0 < int(kept.sum()) < kept.numel() / 3  # the gathered path, non-trivial
+        torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
