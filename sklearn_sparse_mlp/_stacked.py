@@ -160,11 +160,13 @@ class StackedOptimizer:
         k = self.steps.clamp(min=1.0)
         if self.solver == "adam":
             (beta1, beta2), m, v = self.betas, self.state["exp_avg"], self.state["exp_avg_sq"]
+            # in place where torch's Adam allocates: the same operations in the same order
+            # (bit for bit the same), without a fresh model-sized buffer for each
             m.lerp_(grad, on * (1.0 - beta1))
-            v.mul_(1.0 - on * (1.0 - beta2)).addcmul_(on * (1.0 - beta2), grad * grad)
+            v.mul_(1.0 - on * (1.0 - beta2)).addcmul_(on * (1.0 - beta2), grad.mul_(grad))
             step_size = on * self.lr / (1.0 - beta1**k)
-            self._denom = v.sqrt() / torch.sqrt(1.0 - beta2**k) + self.eps
-            theta.sub_(step_size * m / self._denom)
+            self._denom = torch.sqrt(v).div_(torch.sqrt(1.0 - beta2**k)).add_(self.eps)
+            theta.sub_(torch.mul(step_size, m).div_(self._denom))
         elif self.solver == "sgd":
             buf = self.state["momentum_buffer"]
             first = on * (self.steps == 1).to(theta.dtype)  # torch starts the buffer at grad
@@ -174,8 +176,8 @@ class StackedOptimizer:
         else:
             total = self.state["sum"]
             total.addcmul_(on, grad * grad)
-            self._denom = total.sqrt() + self.eps
-            theta.sub_(on * self.lr * grad / self._denom)
+            self._denom = torch.sqrt(total).add_(self.eps)
+            theta.sub_(torch.mul(on * self.lr, grad).div_(self._denom))
 
     def effective_step(self, columns):
         """The step just taken on ``theta[:, columns]``: a float for SGD, else per model and
