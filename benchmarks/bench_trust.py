@@ -38,8 +38,14 @@ coefficients; with ``--methods ... "lassonet path"``, ``LassoNetClassifier().pat
 (accuracy for multi-class, R^2 for regression) of a random forest (500 trees) trained on
 them.
 
+With ``--cost R`` the script measures what stability selection costs against one CV fit of
+the same data: for each data set and seed, the CV fit and stability selection (both as in
+the table: ``cv=5``; 50 pairs) run one after the other, R times in turn, in one process;
+the table gives each one's best time of its R and their ratio (best over best), so that
+load that comes and goes on a shared machine weighs on both alike.
+
 Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_trust.py [--datasets ...] [--seeds N]
-[--top-k K] [--write-docs docs/benchmarks_trust.rst]``
+[--top-k K | --cost R] [--write-docs docs/benchmarks_trust.rst]``
 """
 
 import argparse
@@ -240,6 +246,39 @@ def run(datasets, seeds, methods):
     return rows
 
 
+def run_cost(datasets, seeds, repeats):
+    """Best-of-``repeats`` seconds of the CV fit and of stability selection, in turn."""
+    rows = []
+    for name in datasets:
+        for seed in seeds:
+            X, y, _, _, truth, classification = make_data(name, seed)
+            best = {"sparse-mlp CV (ours)": np.inf, "stability selection (ours)": np.inf}
+            for _ in range(repeats):
+                for method in best:
+                    start = time.perf_counter()
+                    selected, _ = select(method, X, y, classification, seed)
+                    best[method] = min(best[method], time.perf_counter() - start)
+                    print(f"  {name} seed {seed} {method}: {len(selected)} selected, "
+                          f"{time.perf_counter() - start:.1f} s", flush=True)
+            cv, stability = best.values()
+            rows.append([name, str(seed), f"{X.shape[0]} x {X.shape[1]}", f"{cv:.1f}",
+                         f"{stability:.1f}", f"{stability / cv:.2f}"])
+    return rows
+
+
+def format_cost(rows, repeats, command):
+    header = ["data", "seed", "rows x features", "CV fit s", "stability selection s",
+              "ratio"]
+    return "\n".join([
+        f"Command: ``{command}`` (2-core machine, one torch thread). The CV fit "
+        "(``cv=5``) and stability selection (its template that CV estimator; 50 pairs) of "
+        f"the same data, run in turn {repeats} times in one process; each one's best time, "
+        "and the ratio of the two. See ``benchmarks/bench_trust.py``.",
+        "",
+        *rst_table(header, rows), "",
+    ])
+
+
 def format_rst(rows, command):
     header = ["data", "method", "seeds", "truth", "selected", "true", "false", "fits with any",
               "PFER bound", "RF score on them", "fit s"]
@@ -269,13 +308,18 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--top-k", type=int, default=None,
                         help="judge rankings: the top K of each (methods from RANKERS)")
+    parser.add_argument("--cost", type=int, default=None, metavar="R",
+                        help="time stability selection against the CV fit, best of R each")
     parser.add_argument("--write-docs", metavar="PATH")
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
     command = "OMP_NUM_THREADS=1 python benchmarks/" + " ".join(
         ["bench_trust.py", *(f"'{a}'" if " " in a else a for a in sys.argv[1:])])
-    if args.top_k:
+    if args.cost:
+        rows = run_cost(args.datasets, list(range(args.seeds)), args.cost)
+        text = format_cost(rows, args.cost, command)
+    elif args.top_k:
         methods = RANKERS[:3] if args.methods == METHODS else args.methods
         rows = run_rankings(args.datasets, list(range(args.seeds)), methods, args.top_k)
         text = format_rankings(rows, args.top_k, command)

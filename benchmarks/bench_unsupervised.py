@@ -22,7 +22,13 @@ explain 90% of the variance, clustered into k groups by k-means, the column near
 centre); ``lassonet`` (on request:
 ``LassoNetRegressor(random_state=seed, torch_seed=seed).path(X, X)`` on the standardized
 data, the maintainers' answer in lassonet#25; its ``feature_importances_`` rank the
-columns); ``random`` (k columns drawn at random).
+columns); ``lassonet, common scale`` (on request: the same on the centred columns divided
+by one common scale, the root mean of the columns' variances, as our autoencoder scales
+them: standardizing each column gives a nearly constant pixel the weight of any other);
+``greedy column subset selection`` (Farahat, Ghodsi and Kamel, ICDM 2011, on the centred
+columns, among all of them: the last step of ours alone, without its network; our own
+``sklearn_sparse_mlp._autoencoder.greedy_column_subset``); ``random`` (k columns drawn at
+random).
 
 Columns: ``recon. MSE``, the test mean squared error of a linear regression from the k
 selected columns to all columns (in the units of the data, as the Concrete Autoencoder
@@ -55,14 +61,17 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_sparse_mlp import SparseMLPAutoencoder, SparseMLPRegressorCV
+from sklearn_sparse_mlp._autoencoder import greedy_column_subset
 
 DATASETS = ["factors", "mnist"]
 OURS = "sparse-mlp autoencoder (ours)"
 OURS_FOLDS = "sparse-mlp autoencoder, k by folds (ours)"
+LASSONET_COMMON = "lassonet, common scale"
 METHODS = [OURS, "highest variance", "laplacian score", "principal feature analysis",
-           "random", "lassonet", OURS_FOLDS]
+           "random", "greedy column subset selection", "lassonet", LASSONET_COMMON,
+           OURS_FOLDS]
 # run unless --methods says otherwise: the peers on request are slow (lassonet), or ignore k
-DEFAULT_METHODS = METHODS[:5]
+DEFAULT_METHODS = METHODS[:6]
 _N_FACTORS, _COPIES, _N_NOISE = 4, 3, 8
 
 
@@ -130,10 +139,16 @@ def select(method, X, k, seed):
         kept = principal_feature_analysis(X, k, seed)
     elif method == "random":
         kept = np.random.RandomState(seed).choice(X.shape[1], k, replace=False)
-    elif method == "lassonet":
+    elif method == "greedy column subset selection":
+        kept = greedy_column_subset(X - X.mean(axis=0), k, np.arange(X.shape[1]))
+    elif method in ("lassonet", LASSONET_COMMON):
         from lassonet import LassoNetRegressor
 
-        Z = StandardScaler().fit_transform(X)
+        if method == "lassonet":
+            Z = StandardScaler().fit_transform(X)
+        else:
+            Z = X - X.mean(axis=0)
+            Z /= np.sqrt(np.mean(Z.var(axis=0)))
         model = LassoNetRegressor(random_state=seed, torch_seed=seed, verbose=0)
         model.path(Z, Z, return_state_dicts=False)
         kept = np.argsort(-model.feature_importances_.numpy(), kind="stable")[:k]
@@ -143,6 +158,7 @@ def select(method, X, k, seed):
 
 
 def evaluate(name, kept, X_train, X_test, y_train, y_test, seed):
+    kept = np.sort(kept)  # a set: the trees' random draws depend on the columns' order
     scaler = StandardScaler().fit(X_train)
     if name == "factors":  # in standardized units
         X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
