@@ -195,50 +195,50 @@ def cv_paths(dense, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
         _load_model(template, *stack.state_of(0), [])  # the dense fit starts the grid
         grid = _AlphaGrid(alphas, path_multiplier, template, X, y, sample_weight,
                           max_drop_fraction)
+    # the folds' test rows are scored at every alpha: each is encoded once
+    with torch_threads(n_threads), encoding_memo(template):
         progress = tqdm(total=grid.n_alphas, desc=f"alpha path ({n_models} networks)",
                         disable=not verbose)
-        # the folds' test rows are scored at every alpha: each is encoded once
-        with encoding_memo(template):
-            running = np.ones(n_models, dtype=bool)
-            full = _FullPathRecord()
-            for alpha in grid:
-                previous = stack.snapshot() if grid.refines else None
-                result = stack.fit(alpha, max_iter_per_alpha, [0] * n_models, base.weight_decay,
-                                   running)
-                supports = {m: columns.feature_mask(stack.support_of(m))
-                            for m in np.flatnonzero(running)}
-                if not grid.advance(int(supports[0].sum())):
-                    stack.restore(previous)  # the grid refines between the last two alphas
-                    continue
-                for m, support in supports.items():
-                    lin1 = stack.lin1_of(m)
-                    record.add(m, support, lin1, columns.last_norms(lin1))
-                    if relax_epochs and record.needs_refit(m, support):
-                        held = ~columns.column_mask(support) | specs[m].held
-                        # kept on its own columns only: a refit holds the others at zero, and
-                        # full-width states of every refit grow with p times the refits
-                        record.refits.append((m, len(record.supports[m]) - 1,
-                                              _compact_state(*stack.state_of(m),
-                                                             np.flatnonzero(~held)),
-                                              copy_spec(specs[m], held=held)))
-                    elif not relax_epochs and m > 0:
-                        record.scores[m].append(_score(template, stack.state_of(m)[0], specs[m],
-                                                       scorer, folds[m - 1][1], sample_weight))
-                    if not support.any():
-                        running[m] = False  # a path ends at its first empty model
-                full.add(alpha, stack, result.train_loss[0], record.supports[0][-1])
-                progress.set_postfix(alpha=f"{alpha:.3g}", n_features=int(full.n_features[-1]))
-                progress.update()
-                if not running[0]:
-                    break
-            # the path ends where the full-data model is empty, often before alphas=n: the bar
-            # ends full, at the alphas walked
-            progress.total = progress.n
-            progress.refresh()
-            progress.close()
-            if relax_epochs:
-                _relaxed_scores(base, X32, y_train, n_outputs, criterion, hidden, template,
-                                record, relax_epochs, scorer, folds, sample_weight, verbose)
+        running = np.ones(n_models, dtype=bool)
+        full = _FullPathRecord()
+        for alpha in grid:
+            previous = stack.snapshot() if grid.refines else None
+            result = stack.fit(alpha, max_iter_per_alpha, [0] * n_models, base.weight_decay,
+                               running)
+            supports = {m: columns.feature_mask(stack.support_of(m))
+                        for m in np.flatnonzero(running)}
+            if not grid.advance(int(supports[0].sum())):
+                stack.restore(previous)  # the grid refines between the last two alphas
+                continue
+            for m, support in supports.items():
+                lin1 = stack.lin1_of(m)
+                record.add(m, support, lin1, columns.last_norms(lin1))
+                if relax_epochs and record.needs_refit(m, support):
+                    held = ~columns.column_mask(support) | specs[m].held
+                    # kept on its own columns only: a refit holds the others at zero, and
+                    # full-width states of every refit grow with p times the refits
+                    record.refits.append((m, len(record.supports[m]) - 1,
+                                          _compact_state(*stack.state_of(m),
+                                                         np.flatnonzero(~held)),
+                                          copy_spec(specs[m], held=held)))
+                elif not relax_epochs and m > 0:
+                    record.scores[m].append(_score(template, stack.state_of(m)[0], specs[m],
+                                                   scorer, folds[m - 1][1], sample_weight))
+                if not support.any():
+                    running[m] = False  # a path ends at its first empty model
+            full.add(alpha, stack, result.train_loss[0], record.supports[0][-1])
+            progress.set_postfix(alpha=f"{alpha:.3g}", n_features=int(full.n_features[-1]))
+            progress.update()
+            if not running[0]:
+                break
+        # the path ends where the full-data model is empty, often before alphas=n: the bar
+        # ends full, at the alphas walked
+        progress.total = progress.n
+        progress.refresh()
+        progress.close()
+        if relax_epochs:
+            _relaxed_scores(base, X32, y_train, n_outputs, criterion, hidden, template,
+                            record, relax_epochs, scorer, folds, sample_weight, verbose)
     alphas_done = np.array(full.alphas)
     path = _full_path(record, alphas_done, full, grid.alpha_start)
     fold_results = [record.fold_result(m, alphas_done) for m in range(1, n_models)]
