@@ -121,7 +121,10 @@ def group_soft_threshold(W, step, alpha, groups=None, group_weights=None):
         return W.clone()
     n_features = W.shape[-1]
     group_ids, n_groups = _group_ids(groups, n_features, W.device)
-    index = None if groups is None else group_ids
+    # groups of one column each, in order (as a working set numbers the columns it trains),
+    # take the column-wise operations: fewer, with the very same floats
+    index = None if groups is None or (n_groups == n_features and bool(
+        torch.equal(group_ids, torch.arange(n_features, device=W.device)))) else group_ids
     lam = torch.full((n_groups,), float(alpha), dtype=torch.float64, device=W.device)
     if group_weights is not None:
         lam = lam * torch.as_tensor(group_weights, dtype=torch.float64, device=W.device)
@@ -167,66 +170,47 @@ def _diagonal_prox(W, step, lam, groups, group_ids, index, n_groups):
                 "The step is 0 on part of a group of columns: a group is either stepped or "
                 "left as it is (step 0 on all of its coordinates)."
             )
-        frozen = (n_zero > 0)[..., group_ids].unsqueeze(-2)
+        frozen = (n_zero > 0) if index is None else (n_zero > 0)[..., group_ids]
+        frozen = frozen.unsqueeze(-2)
         step = torch.where(zero_step, torch.ones_like(step), step)
-    if groups is None:
-        X = _columnwise_prox(W, step, lam)
-    else:
-        X = _groupwise_prox(W, step, lam, group_ids, n_groups)
+    # the masked gathers and the scatter back cost about what half (single columns) or a
+    # third (groups) of the root find saves; groups given one column each keep the groups'
+    # share, so that they give the very same floats as other groups
+    X = _prox_of_survivors(W, step, lam, index, n_groups, 2 if groups is None else 3)
     if frozen is not None:
         X = torch.where(frozen, W, X)
     return X
 
 
-def _columnwise_prox(W, step, lam):
-    """The diagonal-step prox with each column its own group.
+def _prox_of_survivors(W, step, lam, index, n_groups, gather_below):
+    """The diagonal-step prox, where only the groups that survive need the root find.
 
-    ``lam``: one penalty per column, shape (n_cols,). Only the columns that survive need the
-    root find: once most features are dropped, that is a small share of a wide first layer
-    (of every stacked model).
+    ``lam``: one penalty per group; ``index``: the group of each column, None where each
+    column is its own group. Where fewer than ``1 / gather_below`` of the (leading index,
+    group) pairs survive (as once most features are dropped from a wide first layer of every
+    stacked model), their columns are gathered side by side, each pair a group of its own.
     """
-    dz_sq = (W / step).square().sum(dim=-2)  # ||d W||^2 per column, (..., n_cols)
+    dz_sq = _sum_per_group((W / step).square(), index, n_groups)  # ||d W_g||^2, (..., n_groups)
     survives = dz_sq > lam * lam
     n_survivors = int(survives.sum())
     if n_survivors == 0:
         return torch.zeros_like(W)
-    if 2 * n_survivors > survives.numel():  # gathering them would cost more than it saves
-        return _diagonal_group_prox(W, step, lam, None, None, W.shape[-1], dz_sq)[0]
-    X = torch.zeros_like(W)
-    # the surviving columns of all leading dimensions side by side: (n_hidden, n_survivors)
-    columns = W.transpose(-1, -2)[survives].t()
-    steps = step.transpose(-1, -2)[survives].t()
-    solved = _diagonal_group_prox(columns, steps, lam.expand_as(survives)[survives], None,
-                                  None, columns.shape[1], dz_sq[survives])[0]
-    X.transpose(-1, -2)[survives] = solved.t()
-    return X
-
-
-def _groupwise_prox(W, step, lam, group_ids, n_groups):
-    """The diagonal-step prox of groups of columns (``lam``: one penalty per group).
-
-    As :func:`_columnwise_prox`, only the groups that survive need the root find: their
-    columns, of every leading dimension, are gathered side by side, each (leading index,
-    group) pair a group of its own.
-    """
-    dz_sq = _sum_per_group((W / step).square(), group_ids, n_groups)  # (..., n_groups)
-    survives = dz_sq > lam * lam
-    n_survivors = int(survives.sum())
-    if n_survivors == 0:
-        return torch.zeros_like(W)
-    # the masked gathers and the scatter back cost about what a third of the root find saves
-    if 3 * n_survivors > survives.numel():
-        return _diagonal_group_prox(W, step, lam, group_ids, group_ids, n_groups, dz_sq)[0]
-    kept = survives[..., group_ids]  # (..., n_columns): the columns of surviving groups
-    # (leading index, group) of each column, numbered as dz_sq's entries are laid out
-    leading = torch.arange(survives.numel() // n_groups, device=W.device)
-    pairs = (leading.reshape(survives.shape[:-1] + (1,)) * n_groups + group_ids)[kept]
-    survivors, ids = torch.unique(pairs, return_inverse=True)
+    if gather_below * n_survivors > survives.numel():
+        return _diagonal_group_prox(W, step, lam, index, index, n_groups, dz_sq)[0]
+    if index is None:
+        kept, ids, lam_kept = survives, None, lam.expand_as(survives)[survives]
+    else:
+        kept = survives[..., index]  # (..., n_columns): the columns of surviving groups
+        # (leading index, group) of each column, numbered as dz_sq's entries are laid out
+        leading = torch.arange(survives.numel() // n_groups, device=W.device)
+        pairs = (leading.reshape(survives.shape[:-1] + (1,)) * n_groups + index)[kept]
+        survivors, ids = torch.unique(pairs, return_inverse=True)
+        lam_kept = lam[survivors % n_groups]
     X = torch.zeros_like(W)
     columns = W.transpose(-1, -2)[kept].t()  # (n_hidden, n_kept_columns)
     steps = step.transpose(-1, -2)[kept].t()
-    solved = _diagonal_group_prox(columns, steps, lam[survivors % n_groups], ids, ids,
-                                  len(survivors), dz_sq.reshape(-1)[survivors])[0]
+    solved = _diagonal_group_prox(columns, steps, lam_kept, ids, ids, n_survivors,
+                                  dz_sq[survives])[0]
     X.transpose(-1, -2)[kept] = solved.t()
     return X
 

@@ -315,3 +315,30 @@ def test_gathered_group_prox_is_the_prox_of_every_group(seed):
         kept = (got != 0).any(dim=-2)
         assert 0 < int(kept.sum()) < kept.numel() / 3  # the gathered path, non-trivial
         torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_groups_of_one_column_give_the_floats_of_the_group_prox():
+    """A working set numbers its columns 0..n-1, one group each: the prox takes the
+    column-wise operations then, yet must give bit for bit what the group prox gives (the
+    path's results must not depend on which of the two ran), also where a third to a half of
+    the columns survive: the group prox finds every root there, where the column-wise prox
+    alone would gather the survivors (which rounds differently)."""
+    rng = np.random.RandomState(0)
+    n_checked = 0
+    while n_checked < 40:
+        n_models, n_hidden, n_columns = rng.randint(1, 6), rng.randint(2, 60), rng.randint(4, 30)
+        W = torch.from_numpy(rng.randn(n_models, n_hidden, n_columns).astype(np.float32) * 0.1)
+        step = torch.from_numpy(
+            (1e-3 / (rng.rand(n_models, n_hidden, n_columns) * 0.01 + 1e-4)).astype(np.float32))
+        column_norms = ((W / step) ** 2).sum(dim=-2).sqrt()
+        alpha = float(np.quantile(column_norms.numpy(), rng.uniform(0.5, 0.67)))
+        got = group_soft_threshold(W, step, alpha, groups=np.arange(n_columns),
+                                   group_weights=torch.ones(n_columns, dtype=torch.float64))
+        kept = (got != 0).any(dim=-2)
+        if not kept.numel() < 3 * int(kept.sum()) < 1.5 * kept.numel():  # a third to a half
+            continue
+        ids = torch.arange(n_columns)
+        expected = _diagonal_group_prox(W, step, torch.full((n_columns,), alpha), ids, ids,
+                                        n_columns)[0]
+        assert torch.equal(got, expected)
+        n_checked += 1
