@@ -286,13 +286,15 @@ class StackedTrainer:
         self.X = X if sp.issparse(X) else torch.from_numpy(
             np.ascontiguousarray(X)).to(self.device)
         self.y = torch.as_tensor(y).to(self.device)
-        # each regression model's own standardization, applied batch by batch (M, 1, outputs)
-        self.target_mean = self.target_scale = None
+        # regression: each model's targets by its own standardization, all rows once
+        # (n_models, n_samples, n_outputs), float32 as the network reads them
+        self._scaled_y = None
         if specs[0].target_mean is not None:
-            self.target_mean, self.target_scale = (
-                torch.as_tensor(np.stack([getattr(spec, name) for spec in specs]),
-                                dtype=torch.float64, device=self.device)[:, None, :]
-                for name in ("target_mean", "target_scale"))
+            mean, scale = (torch.as_tensor(np.stack([getattr(spec, name) for spec in specs]),
+                                           dtype=torch.float64, device=self.device)[:, None, :]
+                           for name in ("target_mean", "target_scale"))
+            self._scaled_y = ((self.y[None] - mean) / scale).to(torch.float32)
+        self._model_index = torch.arange(len(specs), device=self.device)[:, None]
         n_features = X.shape[1]
         modules = []
         for state, _ in states:
@@ -461,10 +463,11 @@ class StackedTrainer:
     def _losses(self, out, rows, chosen):
         """Per-sample losses (n_chosen, n_rows) of the outputs ``out`` of the models
         ``chosen`` (a slice or an index tensor) on their ``rows`` (n_chosen, n_rows)."""
-        target = self.y[rows]
-        if self.target_mean is not None:
-            target = ((target - self.target_mean[chosen])
-                      / self.target_scale[chosen]).to(torch.float32)
+        if self._scaled_y is None:
+            target = self.y[rows]
+        else:
+            models = self._model_index[chosen] if isinstance(chosen, slice) else chosen[:, None]
+            target = self._scaled_y[models, rows]
         if target.ndim == 3:  # regression targets (M, rows, n_outputs)
             target = target.transpose(1, 2)
         losses = self.criterion(out, target)
