@@ -39,6 +39,7 @@ from ._stacked import (
     ModelSpec,
     StackedTrainer,
     _compact_state,
+    _move_state,
     _widen_state,
     copy_spec,
     split_flat,
@@ -71,7 +72,10 @@ class CVPaths:
     def estimator_at(self, index):
         """The full-data model at ``path.alphas[index]``, as ``SparseMLPPath.estimator_at``."""
         estimator = copy.deepcopy(self._template)
-        module_state, optimizer_state = self._states[index]
+        columns, module_state, optimizer_state = self._states[index]
+        if columns is not None:
+            module_state, optimizer_state = _widen_state(
+                module_state, optimizer_state, columns, self.path.lin1_weights[0].shape[1])
         _load_model(estimator, module_state, optimizer_state, self._histories[index])
         # a RandomState instance continues from where the path left it, as with
         # sparse_mlp_path's estimator_at
@@ -312,7 +316,10 @@ class _FullPathRecord:
         self.train_loss.append(float(train_loss))
         self.n_epochs.append(len(stack.histories[0]))
         self.n_features.append(int(support.sum()))
-        self.states.append(stack.state_of(0))
+        # on the columns the stack trains (at full width, every alpha's state would cost
+        # p times the alphas); estimator_at widens the one it loads
+        columns, module_state, optimizer_state = stack.narrow_state_of(0)
+        self.states.append((columns, module_state, optimizer_state))
         self.histories.append(list(stack.histories[0]))
 
 
@@ -445,11 +452,12 @@ def _relaxed_scores(base, X, y, n_outputs, criterion, hidden, template, record, 
     for chunk in np.array_split(order, -(-len(order) // _REFITS_PER_STACK)):
         specs = [record.refits[i][3] for i in chunk]
         kept = np.flatnonzero(~np.all([spec.held for spec in specs], axis=0))
+        columns = kept if len(kept) else np.arange(1)
+        # each refit's state, kept on its own columns, goes straight onto the chunk's
         refits = StackedTrainer(relaxed_base, X, y, n_outputs, criterion, specs, hidden,
-                                states=[_widen_state(*record.refits[i][2],
-                                                     np.flatnonzero(~record.refits[i][3].held),
-                                                     X.shape[1]) for i in chunk],
-                                columns=kept if len(kept) else np.arange(1))
+                                states=[_move_state(*record.refits[i][2], np.flatnonzero(
+                                    ~record.refits[i][3].held), columns) for i in chunk],
+                                columns=columns)
         # no penalty, so no schedule; weight_decay off, as relaxed_refit trains
         refits.fit(0.0, epochs, [0] * len(specs), 0.0, np.ones(len(specs), dtype=bool))
         for j, i in enumerate(chunk):

@@ -81,6 +81,9 @@ class WorkingSetPath:
     def state_of(self, m):
         return self.stack.state_of(m)
 
+    def narrow_state_of(self, m):
+        return self.stack.narrow_state_of(m)
+
     def snapshot(self):
         # the optimizer state kept for columns outside (lin1_state) is not part of it: a
         # column rejoining after an undone step starts from the state it left with there

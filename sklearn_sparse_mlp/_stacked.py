@@ -252,7 +252,8 @@ class StackedTrainer:
         The estimator's data-fit, returning one loss per sample (``reduction="none"``).
     specs : list of ModelSpec
     states : list of (module state dict, optimizer state) or None
-        Continue these models; None: new networks drawn from each spec's seed.
+        Continue these models, at full width or (with ``columns``) on ``columns`` already;
+        None: new networks drawn from each spec's seed.
     columns : ndarray of int, default=None
         Train on these input columns only (every model must hold the others at zero: its
         ``held`` mask): the first layer shrinks to them. New networks are drawn at full
@@ -281,7 +282,9 @@ class StackedTrainer:
         held = np.stack([spec.held for spec in specs])
         if columns is not None:
             X, held = X[:, columns], held[:, columns]
-            states = [_compact_state(*state, columns) for state in states]
+            # states at full width are narrowed; states already on the columns kept
+            states = [state if state[0]["lin1.weight"].shape[1] == len(columns)
+                      else _compact_state(*state, columns) for state in states]
         self.device = torch.device(estimator.device)
         self.X = X if sp.issparse(X) else torch.from_numpy(
             np.ascontiguousarray(X)).to(self.device)
@@ -605,6 +608,12 @@ class StackedTrainer:
             return state, optimizer_state
         return _widen_state(state, optimizer_state, self.columns, self.n_input_features)
 
+    def narrow_state_of(self, m):
+        """``state_of(m)`` on the columns this stack trains only (the others' weights and
+        moments are zero): (columns or None for all, module state, optimizer state), which
+        ``_widen_state`` takes back to full width."""
+        return self.columns, self.module.state_of(m), self.optimizer.state_of(m)
+
     def support_of(self, m):
         """Model ``m``'s selected columns (full width), a bool mask."""
         return self._full_width(feature_support(
@@ -681,6 +690,14 @@ def _widen_state(module_state, optimizer_state, columns, n_features):
         return wide
 
     return _with_lin1(module_state, optimizer_state, widen)
+
+
+def _move_state(module_state, optimizer_state, own, columns):
+    """A state kept on the sorted columns ``own``, placed on the sorted ``columns`` (a
+    superset): zero on the columns it did not have, as ``_widen_state`` then
+    ``_compact_state`` would give without the full-width copy in between."""
+    return _widen_state(module_state, optimizer_state, np.searchsorted(columns, own),
+                        len(columns))
 
 
 def copy_spec(spec, held=None):

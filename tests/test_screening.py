@@ -106,6 +106,7 @@ def test_screened_path_is_the_path_that_trains_every_column(monkeypatch):
     model's support at every alpha, its epochs and its scores are those of the stack that
     trains all 30 (up to float rounding)."""
     X, y = make_seed_problem("circle", n_samples=240, n_features=30, random_state=0)
+    X = X[:, np.roll(np.arange(30), 17)]  # the informative columns at 17 and 18, not first
     folds = list(StratifiedKFold(3).split(X, y))
     base = SparseMLPClassifier(**_SMALL)
     scoring = check_scoring(base)
@@ -129,6 +130,13 @@ def test_screened_path_is_the_path_that_trains_every_column(monkeypatch):
     monkeypatch.setattr(WorkingSetPath, "fit", spy)
     screened = run()
     assert widths[0] == 30 and min(widths) <= 10  # it did narrow
+    # the full-data model of every alpha is kept on the columns its stack trained only,
+    # and loads at full width with each weight in its own column
+    narrow = [columns is not None for columns, _, _ in screened._states]
+    assert any(narrow) and len(narrow) == len(screened.path.alphas)
+    for index, lin1 in enumerate(screened.path.lin1_weights):
+        loaded = screened.estimator_at(index).net_.module_.lin1.weight.detach().numpy()
+        np.testing.assert_array_equal(loaded, lin1)
     monkeypatch.setattr(_screening, "_ENABLED", False)
     widths.clear()
     full = run()
@@ -186,3 +194,26 @@ def test_compact_and_widen_states_round_trip_on_the_kept_columns(columns):
         after = split_flat(wide_moments[name], wide_state)["lin1.weight"]
         torch.testing.assert_close(after[:, kept], before[:, kept])
         assert not after[:, ~kept].any()
+
+
+def test_a_state_on_its_own_columns_moves_onto_a_wider_set_of_columns():
+    """A relaxed refit's state, kept on its support's columns, goes straight onto the
+    columns of its stack: each weight and moment in its own column, zeros in the others."""
+    from sklearn_sparse_mlp._stacked import _compact_state, _move_state, split_flat
+
+    module = SparseInputMLP(8, 2, (4,), "relu", torch.Generator().manual_seed(0))
+    state = module.state_dict()
+    own, columns = np.array([2, 5, 6]), np.array([0, 2, 3, 5, 6])
+    outside = np.setdiff1d(np.arange(8), own)
+    state["lin1.weight"][:, outside] = 0.0  # a refit holds the others at zero
+    n_params = sum(value.numel() for value in state.values())
+    moments = {"steps": torch.tensor([3.0]), "exp_avg": torch.arange(1.0, n_params + 1),
+               "exp_avg_sq": torch.arange(1.0, n_params + 1) + 0.5}
+    for name in ("exp_avg", "exp_avg_sq"):
+        split_flat(moments[name], state)["lin1.weight"][:, outside] = 0.0
+    moved = _move_state(*_compact_state(state, moments, own), own, columns)
+    expected = _compact_state(state, moments, columns)
+    for got, want in zip(moved, expected, strict=True):
+        assert got.keys() == want.keys()
+        for key in got:
+            assert torch.equal(got[key], want[key]), key
