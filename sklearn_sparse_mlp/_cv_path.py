@@ -39,8 +39,8 @@ from ._stacked import (
     ModelSpec,
     StackedTrainer,
     _compact_state,
+    _full_width_state,
     _move_state,
-    _widen_state,
     copy_spec,
     split_flat,
 )
@@ -72,10 +72,8 @@ class CVPaths:
     def estimator_at(self, index):
         """The full-data model at ``path.alphas[index]``, as ``SparseMLPPath.estimator_at``."""
         estimator = copy.deepcopy(self._template)
-        columns, module_state, optimizer_state = self._states[index]
-        if columns is not None:
-            module_state, optimizer_state = _widen_state(
-                module_state, optimizer_state, columns, self.path.lin1_weights[0].shape[1])
+        module_state, optimizer_state = _full_width_state(
+            *self._states[index], self.path.lin1_weights[0].shape[1])
         _load_model(estimator, module_state, optimizer_state, self._histories[index])
         # a RandomState instance continues from where the path left it, as with
         # sparse_mlp_path's estimator_at
@@ -318,8 +316,7 @@ class _FullPathRecord:
         self.n_features.append(int(support.sum()))
         # on the columns the stack trains (at full width, every alpha's state would cost
         # p times the alphas); estimator_at widens the one it loads
-        columns, module_state, optimizer_state = stack.narrow_state_of(0)
-        self.states.append((columns, module_state, optimizer_state))
+        self.states.append(stack.narrow_state_of(0))
         self.histories.append(list(stack.histories[0]))
 
 

@@ -603,10 +603,7 @@ class StackedTrainer:
     def state_of(self, m):
         """Model ``m``'s network and optimizer state, to continue it in another stack
         (full width: columns this stack does not read are zero)."""
-        state, optimizer_state = self.module.state_of(m), self.optimizer.state_of(m)
-        if self.columns is None:
-            return state, optimizer_state
-        return _widen_state(state, optimizer_state, self.columns, self.n_input_features)
+        return _full_width_state(*self.narrow_state_of(m), self.n_input_features)
 
     def narrow_state_of(self, m):
         """``state_of(m)`` on the columns this stack trains only (the others' weights and
@@ -690,6 +687,13 @@ def _widen_state(module_state, optimizer_state, columns, n_features):
         return wide
 
     return _with_lin1(module_state, optimizer_state, widen)
+
+
+def _full_width_state(columns, module_state, optimizer_state, n_features):
+    """A ``narrow_state_of`` triple as (module state, optimizer state) at full width."""
+    if columns is None:
+        return module_state, optimizer_state
+    return _widen_state(module_state, optimizer_state, columns, n_features)
 
 
 def _move_state(module_state, optimizer_state, own, columns):
