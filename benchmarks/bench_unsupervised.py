@@ -10,8 +10,8 @@ Data:
   400 training and 400 test rows; k = 4. The right selection is one copy of each factor.
 
 Methods, each selecting k columns of the training part: ``sparse-mlp autoencoder (ours)``,
-``SparseMLPAutoencoder(SparseMLPRegressorCV(random_state=seed), n_features_to_select=k)``
-(its template's defaults); ``sparse-mlp autoencoder, k by folds (ours)`` (on request), the
+``SparseMLPAutoencoder(n_features_to_select=k, random_state=seed)``
+(its defaults); ``sparse-mlp autoencoder, k by folds (ours)`` (on request), the
 same without ``n_features_to_select``: the template's 5 folds choose how many columns (k
 is then not given, and ``selected`` says how many it kept); ``highest variance``;
 ``laplacian score`` (He, Cai and Niyogi, NIPS 2005: a 5-nearest-neighbour graph with
@@ -60,7 +60,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_sparse_mlp import SparseMLPAutoencoder, SparseMLPRegressorCV
+from sklearn_sparse_mlp import SparseMLPAutoencoder
 from sklearn_sparse_mlp._autoencoder import greedy_column_subset
 
 DATASETS = ["factors", "mnist"]
@@ -127,8 +127,8 @@ def select(method, X, k, seed):
     """The k selected column indices, and the fit time."""
     start = time.perf_counter()
     if method in (OURS, OURS_FOLDS):
-        selector = SparseMLPAutoencoder(SparseMLPRegressorCV(random_state=seed),
-                                        n_features_to_select=k if method == OURS else None)
+        selector = SparseMLPAutoencoder(n_features_to_select=k if method == OURS else None,
+                                        random_state=seed)
         kept = selector.fit(X).get_support(indices=True)
     elif method == "highest variance":
         kept = np.argsort(-X.var(axis=0), kind="stable")[:k]

@@ -21,12 +21,11 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_sparse_mlp import SparseMLPAutoencoder, SparseMLPRegressorCV
+from sklearn_sparse_mlp import SparseMLPAutoencoder
 
 torch.set_num_threads(1)
 X, y = load_digits(return_X_y=True)
-selector = SparseMLPAutoencoder(SparseMLPRegressorCV(random_state=0),
-                                n_features_to_select=16).fit(X)
+selector = SparseMLPAutoencoder(n_features_to_select=16, random_state=0).fit(X)
 kept = selector.get_support(indices=True)
 print(f"kept pixels: {kept}")
 print(f"reconstruction R^2 (training rows): {selector.score(X):.3f}")

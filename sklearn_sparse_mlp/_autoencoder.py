@@ -282,7 +282,9 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
         ``n_features_to_select=None`` its ``cv`` and ``selection`` rule; a single-fit
         template walks the CV estimators' default path, and its k is chosen by 5 shuffled
         folds (:class:`~sklearn.model_selection.KFold` seeded by its ``random_state``) and
-        the one-standard-error rule. None: ``SparseMLPRegressorCV()``.
+        the one-standard-error rule. None: ``SparseMLPRegressorCV(max_iter_per_alpha=25)``
+        (the CV classifier's and a single-fit template's budget per alpha: the regressor's
+        default of 5 was measured on regression tasks, not on reconstructions).
         ``feature_encoding="auto"`` takes the raw columns: the dense network reads every
         column it reconstructs, so it always generalises.
     n_features_to_select : int, float or None, default=None
@@ -392,15 +394,14 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_sparse_mlp import SparseMLPAutoencoder, SparseMLPRegressorCV
+    >>> from sklearn_sparse_mlp import SparseMLPAutoencoder
     >>> rng = np.random.RandomState(0)
     >>> factors = rng.randn(300, 2)
     >>> X = np.hstack([factors + 0.3 * rng.randn(300, 2) for _ in range(3)])  # 3 copies each
-    >>> selector = SparseMLPAutoencoder(SparseMLPRegressorCV(random_state=0),
-    ...                                 n_features_to_select=2).fit(X)
+    >>> selector = SparseMLPAutoencoder(n_features_to_select=2, random_state=0).fit(X)
     >>> np.sort(selector.get_support(indices=True) % 2)  # one column per factor
     array([0, 1])
-    >>> chosen = SparseMLPAutoencoder(SparseMLPRegressorCV(random_state=0)).fit(X)
+    >>> chosen = SparseMLPAutoencoder(random_state=0).fit(X)
     >>> chosen.n_features_to_select_  # k chosen by the folds: one column per factor
     2
     """
@@ -419,7 +420,9 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
 
     def _template(self):
         """The template (a regressor or its CV twin, cloned) with the raw columns."""
-        template = SparseMLPRegressorCV() if self.estimator is None else clone(self.estimator)
+        template = (SparseMLPRegressorCV(
+                        max_iter_per_alpha=_PATH_DEFAULTS["max_iter_per_alpha"])
+                    if self.estimator is None else clone(self.estimator))
         if not isinstance(template, SparseMLPRegressor | SparseMLPRegressorCV):
             raise ValueError(
                 f"estimator must be a SparseMLPRegressor or SparseMLPRegressorCV, got "
