@@ -92,9 +92,12 @@ def test_getting_started_selects_what_it_says():
     exec(select, namespace)
     model, X = namespace["model"], namespace["X"]
     assert round(model.score(namespace["X_test"], namespace["y_test"]), 2) == 0.94
-    assert list(X.columns[model[-1].get_support()]) == [
-        "mean concave points", "worst radius", "worst texture", "worst perimeter",
-        "worst concave points"]
+    # torch picks its kernels by the processor (AVX2 or AVX-512), and their rounding decides
+    # the two weakest features: the page names both sets
+    avx2 = ["mean concave points", "worst radius", "worst texture", "worst perimeter",
+            "worst concave points"]
+    avx512 = ["mean concavity", *avx2, "worst symmetry"]
+    assert list(X.columns[model[-1].get_support()]) in (avx2, avx512)
     exec(select_from_model, namespace)
     assert [type(step).__name__ for step in namespace["pipe"]] == [
         "StandardScaler", "SelectFromModel", "RandomForestClassifier"]
