@@ -214,7 +214,7 @@ def cv_paths(dense, X, y, folds, *, alphas, path_multiplier, max_iter_per_alpha,
                 continue
             for m, support in supports.items():
                 lin1 = stack.lin1_of(m)
-                record.add(m, support, lin1, columns.last_norms(lin1))
+                record.add(m, support, lin1, columns.norms(lin1))
                 if relax_epochs and record.needs_refit(m, support):
                     held = ~columns.column_mask(support) | specs[m].held
                     # kept on its own columns only: a refit holds the others at zero, and

@@ -108,9 +108,3 @@ class FeatureColumns:
             return W.to(torch.float64).norm(dim=0).numpy()
         blocks = W.to(torch.float64).reshape(W.shape[0], self.n_features, self.n_per_feature)
         return blocks.square().sum(dim=(0, 2)).sqrt().numpy()
-
-    def last_norms(self, W):
-        """Each feature's norm from a float32 numpy ``W``, as numpy computes a vector's norm:
-        the path's tie-break between features that leave at the same alpha."""
-        return np.array([np.linalg.norm(W[:, self.columns_of(j)].ravel())
-                         for j in range(self.n_features)])

@@ -623,7 +623,7 @@ class _PathRecord:
         self.train_loss.append(float(estimator.net_.history[-1, "train_loss"]))
         self.n_epochs.append(len(estimator.net_.history))
         self.lin1_weights.append(module.lin1.weight.detach().cpu().numpy().copy())
-        self.feature_norms.append(estimator._columns.last_norms(self.lin1_weights[-1]))
+        self.feature_norms.append(estimator._columns.norms(self.lin1_weights[-1]))
         self.module_states.append(copy.deepcopy(module.state_dict()))
         return support
 

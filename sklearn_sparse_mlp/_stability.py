@@ -279,7 +279,7 @@ def half_paths(base, X, y, halves, grid, max_iter_per_alpha, sample_weight, verb
                 support = columns.feature_mask(stack.support_of(m))
                 counts[i] += support
                 last[m, support] = i
-                last_norms[m, support] = columns.last_norms(stack.lin1_of(m))[support]
+                last_norms[m, support] = columns.norms(stack.lin1_of(m))[support]
                 running[m] = support.any()  # a path ends at its first empty model
     # as _leave_alphas_and_norms: never selected leaves at the first alpha, still selected
     # at the last one never leaves (inf)
