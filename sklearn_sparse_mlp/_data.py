@@ -82,7 +82,8 @@ def _take(values, index):
     if values is None:
         return None
     if torch.is_tensor(values):
-        return values[torch.from_numpy(index)]
+        # index_select gathers rows several times faster than values[index] on the CPU
+        return torch.index_select(values, 0, torch.from_numpy(index))
     return values[index]
 
 
