@@ -286,3 +286,15 @@ def test_on_wide_data_the_folds_choose_among_the_columns_longest_on_the_path(mon
     assert len(candidates) == 6 and leave[candidates].min() >= np.sort(leave)[-6]
     assert np.all(candidates < n_copied)  # the noise columns leave the path first
     assert set(selector.get_support(indices=True)) <= set(candidates)  # and the selection
+
+
+def test_the_default_template_walks_25_epochs_per_alpha():
+    """Without a template the autoencoder's path keeps 25 epochs per alpha (its benchmarks'
+    budget), not the CV regressor's default of 5."""
+    X, _ = _factors(0, n=120, n_factors=2, copies=2, n_noise=2)
+    default = SparseMLPAutoencoder(n_features_to_select=2, random_state=0).fit(X)
+    template = SparseMLPRegressorCV(max_iter_per_alpha=25, random_state=0)
+    given = SparseMLPAutoencoder(template, n_features_to_select=2).fit(X)
+    assert np.diff(default.path_.n_epochs).max() > 5
+    np.testing.assert_array_equal(default.path_.n_epochs, given.path_.n_epochs)
+    np.testing.assert_array_equal(default.get_support(), given.get_support())

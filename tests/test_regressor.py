@@ -2,13 +2,13 @@ import warnings
 
 import numpy as np
 import pytest
-from _warning_filters import MAX_ITER_REACHED
+from _warning_filters import MAX_ITER_REACHED, SHORT_GRID
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_selection import SelectFromModel
 from sklearn.model_selection import cross_validate
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_sparse_mlp import SparseMLPRegressor
+from sklearn_sparse_mlp import SparseMLPRegressor, SparseMLPRegressorCV
 from sklearn_sparse_mlp._regressor import target_scaling
 from sklearn_sparse_mlp.callbacks import NonFiniteLossError
 from sklearn_sparse_mlp.datasets import make_seed_regression
@@ -154,3 +154,20 @@ def test_partial_fit_and_warm_start_keep_the_first_scaling():
         np.testing.assert_allclose(warm.target_scale_, [y.std()], rtol=6e-8)
         warm.set_params(warm_start=False).fit(X, 3.0 * y)  # a new network: a new scaling
     np.testing.assert_allclose(warm.target_scale_, [3.0 * y.std()], rtol=6e-8)
+
+
+@MAX_ITER_REACHED
+@SHORT_GRID
+def test_the_cv_regressor_path_trains_at_most_5_epochs_per_alpha_by_default():
+    """The regressor's default budget per alpha is 5 epochs (the classifier's 25): the path
+    is the one with ``max_iter_per_alpha=5`` given, and its alphas stop at 5 epochs."""
+    X, y = make_seed_regression(n_samples=300, n_features=5, random_state=0)
+    common = dict(cv=2, alphas=6, path_multiplier=1.6, max_iter=40, warmup_epochs=5,
+                  ramp_epochs=5, relax_epochs=5, random_state=0)
+    default = SparseMLPRegressorCV(**common).fit(X, y)
+    given = SparseMLPRegressorCV(**common, max_iter_per_alpha=5).fit(X, y)
+    longer = SparseMLPRegressorCV(**common, max_iter_per_alpha=25).fit(X, y)
+    assert default.max_iter_per_alpha == 5
+    assert np.diff(default.path_.n_epochs).max() == 5
+    np.testing.assert_array_equal(default.path_.n_epochs, given.path_.n_epochs)
+    assert np.diff(longer.path_.n_epochs).max() > 5
