@@ -280,11 +280,12 @@ class SparseMLPAutoencoder(SelectorMixin, BaseEstimator):
         template gives its ``alphas``, ``path_multiplier``, ``max_iter_per_alpha``,
         ``max_drop_fraction``, ``relax_epochs`` and ``n_jobs``, and where
         ``n_features_to_select=None`` its ``cv`` and ``selection`` rule; a single-fit
-        template walks the CV estimators' default path, and its k is chosen by 5 shuffled
-        folds (:class:`~sklearn.model_selection.KFold` seeded by its ``random_state``) and
-        the one-standard-error rule. None: ``SparseMLPRegressorCV(max_iter_per_alpha=25)``
-        (the CV classifier's and a single-fit template's budget per alpha: the regressor's
-        default of 5 was measured on regression tasks, not on reconstructions).
+        template walks the CV classifier's default path (25 epochs per alpha), and its k
+        is chosen by 5 shuffled folds (:class:`~sklearn.model_selection.KFold` seeded by
+        its ``random_state``) and the one-standard-error rule. None:
+        ``SparseMLPRegressorCV(max_iter_per_alpha=25)`` (the CV classifier's and a
+        single-fit template's budget per alpha: the regressor's default of 5 was measured
+        on regression tasks, not on reconstructions).
         ``feature_encoding="auto"`` takes the raw columns: the dense network reads every
         column it reconstructs, so it always generalises.
     n_features_to_select : int, float or None, default=None

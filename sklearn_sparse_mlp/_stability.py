@@ -41,7 +41,8 @@ from ._encoding import check_dense
 from ._prepare import check_sample_weight
 from ._screening import WorkingSetPath
 
-# The path of a template that is not a CV estimator: the CV estimators' defaults.
+# The path of a template that is not a CV estimator: _BaseSparseMLPCV's defaults, which are
+# the CV classifier's (25 epochs per alpha; SparseMLPRegressorCV's own default is 5).
 _PATH_DEFAULTS = {name: inspect.signature(_BaseSparseMLPCV).parameters[name].default
                   for name in ("alphas", "path_multiplier", "max_iter_per_alpha")}
 # Used for the parameters the user leaves out, in this order, until two of three are set.

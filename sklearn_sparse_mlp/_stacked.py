@@ -608,7 +608,7 @@ class StackedTrainer:
     def narrow_state_of(self, m):
         """``state_of(m)`` on the columns this stack trains only (the others' weights and
         moments are zero): (columns or None for all, module state, optimizer state), which
-        ``_widen_state`` takes back to full width."""
+        ``_full_width_state`` takes back to full width."""
         return self.columns, self.module.state_of(m), self.optimizer.state_of(m)
 
     def support_of(self, m):
