@@ -10,14 +10,35 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+# Sparse rows at least this dense (stored entries over cells) go through lin1 as a dense
+# product: above it torch's CPU sparse product, forward and backward, costs more than the
+# dense one of the same rows (benchmarks/bench_sparse.py --densities; the user guide)
+DENSE_PRODUCT_MIN_DENSITY = 0.025
+# ... where the dense float32 copy of the rows multiplied at once stays below this (bytes)
+DENSE_PRODUCT_MAX_BYTES = 2**28
 
-def rows_to_tensor(X, dtype=torch.float32):
-    """A batch of rows as a torch tensor: a sparse COO tensor for scipy sparse input.
 
-    Sparse rows never become dense: the first layer multiplies them as a sparse product.
+def dense_product(X, n_rows):
+    """Whether ``n_rows`` rows of ``X`` at a time go through the first layer as a dense
+    product: X is a scipy sparse matrix with at least ``DENSE_PRODUCT_MIN_DENSITY`` of its
+    cells stored, and the dense float32 copy of the rows stays below
+    ``DENSE_PRODUCT_MAX_BYTES``. Sparser (or wider) rows are multiplied as a sparse product.
+    """
+    if not sp.issparse(X):
+        return False
+    n_samples, n_features = X.shape
+    return (X.nnz >= DENSE_PRODUCT_MIN_DENSITY * n_samples * n_features
+            and 4 * n_rows * n_features <= DENSE_PRODUCT_MAX_BYTES)
+
+
+def rows_to_tensor(X, dtype=torch.float32, dense=False):
+    """A batch of rows as a torch tensor: a sparse COO tensor for scipy sparse input, or
+    with ``dense=True`` (see :func:`dense_product`) a dense one.
     """
     if not sp.issparse(X):
         return X
+    if dense:
+        return torch.as_tensor(X.toarray(), dtype=dtype)
     coo = X.tocoo()
     indices = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
     values = torch.as_tensor(coo.data, dtype=dtype)
@@ -142,17 +163,18 @@ class BatchSlicer:
             return
         X, y, weight = arrays
         n = X.shape[0]
+        dense = dense_product(X, self.batch_size)
         if self.shuffle:
             order = torch.randperm(n, generator=self.generator).numpy()
             for start in range(0, n, self.batch_size):
                 index = order[start : start + self.batch_size]
-                yield rows_to_tensor(_take(X, index)), weighted_target(
+                yield rows_to_tensor(_take(X, index), dense=dense), weighted_target(
                     _take(y, index), _take(weight, index)
                 )
         else:
             for start in range(0, n, self.batch_size):
                 rows = slice(start, start + self.batch_size)
-                yield rows_to_tensor(X[rows]), weighted_target(
+                yield rows_to_tensor(X[rows], dense=dense), weighted_target(
                     None if y is None else y[rows], None if weight is None else weight[rows]
                 )
 

@@ -7,7 +7,12 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
-from _warning_filters import ALPHA_NOT_REACHED, EVERY_FEATURE_DROPPED, MAX_ITER_REACHED
+from _warning_filters import (
+    ALPHA_NOT_REACHED,
+    EVERY_FEATURE_DROPPED,
+    MAX_ITER_REACHED,
+    SHORT_GRID,
+)
 from sklearn.model_selection import GridSearchCV
 
 from sklearn_sparse_mlp import (
@@ -16,7 +21,12 @@ from sklearn_sparse_mlp import (
     SparseMLPRegressor,
     sparse_mlp_path,
 )
-from sklearn_sparse_mlp._data import BatchSlicer, TensorPairDataset
+from sklearn_sparse_mlp import _data
+from sklearn_sparse_mlp._data import (
+    DENSE_PRODUCT_MIN_DENSITY,
+    BatchSlicer,
+    TensorPairDataset,
+)
 from sklearn_sparse_mlp.datasets import make_seed_problem, make_seed_regression
 
 
@@ -35,26 +45,71 @@ def _sparse_problem(random_state=0, n=1200, n_features=300, density=0.02):
 
 @MAX_ITER_REACHED
 @pytest.mark.parametrize("container", [sp.csr_array, sp.csr_matrix, sp.csc_matrix])
-def test_sparse_input_matches_dense(container):
+def test_dense_enough_sparse_input_trains_exactly_as_dense_input(container):
+    """The circle's X is dense, stored sparse: its batches go through lin1 as the dense
+    product of the same float32 rows, so the fit is the dense input's, bit for bit."""
     X, y = make_seed_problem("circle", n_samples=500, random_state=0)
     X, y, X_test, _ = X[:300], y[:300], X[300:], y[300:]
     dense = SparseMLPClassifier(random_state=0, max_iter=80).fit(X, y)
     sparse = SparseMLPClassifier(random_state=0, max_iter=80).fit(container(X), y)
-    np.testing.assert_array_equal(dense.get_support(), sparse.get_support())
+    for name, value in dense.net_.module_.state_dict().items():
+        assert torch.equal(sparse.net_.module_.state_dict()[name], value), name
     np.testing.assert_allclose(sparse.predict_proba(container(X_test)),
-                               sparse.predict_proba(X_test), atol=1e-12)
-    # sparse and dense training differ only by float32 rounding of the products
+                               dense.predict_proba(X_test), atol=1e-12)
+
+
+@MAX_ITER_REACHED
+def test_sparse_input_below_the_dense_product_density_matches_dense():
+    """Below 2.5% stored cells the rows go through lin1 as a sparse product: the fit
+    differs from the dense input's only by float32 rounding of the products."""
+    X, y = make_seed_problem("circle", n_samples=500, random_state=0)
+    rng = np.random.RandomState(0)
+    noise = sp.random(500, 600, density=0.005, format="csr", random_state=rng,
+                      data_rvs=lambda k: rng.uniform(1, 3, k))
+    X = sp.hstack([sp.csr_matrix(X), noise], format="csr")
+    assert X.nnz < DENSE_PRODUCT_MIN_DENSITY * X.shape[0] * X.shape[1]
+    X, y, X_test = X[:300], y[:300], X[300:]
+    dense = SparseMLPClassifier(random_state=0, max_iter=80).fit(X.toarray(), y)
+    sparse = SparseMLPClassifier(random_state=0, max_iter=80).fit(X, y)
+    np.testing.assert_array_equal(dense.get_support(), sparse.get_support())
+    assert not torch.equal(dense.net_.module_.lin1.weight, sparse.net_.module_.lin1.weight)
     np.testing.assert_allclose(sparse.predict_proba(X_test), dense.predict_proba(X_test),
                                atol=1e-3)
 
 
-def test_sparse_batches_are_never_densified():
-    X, y = _sparse_problem()
+def test_sparse_batches_are_densified_only_when_dense_enough_and_small(monkeypatch):
+    X, y = _sparse_problem()  # 2.5% of its cells stored: just below the threshold
+    assert X.nnz < DENSE_PRODUCT_MIN_DENSITY * X.shape[0] * X.shape[1]
     dataset = TensorPairDataset(X.astype(np.float32), torch.as_tensor(y))
     batches = list(BatchSlicer(dataset, batch_size=500, shuffle=True))
     assert all(batch.is_sparse for batch, _ in batches)
     assert sum(batch.shape[0] for batch, _ in batches) == X.shape[0]
     assert sum(batch._nnz() for batch, _ in batches) == X.nnz
+
+    X_denser = X + sp.random(*X.shape, density=0.01, format="csr", random_state=0)
+    dataset = TensorPairDataset(X_denser.astype(np.float32), torch.as_tensor(y))
+    order = torch.randperm(X.shape[0], generator=torch.Generator().manual_seed(0)).numpy()
+    batches = list(BatchSlicer(dataset, batch_size=500, shuffle=True,
+                               generator=torch.Generator().manual_seed(0)))
+    assert not any(batch.is_sparse for batch, _ in batches)
+    np.testing.assert_array_equal(torch.cat([batch for batch, _ in batches]).numpy(),
+                                  X_denser[order].toarray().astype(np.float32))
+    # a dense copy of 500 rows above the memory bound: sparse products again
+    monkeypatch.setattr(_data, "DENSE_PRODUCT_MAX_BYTES", 4 * 500 * X.shape[1] - 1)
+    assert all(batch.is_sparse for batch, _ in BatchSlicer(dataset, batch_size=500))
+    assert not any(batch.is_sparse for batch, _ in BatchSlicer(dataset, batch_size=499))
+
+
+@SHORT_GRID
+def test_cv_fit_of_dense_enough_sparse_input_is_the_dense_inputs():
+    """The stacked paths multiply dense-enough sparse rows as dense ones too."""
+    X, y = make_seed_problem("circle", n_samples=300, random_state=0)
+    params = dict(cv=3, alphas=6, feature_encoding=None, random_state=0)
+    dense = SparseMLPClassifierCV(**params).fit(X, y)
+    sparse = SparseMLPClassifierCV(**params).fit(sp.csr_matrix(X), y)
+    np.testing.assert_array_equal(sparse.path_.alphas, dense.path_.alphas)
+    np.testing.assert_array_equal(sparse.scores_path_, dense.scores_path_)
+    np.testing.assert_array_equal(sparse.feature_importances_, dense.feature_importances_)
 
 
 @ALPHA_NOT_REACHED
