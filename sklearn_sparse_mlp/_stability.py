@@ -34,17 +34,30 @@ from ._base import (
     torch_threads,
     warn_user,
 )
-from ._cv import _BaseSparseMLPCV, encoded_dense_fits
+from ._cv import (
+    SparseMLPClassifierCV,
+    SparseMLPRegressorCV,
+    _BaseSparseMLPCV,
+    encoded_dense_fits,
+)
 from ._cv_path import cv_paths, dense_fits
 from ._data import unique_rows
 from ._encoding import check_dense
 from ._prepare import check_sample_weight
 from ._screening import WorkingSetPath
 
-# The path of a template that is not a CV estimator: _BaseSparseMLPCV's defaults, which are
-# the CV classifier's (25 epochs per alpha; SparseMLPRegressorCV's own default is 5).
-_PATH_DEFAULTS = {name: inspect.signature(_BaseSparseMLPCV).parameters[name].default
-                  for name in ("alphas", "path_multiplier", "max_iter_per_alpha")}
+_PATH_PARAMS = ("alphas", "path_multiplier", "max_iter_per_alpha")
+
+
+def cv_path_defaults(cv_class):
+    """The path parameters a CV estimator class walks by default (its signature's)."""
+    return {name: inspect.signature(cv_class).parameters[name].default
+            for name in _PATH_PARAMS}
+
+
+# _BaseSparseMLPCV's defaults, which are the CV classifier's (25 epochs per alpha;
+# SparseMLPRegressorCV's own default is 5): the autoencoder's path
+_PATH_DEFAULTS = cv_path_defaults(_BaseSparseMLPCV)
 # Used for the parameters the user leaves out, in this order, until two of three are set.
 _DEFAULT_CUTOFF, _DEFAULT_PFER = 0.75, 1.0
 
@@ -338,8 +351,9 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
         The template: its architecture, penalty (``l1_ratio``), solver, training schedule
         and ``feature_encoding`` (a CV estimator's "auto" chooses as that estimator would,
         with the halves of the first pair as two folds; its ``alphas``, ``path_multiplier`` and
-        ``max_iter_per_alpha`` also set the grid, which the full data's path derives); its
-        ``alpha`` is not used. Not modified.
+        ``max_iter_per_alpha`` also set the grid, which the full data's path derives; a
+        single fit's grid is its CV twin's with that twin's defaults: 25 epochs per alpha
+        for a classifier, 5 for a regressor); its ``alpha`` is not used. Not modified.
     n_pairs : int, default=50
         B, the number of random splits into two halves; 2B paths are walked.
     cutoff : float in (0.5, 1], default=None
@@ -449,7 +463,7 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
         """The single-fit estimator, the path's parameters, and the encoding to decide."""
         if isinstance(self.estimator, _BaseSparseMLPCV):
             base = self.estimator._base_estimator()
-            path = {name: getattr(self.estimator, name) for name in _PATH_DEFAULTS}
+            path = {name: getattr(self.estimator, name) for name in _PATH_PARAMS}
             return base, path, self.estimator.feature_encoding
         if not isinstance(self.estimator, _BaseSparseMLP):
             raise ValueError(
@@ -458,7 +472,10 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
                 "regularization path."
             )
         base = clone(self.estimator).set_params(verbose=0)
-        return base, dict(_PATH_DEFAULTS), base.feature_encoding
+        # a single fit's grid is walked as its CV twin walks it by default
+        twin = next(cv for cv in (SparseMLPClassifierCV, SparseMLPRegressorCV)
+                    if isinstance(base, cv._single_fit_class))
+        return base, cv_path_defaults(twin), base.feature_encoding
 
     @_fit_context(prefer_skip_nested_validation=False)  # the template validates its own
     @public_fit

@@ -247,3 +247,20 @@ def test_verbose_reports_the_paths_and_the_selection(capsys):
     assert (f"StabilitySelection: {len(selector.get_support(indices=True))} of 5 features "
             f"selected by at least 0.75 of the 4 halves (q=2 each); expected false "
             f"selections <= {selector.pfer_bound_:.3g}") in captured.out
+
+
+def test_a_single_fit_template_walks_the_grid_as_its_cv_twin_by_default():
+    """A SparseMLPRegressor template's grid is SparseMLPRegressorCV's with that estimator's
+    defaults (5 epochs per alpha, where the CV classifier walks 25)."""
+    X, y = make_seed_regression(n_samples=160, n_features=5, random_state=0)
+    params = _SMALL
+    single = StabilitySelection(SparseMLPRegressor(**params), n_pairs=2, q=2,
+                                random_state=0).fit(X, y)
+    twin = StabilitySelection(SparseMLPRegressorCV(feature_encoding=None, **params),
+                              n_pairs=2, q=2, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(single.alphas_, twin.alphas_)
+    np.testing.assert_array_equal(single.stability_scores_, twin.stability_scores_)
+    slow = StabilitySelection(SparseMLPRegressorCV(feature_encoding=None,
+                                                   max_iter_per_alpha=25, **params),
+                              n_pairs=2, q=2, random_state=0).fit(X, y)
+    assert not np.array_equal(slow.alphas_, single.alphas_)
