@@ -84,8 +84,9 @@ class StackedMLP(torch.nn.Module):
     def forward(self, X, theta=None, first=False):
         """Outputs of shape (n_models, n_outputs, n_rows): the rows along the last axis.
 
-        ``X`` is a dense tensor (n_models, n_rows, n_features) of each model's batch, or a
-        list of sparse (n_rows, n_features) tensors, one per model, never densified. The
+        ``X`` is a dense tensor (n_models, n_rows, n_features) of each model's batch (also
+        sparse input dense enough for a dense product: ``_data.dense_product``), or a list
+        of sparse (n_rows, n_features) tensors, one per model. The
         layers compute ``W @ X^T``: torch's CPU softmax and loss kernels are several times
         faster over a long last axis (the rows) than over a short one (the classes).
         ``theta``: the parameters of a subset of the models (rows of ``self.theta``).
