@@ -323,6 +323,9 @@ class StackedTrainer:
                                     device=self.device)[:, None, :]  # (M, 1, p)
         # continued networks (relaxed refits) hold the columns outside their support
         self.module.view(self.module.theta.detach(), "lin1.weight").mul_(self.keep)
+        # where no model holds a column the mask is all ones: two passes over lin1 per step
+        # that change nothing are skipped
+        self._holds_columns = bool(held.any())
         self.batch_sizes = [estimator._batch_size(len(spec.rows)) for spec in specs]
         # each model's epochs as skorch's history records them (see ProximalL1)
         self.histories = [[] for _ in specs]
@@ -436,13 +439,15 @@ class StackedTrainer:
                 per_model = (losses * (coef_t[:, t] if every else coef_t[models, t])).sum(dim=1)
                 theta.grad = None
                 per_model.sum().backward()
-                self.module.view(theta.grad, "lin1.weight").mul_(self.keep)
+                if self._holds_columns:
+                    self.module.view(theta.grad, "lin1.weight").mul_(self.keep)
                 self.optimizer.step(stepping[t], self._weight_decay(weight_decay)
                                     if decay is None else decay)
                 if alpha > 0:
                     self._prox(penalty, models)
-                with torch.no_grad():
-                    self.module.view(theta.detach(), "lin1.weight").mul_(self.keep)
+                if self._holds_columns:
+                    with torch.no_grad():
+                        self.module.view(theta.detach(), "lin1.weight").mul_(self.keep)
                 if not every:
                     per_model = torch.zeros(n_models, dtype=per_model.dtype,
                                             device=self.device).index_copy_(
