@@ -28,7 +28,7 @@ import torch
 from sklearn.utils.validation import check_random_state
 
 from ._base import draw_seed
-from ._data import dense_product, rows_to_tensor
+from ._data import DENSE_PRODUCT_MAX_BYTES, dense_product, rows_to_tensor
 from ._module import ACTIVATIONS, SparseInputMLP
 from .callbacks import NonFiniteLossError, _ConvergenceTest, _layer_scale_decay
 from .penalties import feature_support, make_penalty
@@ -281,6 +281,9 @@ class StackedTrainer:
                                     spec), None) for spec in specs]
         # the specs stay the caller's own (a restore() puts their seeds back in place)
         held = np.stack([spec.held for spec in specs])
+        # sparse X dense enough for dense products (decided on the whole matrix, so that
+        # every product of the training is dense, as for dense X: see _dense_rows)
+        self._dense_source = dense_product(X, 1)
         if columns is not None:
             X, held = X[:, columns], held[:, columns]
             # states at full width are narrowed; states already on the columns kept
@@ -390,10 +393,16 @@ class StackedTrainer:
             # index_select gathers rows 4-5x faster than X[index] on the CPU
             return torch.index_select(self.X, 0, index.reshape(-1)).view(*index.shape, -1)
         index = index.cpu().numpy()
-        if dense_product(self.X, index.size):  # all the models' rows as one dense batch
+        if self._dense_rows(index.size, self.X.shape[1]):  # all models' rows, one batch
             rows = rows_to_tensor(self.X[index.reshape(-1)], dense=True)
             return rows.view(*index.shape, -1).to(self.device)
         return [rows_to_tensor(self.X[rows]).to(self.device) for rows in index]
+
+    def _dense_rows(self, n_rows, n_columns):
+        """Whether ``n_rows`` x ``n_columns`` of sparse X are multiplied as a dense copy:
+        where the whole matrix is dense enough (``_data.dense_product``) and the copy small
+        enough."""
+        return self._dense_source and 4 * n_rows * n_columns <= DENSE_PRODUCT_MAX_BYTES
 
     def fit(self, alpha, max_epochs, start_epochs, weight_decay, active, reseed=True):
         """Train the models where ``active`` for at most ``max_epochs`` epochs at ``alpha``.
@@ -521,6 +530,8 @@ class StackedTrainer:
                 part = spec.rows[start:start + _GRADIENT_ROWS]
                 X_part = X_full[part][:, columns]
                 d = delta[0, :, start:start + len(part)]
+                if self._dense_rows(len(part), len(columns)):
+                    X_part = X_part.toarray()
                 if sp.issparse(X_part):
                     gradient += torch.sparse.mm(rows_to_tensor(X_part.T.tocsr()).to(
                         self.device), d.t()).t()
