@@ -324,6 +324,7 @@ class StackedTrainer:
         self.n_hidden, self.n_features = hidden[0], n_features
         self.keep = torch.as_tensor(~held, dtype=torch.float32,
                                     device=self.device)[:, None, :]  # (M, 1, p)
+        self._held_keep = self.keep  # the specs' own, under hold_outside's
         # continued networks (relaxed refits) hold the columns outside their support
         self.module.view(self.module.theta.detach(), "lin1.weight").mul_(self.keep)
         # where no model holds a column the mask is all ones: two passes over lin1 per step
@@ -397,6 +398,17 @@ class StackedTrainer:
             rows = rows_to_tensor(self.X[index.reshape(-1)], dense=True)
             return rows.view(*index.shape, -1).to(self.device)
         return [rows_to_tensor(self.X[rows]).to(self.device) for rows in index]
+
+    def hold_outside(self, own):
+        """Hold each model's columns outside ``own`` at zero, beside its spec's held ones.
+
+        ``own``: bool of shape (n_models, n_columns of this stack), each model's own working
+        set (see ``_screening``); its non-zero columns must be among them.
+        """
+        own = torch.as_tensor(np.asarray(own), dtype=torch.float32, device=self.device)
+        self.keep = self._held_keep * own[:, None, :]
+        self._holds_columns = bool((self.keep == 0).any())
+        self.module.view(self.module.theta.detach(), "lin1.weight").mul_(self.keep)
 
     def _dense_rows(self, n_rows, n_columns):
         """Whether ``n_rows`` x ``n_columns`` of sparse X are multiplied as a dense copy:
