@@ -19,9 +19,9 @@ from sklearn_sparse_mlp import (
     SparseMLPClassifier,
     SparseMLPClassifierCV,
     SparseMLPRegressor,
+    _data,
     sparse_mlp_path,
 )
-from sklearn_sparse_mlp import _data
 from sklearn_sparse_mlp._data import (
     DENSE_PRODUCT_MIN_DENSITY,
     BatchSlicer,
