@@ -253,14 +253,13 @@ def test_a_single_fit_template_walks_the_grid_as_its_cv_twin_by_default():
     """A SparseMLPRegressor template's grid is SparseMLPRegressorCV's with that estimator's
     defaults (5 epochs per alpha, where the CV classifier walks 25)."""
     X, y = make_seed_regression(n_samples=160, n_features=5, random_state=0)
-    params = _SMALL
-    single = StabilitySelection(SparseMLPRegressor(**params), n_pairs=2, q=2,
+    single = StabilitySelection(SparseMLPRegressor(**_SMALL), n_pairs=2, q=2,
                                 random_state=0).fit(X, y)
-    twin = StabilitySelection(SparseMLPRegressorCV(feature_encoding=None, **params),
+    twin = StabilitySelection(SparseMLPRegressorCV(feature_encoding=None, **_SMALL),
                               n_pairs=2, q=2, random_state=0).fit(X, y)
     np.testing.assert_array_equal(single.alphas_, twin.alphas_)
     np.testing.assert_array_equal(single.stability_scores_, twin.stability_scores_)
     slow = StabilitySelection(SparseMLPRegressorCV(feature_encoding=None,
-                                                   max_iter_per_alpha=25, **params),
+                                                   max_iter_per_alpha=25, **_SMALL),
                               n_pairs=2, q=2, random_state=0).fit(X, y)
     assert not np.array_equal(slow.alphas_, single.alphas_)
