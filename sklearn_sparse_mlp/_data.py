@@ -18,17 +18,19 @@ DENSE_PRODUCT_MIN_DENSITY = 0.025
 DENSE_PRODUCT_MAX_BYTES = 2**28
 
 
-def dense_product(X, n_rows):
-    """Whether ``n_rows`` rows of ``X`` at a time go through the first layer as a dense
-    product: X is a scipy sparse matrix with at least ``DENSE_PRODUCT_MIN_DENSITY`` of its
-    cells stored, and the dense float32 copy of the rows stays below
-    ``DENSE_PRODUCT_MAX_BYTES``. Sparser (or wider) rows are multiplied as a sparse product.
+def dense_product(X, n_rows, n_columns=None):
+    """Whether ``n_rows`` rows of ``X`` at a time, on ``n_columns`` of its columns (default:
+    all), go through the first layer as a dense product: X is a scipy sparse matrix with at
+    least ``DENSE_PRODUCT_MIN_DENSITY`` of its cells stored, and the dense float32 copy of
+    the rows stays below ``DENSE_PRODUCT_MAX_BYTES``. Sparser (or wider) rows are
+    multiplied as a sparse product.
     """
     if not sp.issparse(X):
         return False
     n_samples, n_features = X.shape
+    n_columns = n_features if n_columns is None else n_columns
     return (X.nnz >= DENSE_PRODUCT_MIN_DENSITY * n_samples * n_features
-            and 4 * n_rows * n_features <= DENSE_PRODUCT_MAX_BYTES)
+            and 4 * n_rows * n_columns <= DENSE_PRODUCT_MAX_BYTES)
 
 
 def rows_to_tensor(X, dtype=torch.float32, dense=False):

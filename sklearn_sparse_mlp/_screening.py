@@ -135,14 +135,8 @@ class WorkingSetPath:
                 break
             zero, moved = found
             own = self._own()
-            joined = own[np.ix_(models, zero)] | moved
-            own[np.ix_(models, zero)] = joined
-            self.own = own
-            wanted = np.flatnonzero(own.any(axis=0))
-            if np.isin(wanted, self._positions()).all():
-                self._hold()
-            else:
-                self._use(np.union1d(self._positions(), wanted))
+            own[np.ix_(models, zero)] |= moved
+            self._apply(own)
             again = np.zeros(len(active), dtype=bool)
             again[models[moved.any(axis=1)]] = True
             retrained = self.stack.fit(alpha, max_epochs, start_epochs, weight_decay, again)
@@ -186,13 +180,19 @@ class WorkingSetPath:
         candidates = (self._moved(strong * _CANDIDATE_FACTOR, zero, gradient) & is_zero
                       if strong > 0 else is_zero)
         own[np.ix_(models, zero)] |= candidates
-        wanted, current = np.flatnonzero(own.any(axis=0)), self._positions()
-        if not len(wanted):
+        if not own.any():
             return  # every model is empty: the path ends here
+        self._apply(own, shrink=True)
+
+    def _apply(self, own, shrink=False):
+        """Give each model its own working set ``own``: the stack grows to their union (and
+        with ``shrink`` narrows to it, where that drops ``_SHRINK_SHARE`` of its columns),
+        and each model holds the rest at zero."""
         self.own = own
+        wanted, current = np.flatnonzero(own.any(axis=0)), self._positions()
         if not np.isin(wanted, current).all():
             self._use(np.union1d(wanted, current))
-        elif len(wanted) <= (1 - _SHRINK_SHARE) * len(current):
+        elif shrink and len(wanted) <= (1 - _SHRINK_SHARE) * len(current):
             self._use(wanted)
         else:
             self._hold()

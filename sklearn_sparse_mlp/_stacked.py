@@ -28,7 +28,7 @@ import torch
 from sklearn.utils.validation import check_random_state
 
 from ._base import draw_seed
-from ._data import DENSE_PRODUCT_MAX_BYTES, dense_product, rows_to_tensor
+from ._data import dense_product, rows_to_tensor
 from ._module import ACTIVATIONS, SparseInputMLP
 from .callbacks import NonFiniteLossError, _ConvergenceTest, _layer_scale_decay
 from .penalties import feature_support, make_penalty
@@ -281,9 +281,6 @@ class StackedTrainer:
                                     spec), None) for spec in specs]
         # the specs stay the caller's own (a restore() puts their seeds back in place)
         held = np.stack([spec.held for spec in specs])
-        # sparse X dense enough for dense products (decided on the whole matrix, so that
-        # every product of the training is dense, as for dense X: see _dense_rows)
-        self._dense_source = dense_product(X, 1)
         if columns is not None:
             X, held = X[:, columns], held[:, columns]
             # states at full width are narrowed; states already on the columns kept
@@ -411,10 +408,10 @@ class StackedTrainer:
         self.module.view(self.module.theta.detach(), "lin1.weight").mul_(self.keep)
 
     def _dense_rows(self, n_rows, n_columns):
-        """Whether ``n_rows`` x ``n_columns`` of sparse X are multiplied as a dense copy:
-        where the whole matrix is dense enough (``_data.dense_product``) and the copy small
-        enough."""
-        return self._dense_source and 4 * n_rows * n_columns <= DENSE_PRODUCT_MAX_BYTES
+        """Whether ``n_rows`` x ``n_columns`` of sparse X are multiplied as a dense copy
+        (``_data.dense_product``), decided on the whole matrix the stack was given, so that
+        every product of the training is dense where one is, as for dense X."""
+        return dense_product(self.source[0], n_rows, n_columns)
 
     def fit(self, alpha, max_epochs, start_epochs, weight_decay, active, reseed=True):
         """Train the models where ``active`` for at most ``max_epochs`` epochs at ``alpha``.
